@@ -1,0 +1,111 @@
+# moviepipe — every entry point a developer, CI or an operator needs.
+#   make demo    the whole pipeline on the local cloud, end to end
+#   make test    unit, contract, integration and end-to-end tests (emulators started for you)
+# Everything this file needs (Node tools, linters, test runner) it installs itself.
+
+SHELL := /bin/bash
+.SHELLFLAGS := -eu -o pipefail -c
+.DEFAULT_GOAL := help
+
+ALL_MODULES := contracts scraper processor query-api deploy/local
+# Modules with Go code yet (a module that is only a go.mod has nothing to vet or test).
+MODULES     := $(foreach m,$(ALL_MODULES),$(if $(shell find $(m) -name '*.go' -print -quit),$(m)))
+# A service is a module with a Lambda entry point at <service>/cmd/lambda.
+FUNCTIONS := $(patsubst %/cmd/lambda/main.go,%,$(wildcard */cmd/lambda/main.go))
+
+TOOLS              := $(CURDIR)/.tools
+GOLANGCI_VERSION   := v2.15.0
+GOTESTSUM_VERSION  := v1.13.0
+GOLANGCI_LINT      := $(TOOLS)/golangci-lint-$(GOLANGCI_VERSION)/golangci-lint
+GOTESTSUM          := $(TOOLS)/gotestsum-$(GOTESTSUM_VERSION)/gotestsum
+WITH_EMULATORS     := $(CURDIR)/bin/with-emulators
+NODE_STAMP         := node_modules/.moviepipe-npm-ci
+
+# Lambda build settings (docs/architecture.md: runtime provided.al2023, arm64).
+LAMBDA_GOOS   := linux
+LAMBDA_GOARCH := arm64
+LAMBDA_FLAGS  := -trimpath -tags lambda.norpc -ldflags='-s -w -buildid='
+
+.PHONY: help
+help: ## list the targets
+	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
+
+# ---- installs -------------------------------------------------------------
+
+$(NODE_STAMP): package.json package-lock.json
+	npm ci --no-audit --no-fund --loglevel=error
+	@touch $@
+
+.PHONY: node
+node: $(NODE_STAMP) ## install the pinned Node tools (npm ci) when missing or stale
+
+$(GOLANGCI_LINT):
+	GOBIN=$(dir $@) GOWORK=off GOFLAGS= go install github.com/golangci/golangci-lint/v2/cmd/golangci-lint@$(GOLANGCI_VERSION)
+
+$(GOTESTSUM):
+	GOBIN=$(dir $@) GOWORK=off GOFLAGS= go install gotest.tools/gotestsum@$(GOTESTSUM_VERSION)
+
+$(WITH_EMULATORS): $(shell find deploy/local -name '*.go' -not -name '*_test.go') deploy/local/go.mod
+	cd deploy/local && GOWORK=off go build -o $@ ./cmd/with-emulators
+
+# ---- test -----------------------------------------------------------------
+
+.PHONY: test
+test: $(NODE_STAMP) $(GOTESTSUM) $(WITH_EMULATORS) vet ## run every module's tests (race detector on) against fresh emulators
+	$(WITH_EMULATORS) -log .moviepipe/test-emulators.log -- \
+	  $(GOTESTSUM) --format testname --raw-command -- bash -c '\
+	    rc=0; for m in $(MODULES); do \
+	      (cd $$m && GOWORK=off go test -json -race -count=1 ./...) || rc=1; \
+	    done; exit $$rc'
+
+.PHONY: vet
+vet: ## go vet every module
+	@for m in $(MODULES); do (cd $$m && GOWORK=off go vet ./...) || exit 1; done
+
+.PHONY: lint
+lint: $(GOLANGCI_LINT) ## golangci-lint every module (pinned version, installed into .tools)
+	@for m in $(MODULES); do echo "lint $$m"; (cd $$m && GOWORK=off $(GOLANGCI_LINT) run --config $(CURDIR)/.golangci.yml ./...) || exit 1; done
+
+.PHONY: bench
+bench: $(NODE_STAMP) $(WITH_EMULATORS) ## run every module's benchmarks
+	$(WITH_EMULATORS) -log .moviepipe/bench-emulators.log -- bash -c '\
+	  for m in $(MODULES); do \
+	    (cd $$m && GOWORK=off go test -run "^$$" -bench . -benchmem ./...) || exit 1; \
+	  done'
+
+# ---- build and deploy -----------------------------------------------------
+
+.PHONY: build
+build: $(addprefix dist/,$(addsuffix .zip,$(FUNCTIONS))) ## build every function's bootstrap (linux/arm64) and its zip
+	@ls -l dist/*/bootstrap dist/*.zip 2>/dev/null || echo "no functions yet"
+
+dist/%.zip: FORCE
+	@mkdir -p dist/$*
+	cd $* && GOWORK=off CGO_ENABLED=0 GOOS=$(LAMBDA_GOOS) GOARCH=$(LAMBDA_GOARCH) go build $(LAMBDA_FLAGS) -o $(CURDIR)/dist/$*/bootstrap ./cmd/lambda
+	@touch -d 2000-01-01T00:00:00Z dist/$*/bootstrap
+	@rm -f $@ && cd dist/$* && zip -q -X -9 $(CURDIR)/$@ bootstrap
+
+.PHONY: FORCE
+FORCE:
+
+.PHONY: package
+package: ## build every stack's CloudFormation offline (osls package)
+	@echo "make package: the deploy files are not written yet (issue: Deploy to AWS)" >&2; exit 1
+
+.PHONY: deploy
+deploy: ## deploy to AWS: make deploy STAGE=dev [SERVICE=…]
+	@echo "make deploy: the deploy files are not written yet (issue: Deploy to AWS)" >&2; exit 1
+
+# ---- local cloud ----------------------------------------------------------
+
+.PHONY: demo
+demo: ## run the whole pipeline on the local cloud, end to end, and stop
+	@echo "make demo: the local cloud is not built yet (issue: Local cloud); make test works today" >&2; exit 1
+
+.PHONY: up
+up: ## start the local cloud and keep it running
+	@echo "make up: the local cloud is not built yet (issue: Local cloud)" >&2; exit 1
+
+.PHONY: clean
+clean: ## remove what make built (not the installed tools)
+	rm -rf bin dist .moviepipe

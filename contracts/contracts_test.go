@@ -1,0 +1,200 @@
+package contracts_test
+
+import (
+	"encoding/json"
+	"errors"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/moviepipe/moviepipe/contracts"
+)
+
+func goldenFiles(t testing.TB, dir string) []string {
+	t.Helper()
+	files, err := filepath.Glob(filepath.Join("testdata", dir, "*.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(files) < 10 {
+		t.Fatalf("testdata/%s holds %d examples, want at least 10", dir, len(files))
+	}
+	return files
+}
+
+func TestValidRecordsPass(t *testing.T) {
+	for _, f := range goldenFiles(t, "valid") {
+		t.Run(filepath.Base(f), func(t *testing.T) {
+			doc, err := os.ReadFile(f)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if err := contracts.Validate(contracts.MovieRecordV1, doc); err != nil {
+				t.Fatalf("want valid, got %v", err)
+			}
+		})
+	}
+}
+
+// Each invalid example is named <instance path>--<keyword>--<what is wrong>.json,
+// with the path's "/" written "." and "root" for the record itself, or
+// undecodable--<what is wrong>.json for bytes that are not one JSON value.
+func TestInvalidRecordsFailForTheirStatedReason(t *testing.T) {
+	for _, f := range goldenFiles(t, "invalid") {
+		name := strings.TrimSuffix(filepath.Base(f), ".json")
+		t.Run(name, func(t *testing.T) {
+			doc, err := os.ReadFile(f)
+			if err != nil {
+				t.Fatal(err)
+			}
+			err = contracts.Validate(contracts.MovieRecordV1, doc)
+			parts := strings.Split(name, "--")
+			if parts[0] == "undecodable" {
+				if !errors.Is(err, contracts.ErrNotJSON) {
+					t.Fatalf("want ErrNotJSON, got %v", err)
+				}
+				return
+			}
+			if len(parts) != 3 {
+				t.Fatalf("file name %q is not <path>--<keyword>--<note>", name)
+			}
+			wantPath := "/" + strings.ReplaceAll(parts[0], ".", "/")
+			if parts[0] == "root" {
+				wantPath = ""
+			}
+			ve, ok := errors.AsType[*contracts.ValidationError](err)
+			if !ok {
+				t.Fatalf("want *ValidationError, got %v", err)
+			}
+			for _, v := range ve.Violations {
+				if v.InstancePath == wantPath && v.Keyword == parts[1] {
+					if v.Message == "" {
+						t.Errorf("violation %+v has no message", v)
+					}
+					return
+				}
+			}
+			t.Fatalf("want a %q violation at %q, got %+v", parts[1], wantPath, ve.Violations)
+		})
+	}
+}
+
+// A movie.v1 resource is the record's movie fields: every valid record, less
+// the fields that only travel on the stream, is a valid resource.
+func TestValidRecordsMakeValidMovies(t *testing.T) {
+	for _, f := range goldenFiles(t, "valid") {
+		t.Run(filepath.Base(f), func(t *testing.T) {
+			var m map[string]any
+			doc, err := os.ReadFile(f)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if err := json.Unmarshal(doc, &m); err != nil {
+				t.Fatal(err)
+			}
+			delete(m, "schema")
+			delete(m, "traceHeader")
+			movie, _ := json.Marshal(m)
+			if err := contracts.Validate(contracts.MovieV1, movie); err != nil {
+				t.Fatal(err)
+			}
+			m["traceHeader"] = "Root=1-6745a3c1-5e0c7a2b9d4f1e3a8c6b0d2e;Parent=53995c3f42cd8ad8;Sampled=1"
+			movie, _ = json.Marshal(m)
+			if err := contracts.Validate(contracts.MovieV1, movie); err == nil {
+				t.Fatal("a movie.v1 with a traceHeader passed; the resource must not expose it")
+			}
+		})
+	}
+}
+
+func TestErrorRecord(t *testing.T) {
+	valid := `{
+		"schema": "error-record.v1",
+		"errorId": "process#shardId-000000000000#49654938271234567890123456789012345678901234567890",
+		"stage": "process",
+		"reason": "invalid_record",
+		"message": "invalid movie-record.v1: /year: must be <= 2100 but found 2500",
+		"validationErrors": [{"instancePath": "/year", "keyword": "maximum", "message": "must be <= 2100 but found 2500"}],
+		"payload": "{\"id\":\"tt0111161\"}",
+		"payloadEncoding": "utf8",
+		"payloadBytes": 18,
+		"shardId": "shardId-000000000000",
+		"sequenceNumber": "49654938271234567890123456789012345678901234567890",
+		"runId": "run-1",
+		"occurredAt": "2026-11-26T09:30:00Z",
+		"expiresAt": 1800000000
+	}`
+	if err := contracts.Validate(contracts.ErrorRecordV1, []byte(valid)); err != nil {
+		t.Fatalf("valid error record: %v", err)
+	}
+	tests := map[string]struct{ from, to, wantPath, wantKeyword string }{
+		"unknown stage":   {`"stage": "process"`, `"stage": "load"`, "/stage", "enum"},
+		"unknown reason":  {`"reason": "invalid_record"`, `"reason": "oops"`, "/reason", "enum"},
+		"foreign key":     {`"errorId": "process#`, `"errorId": "x#`, "/errorId", "pattern"},
+		"bad sequence":    {`"sequenceNumber": "4965`, `"sequenceNumber": "x965`, "/sequenceNumber", "pattern"},
+		"unknown field":   {`"runId"`, `"run"`, "", "additionalProperties"},
+		"missing payload": {`"payload": "{\"id\":\"tt0111161\"}",`, ``, "", "required"},
+	}
+	for name, tt := range tests {
+		t.Run(name, func(t *testing.T) {
+			doc := strings.Replace(valid, tt.from, tt.to, 1)
+			if doc == valid {
+				t.Fatalf("test edit %q not applied", tt.from)
+			}
+			ve, ok := errors.AsType[*contracts.ValidationError](contracts.Validate(contracts.ErrorRecordV1, []byte(doc)))
+			if !ok {
+				t.Fatal("want a *ValidationError")
+			}
+			for _, v := range ve.Violations {
+				if v.InstancePath == tt.wantPath && v.Keyword == tt.wantKeyword {
+					return
+				}
+			}
+			t.Fatalf("want %s at %q, got %+v", tt.wantKeyword, tt.wantPath, ve.Violations)
+		})
+	}
+}
+
+func TestUnknownContract(t *testing.T) {
+	if err := contracts.Validate("movie-record.v9", []byte(`{}`)); !errors.Is(err, contracts.ErrUnknownContract) {
+		t.Fatalf("want ErrUnknownContract, got %v", err)
+	}
+	if _, err := contracts.Schema("nope"); !errors.Is(err, contracts.ErrUnknownContract) {
+		t.Fatalf("want ErrUnknownContract, got %v", err)
+	}
+}
+
+func TestSchemasAreWellFormed(t *testing.T) {
+	for _, n := range contracts.Names() {
+		raw, err := contracts.Schema(n)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var s struct {
+			Schema string `json:"$schema"`
+			ID     string `json:"$id"`
+			Title  string `json:"title"`
+		}
+		if err := json.Unmarshal(raw, &s); err != nil {
+			t.Fatalf("%s: %v", n, err)
+		}
+		if s.Schema != "https://json-schema.org/draft/2020-12/schema" || s.Title != string(n) || !strings.HasSuffix(s.ID, "/"+string(n)+".json") {
+			t.Errorf("%s: $schema %q, $id %q, title %q", n, s.Schema, s.ID, s.Title)
+		}
+	}
+}
+
+func BenchmarkValidateMovieRecord(b *testing.B) {
+	doc, err := os.ReadFile("testdata/valid/catalogue-every-field.json")
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.ReportAllocs()
+	b.SetBytes(int64(len(doc)))
+	for b.Loop() {
+		if err := contracts.Validate(contracts.MovieRecordV1, doc); err != nil {
+			b.Fatal(err)
+		}
+	}
+}

@@ -1,0 +1,3 @@
+module github.com/moviepipe/moviepipe/processor
+
+go 1.26

@@ -1,0 +1,3 @@
+module github.com/moviepipe/moviepipe/query-api
+
+go 1.26

@@ -1,0 +1,3 @@
+module github.com/moviepipe/moviepipe/scraper
+
+go 1.26
