@@ -1,0 +1,119 @@
+package processor_test
+
+import (
+	"context"
+	"fmt"
+	"runtime"
+	"runtime/metrics"
+	"testing"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+
+	"github.com/moviepipe/moviepipe/processor/dynamo"
+)
+
+// noopAPI accepts every write, so the benchmark measures the processor alone.
+type noopAPI struct{}
+
+func (noopAPI) PutItem(context.Context, *dynamodb.PutItemInput, ...func(*dynamodb.Options)) (*dynamodb.PutItemOutput, error) {
+	return &dynamodb.PutItemOutput{}, nil
+}
+
+func (noopAPI) BatchWriteItem(context.Context, *dynamodb.BatchWriteItemInput, ...func(*dynamodb.Options)) (*dynamodb.BatchWriteItemOutput, error) {
+	return &dynamodb.BatchWriteItemOutput{}, nil
+}
+
+// catalogueBatch is n distinct catalogue records (the full field set).
+func catalogueBatch(b *testing.B, n int) [][]byte {
+	_, valid := golden(b, "valid")
+	var full []byte
+	for _, d := range valid {
+		if len(d) > len(full) {
+			full = d
+		}
+	}
+	datas := make([][]byte, n)
+	for i := range datas {
+		datas[i] = append([]byte(nil), full...)
+		copy(datas[i][len(`{
+  "schema": "movie-record.v1",
+  "id": "mv-the-land-girls-1998-`):], fmt.Sprintf("%08x", i))
+	}
+	return datas
+}
+
+// BenchmarkBatchNoopStore is the CPU per record for decode, validation and
+// item building, on 1,000-record batches, with a store that writes nowhere.
+func BenchmarkBatchNoopStore(b *testing.B) {
+	ev := event(1, catalogueBatch(b, 1000)...)
+	h, _ := newHandler(&dynamo.Store{API: noopAPI{}, MoviesTable: "m", ErrorsTable: "e"})
+	h.Metrics = nil
+	b.ReportAllocs()
+	for b.Loop() {
+		resp, _ := h.Handle(context.Background(), ev)
+		if len(resp.BatchItemFailures) != 0 {
+			b.Fatal("failures")
+		}
+	}
+	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N*len(ev.Records)), "ns/record")
+	b.ReportMetric(float64(testing.AllocsPerRun(1, func() { _, _ = h.Handle(context.Background(), ev) }))/float64(len(ev.Records)), "allocs/record")
+}
+
+// BenchmarkBatchDynalite is records per second into dynalite, 1,000-record
+// batches of distinct movies on fresh tables.
+func BenchmarkBatchDynalite(b *testing.B) {
+	datas := catalogueBatch(b, 1000)
+	store, _ := dynamoStore(b, nil)
+	h, _ := newHandler(store)
+	h.Concurrency = 16
+	records := 0
+	for i := 0; b.Loop(); i++ {
+		// Later sequence numbers each round, so every record is a real write.
+		ev := event(1+i*1000, datas...)
+		resp, _ := h.Handle(context.Background(), ev)
+		if len(resp.BatchItemFailures) != 0 {
+			b.Fatalf("%d failures", len(resp.BatchItemFailures))
+		}
+		records += len(ev.Records)
+	}
+	b.ReportMetric(float64(records)/b.Elapsed().Seconds(), "records/s")
+}
+
+// BenchmarkPeakHeap10k reports the heap's high-water mark while one
+// 10,000-record batch is processed.
+func BenchmarkPeakHeap10k(b *testing.B) {
+	ev := event(1, catalogueBatch(b, 10000)...)
+	h, _ := newHandler(&dynamo.Store{API: noopAPI{}, MoviesTable: "m", ErrorsTable: "e"})
+	var peak uint64
+	for b.Loop() {
+		runtime.GC()
+		stop := make(chan struct{})
+		done := make(chan uint64)
+		go func() {
+			s := []metrics.Sample{{Name: "/memory/classes/heap/objects:bytes"}}
+			var max uint64
+			for {
+				metrics.Read(s)
+				max = maxU(max, s[0].Value.Uint64())
+				select {
+				case <-stop:
+					done <- max
+					return
+				case <-time.After(time.Millisecond):
+				}
+			}
+		}()
+		_, _ = h.Handle(context.Background(), ev)
+		close(stop)
+		peak = maxU(peak, <-done)
+	}
+	b.ReportMetric(float64(peak)/(1<<20), "peak-heap-MB")
+}
+
+func maxU(a, b uint64) uint64 {
+	if a > b {
+		return a
+	}
+	return b
+}

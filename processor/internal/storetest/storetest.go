@@ -1,0 +1,177 @@
+// Package storetest is the conformance suite every processor.Store passes:
+// the DynamoDB adapter against dynalite, and the in-memory fake.
+package storetest
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"os"
+	"path/filepath"
+	"reflect"
+	"testing"
+	"time"
+
+	"github.com/moviepipe/moviepipe/contracts"
+	"github.com/moviepipe/moviepipe/processor"
+)
+
+// Subject is a store under test, with the reads the suite needs.
+type Subject interface {
+	processor.Store
+	// Movie returns the stored movie as movie.v1 JSON.
+	Movie(ctx context.Context, id string) ([]byte, bool, error)
+	// ErrorRecord returns a stored error-table entry.
+	ErrorRecord(ctx context.Context, errorID string) (processor.ErrorRecord, bool, error)
+}
+
+// Run runs the suite; newStore returns an empty store for each test.
+func Run(t *testing.T, newStore func(t *testing.T) Subject) {
+	t.Run("golden records read back as movie.v1", func(t *testing.T) { goldenReadBack(t, newStore(t)) })
+	t.Run("versions", func(t *testing.T) { versions(t, newStore(t)) })
+	t.Run("park is idempotent", func(t *testing.T) { park(t, newStore(t)) })
+}
+
+// ContractsDir is where the contracts module's golden examples are.
+func ContractsDir(t testing.TB) string {
+	t.Helper()
+	for d, _ := os.Getwd(); filepath.Dir(d) != d; d = filepath.Dir(d) {
+		if _, err := os.Stat(filepath.Join(d, "contracts", "testdata", "valid")); err == nil {
+			return filepath.Join(d, "contracts", "testdata")
+		}
+	}
+	t.Fatal("contracts/testdata not found above the working directory")
+	return ""
+}
+
+func goldenReadBack(t *testing.T, s Subject) {
+	ctx := t.Context()
+	files, _ := filepath.Glob(filepath.Join(ContractsDir(t), "valid", "*.json"))
+	if len(files) == 0 {
+		t.Fatal("no golden records")
+	}
+	for i, f := range files {
+		data, err := os.ReadFile(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		m, err := processor.Decode(data, 1<<20)
+		if err != nil {
+			t.Fatalf("%s: %v", f, err)
+		}
+		m.ID = uniqueID(m.ID, i) // two golden records may share an id
+		written, err := s.PutMovie(ctx, m, "100")
+		if err != nil || !written {
+			t.Fatalf("%s: PutMovie = %v, %v; want written", f, written, err)
+		}
+		got, ok, err := s.Movie(ctx, m.ID)
+		if err != nil || !ok {
+			t.Fatalf("%s: read back: %v %v", f, ok, err)
+		}
+		if err := contracts.Validate(contracts.MovieV1, got); err != nil {
+			t.Errorf("%s: stored movie is not a movie.v1: %v\n%s", f, err, got)
+		}
+		var want, have map[string]any
+		_ = json.Unmarshal(data, &want)
+		_ = json.Unmarshal(got, &have)
+		delete(want, "schema")
+		delete(want, "traceHeader")
+		want["id"] = m.ID
+		if ts, ok := want["scrapedAt"].(string); ok {
+			parsed, _ := time.Parse(time.RFC3339Nano, ts)
+			want["scrapedAt"] = parsed.UTC().Format(time.RFC3339Nano)
+		}
+		if !reflect.DeepEqual(want, have) {
+			t.Errorf("%s: read back\n%v\nwant\n%v", f, have, want)
+		}
+	}
+}
+
+func uniqueID(id string, i int) string {
+	if len(id) > 2 && id[:2] == "tt" {
+		return id[:len(id)-2] + string(rune('0'+i/10%10)) + string(rune('0'+i%10))
+	}
+	return id[:len(id)-2] + string("0123456789abcdef"[i/16%16]) + string("0123456789abcdef"[i%16])
+}
+
+func movie(id string, scraped time.Time, title string) processor.Movie {
+	return processor.Movie{ID: id, Title: title, SourceURL: "https://example.com/", ScrapedAt: scraped, RunID: "run-1"}
+}
+
+func versions(t *testing.T, s Subject) {
+	ctx := t.Context()
+	t0 := time.Date(2026, 11, 26, 9, 0, 0, 0, time.UTC)
+	steps := []struct {
+		name        string
+		m           processor.Movie
+		seq         string
+		wantWritten bool
+		wantTitle   string
+	}{
+		{"first version", movie("tt0000001", t0, "v1"), "20", true, "v1"},
+		{"same record again", movie("tt0000001", t0, "v1"), "20", false, "v1"},
+		{"older scrape, later in the stream", movie("tt0000001", t0.Add(-time.Second), "old"), "30", false, "v1"},
+		{"same scrape, earlier in the stream", movie("tt0000001", t0, "earlier"), "19", false, "v1"},
+		{"same scrape, later in the stream", movie("tt0000001", t0, "v2"), "100", true, "v2"},
+		{"sequence compared as a number", movie("tt0000001", t0, "v3"), "99", false, "v2"},
+		{"newer scrape, earlier in the stream", movie("tt0000001", t0.Add(time.Nanosecond), "v4"), "1", true, "v4"},
+	}
+	for _, st := range steps {
+		written, err := s.PutMovie(ctx, st.m, st.seq)
+		if err != nil {
+			t.Fatalf("%s: %v", st.name, err)
+		}
+		if written != st.wantWritten {
+			t.Errorf("%s: written = %v, want %v", st.name, written, st.wantWritten)
+		}
+		got, _, err := s.Movie(ctx, "tt0000001")
+		if err != nil {
+			t.Fatal(err)
+		}
+		var m struct{ Title string }
+		_ = json.Unmarshal(got, &m)
+		if m.Title != st.wantTitle {
+			t.Errorf("%s: stored title %q, want %q", st.name, m.Title, st.wantTitle)
+		}
+	}
+	if _, ok, _ := s.Movie(ctx, "tt0000002"); ok {
+		t.Error("found a movie never written")
+	}
+}
+
+func park(t *testing.T, s Subject) {
+	ctx := t.Context()
+	arrived := time.Date(2026, 11, 26, 9, 0, 0, 0, time.UTC)
+	var rs []processor.ErrorRecord
+	for i, raw := range []string{`{"id": "tt01`, "\xff\xfe binary", `{"schema":"movie-record.v1","id":"tt0111161","year":2500}`} {
+		_, err := processor.Decode([]byte(raw), 1<<20)
+		pe, _ := errors.AsType[*processor.ParkError](err)
+		if pe == nil {
+			t.Fatalf("record %d decoded", i)
+		}
+		rs = append(rs, processor.NewErrorRecord(processor.Parked{
+			ParkError: pe, Payload: processor.NewPayload([]byte(raw)),
+			ShardID: "shardId-000000000000", SequenceNumber: "4960000000000000000000000000000000000000000000000000000" + string(rune('0'+i)),
+			RunID: "run-1", ArrivedAt: arrived,
+		}, 24*time.Hour))
+	}
+	for round := range 2 {
+		failed, err := s.Park(ctx, rs)
+		if err != nil || len(failed) != 0 {
+			t.Fatalf("round %d: Park = %v, %v", round, failed, err)
+		}
+	}
+	for _, want := range rs {
+		got, ok, err := s.ErrorRecord(ctx, want.ErrorID)
+		if err != nil || !ok {
+			t.Fatalf("%s not stored: %v", want.ErrorID, err)
+		}
+		if !reflect.DeepEqual(got, want) {
+			t.Errorf("read back\n%+v\nwant\n%+v", got, want)
+		}
+		doc, _ := json.Marshal(got)
+		if err := contracts.Validate(contracts.ErrorRecordV1, doc); err != nil {
+			t.Errorf("%s is not an error-record.v1: %v", want.ErrorID, err)
+		}
+	}
+}

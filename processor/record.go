@@ -1,0 +1,176 @@
+// Package processor turns Kinesis records into movies in DynamoDB.
+//
+// Each record of a batch gets exactly one outcome: stored, stale (an equal or
+// newer version is already stored), parked (it can never succeed: it goes to
+// the error table with its reason and is done), or retry (it may succeed
+// later: it is reported in the batch response so that Lambda delivers it
+// again). One bad record never fails the batch, and nothing here panics on
+// any input.
+package processor
+
+import (
+	"encoding/base64"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"math"
+	"strconv"
+	"strings"
+	"time"
+	"unicode/utf8"
+
+	"github.com/moviepipe/moviepipe/contracts"
+)
+
+// Movie is a valid movie-record.v1. Optional fields are nil when unknown.
+type Movie struct {
+	Schema               string    `json:"schema,omitempty"`
+	ID                   string    `json:"id"`
+	Title                string    `json:"title"`
+	OriginalTitle        *string   `json:"originalTitle,omitempty"`
+	Adult                *bool     `json:"adult,omitempty"`
+	Year                 *Int      `json:"year,omitempty"`
+	ReleaseDate          *string   `json:"releaseDate,omitempty"`
+	RuntimeMinutes       *Int      `json:"runtimeMinutes,omitempty"`
+	Genres               []string  `json:"genres,omitempty"`
+	MajorGenre           *string   `json:"majorGenre,omitempty"`
+	MPAARating           *string   `json:"mpaaRating,omitempty"`
+	Distributor          *string   `json:"distributor,omitempty"`
+	SourceMaterial       *string   `json:"sourceMaterial,omitempty"`
+	CreativeType         *string   `json:"creativeType,omitempty"`
+	Director             *string   `json:"director,omitempty"`
+	RottenTomatoesRating *Int      `json:"rottenTomatoesRating,omitempty"`
+	IMDbRating           *float64  `json:"imdbRating,omitempty"`
+	IMDbVotes            *Int      `json:"imdbVotes,omitempty"`
+	USGross              *Int      `json:"usGross,omitempty"`
+	WorldwideGross       *Int      `json:"worldwideGross,omitempty"`
+	ProductionBudget     *Int      `json:"productionBudget,omitempty"`
+	USDVDSales           *Int      `json:"usDvdSales,omitempty"`
+	SourceURL            string    `json:"sourceUrl"`
+	ScrapedAt            time.Time `json:"scrapedAt"`
+	RunID                string    `json:"runId"`
+	TraceHeader          string    `json:"traceHeader,omitempty"`
+}
+
+// Int is a JSON integer. JSON Schema counts 57.0 as the integer 57, so Int
+// accepts an integral number written with a fraction or an exponent too.
+type Int int64
+
+// UnmarshalJSON implements json.Unmarshaler.
+func (i *Int) UnmarshalJSON(b []byte) error {
+	if n, err := strconv.ParseInt(string(b), 10, 64); err == nil {
+		*i = Int(n)
+		return nil
+	}
+	f, err := strconv.ParseFloat(string(b), 64)
+	if err != nil || f != math.Trunc(f) || math.Abs(f) > 1<<53 {
+		return fmt.Errorf("%s is not an integer", b)
+	}
+	*i = Int(f)
+	return nil
+}
+
+// Reason says why a record was parked. The values are error-record.v1's.
+type Reason string
+
+const (
+	ReasonInvalid     Reason = "invalid_record"
+	ReasonUndecodable Reason = "undecodable"
+	ReasonOversized   Reason = "oversized"
+	ReasonUnsupported Reason = "unsupported_schema"
+	ReasonInternal    Reason = "internal"
+)
+
+// ParkError is the error for a record that can never succeed.
+type ParkError struct {
+	Reason     Reason
+	Message    string
+	Violations []contracts.Violation
+}
+
+func (e *ParkError) Error() string { return string(e.Reason) + ": " + e.Message }
+
+// Decode checks one record's data (size, JSON, movie-record.v1) and returns
+// the movie. Every error it returns is a *ParkError.
+func Decode(data []byte, maxBytes int) (Movie, error) {
+	var m Movie
+	if len(data) > maxBytes {
+		return m, &ParkError{Reason: ReasonOversized, Message: fmt.Sprintf("record is %d bytes, the limit is %d", len(data), maxBytes)}
+	}
+	err := contracts.Validate(contracts.MovieRecordV1, data)
+	if errors.Is(err, contracts.ErrNotJSON) {
+		return m, &ParkError{Reason: ReasonUndecodable, Message: err.Error()}
+	}
+	if ve, ok := errors.AsType[*contracts.ValidationError](err); ok {
+		reason := ReasonInvalid
+		if schemaName(data) != string(contracts.MovieRecordV1) && schemaName(data) != "" {
+			reason = ReasonUnsupported
+		}
+		return m, &ParkError{Reason: reason, Message: ve.Error(), Violations: ve.Violations}
+	}
+	if err != nil {
+		return m, &ParkError{Reason: ReasonInternal, Message: err.Error()}
+	}
+	if err := json.Unmarshal(data, &m); err != nil {
+		// The contract accepted it, so this is our bug, not the record's.
+		return m, &ParkError{Reason: ReasonInternal, Message: "decode valid record: " + err.Error()}
+	}
+	return m, nil
+}
+
+// schemaName returns the record's "schema" property when the record is a JSON
+// object that has a string there.
+func schemaName(data []byte) string {
+	var head struct {
+		Schema any `json:"schema"`
+	}
+	if json.Unmarshal(data, &head) != nil {
+		return ""
+	}
+	s, _ := head.Schema.(string)
+	return s
+}
+
+// Payload is a raw record cut to a size the error table accepts.
+type Payload struct {
+	Text      string
+	Encoding  string // "utf8" or "base64"
+	Bytes     int    // size of the whole record
+	Truncated bool
+}
+
+// MaxPayloadBytes is how much of a parked record the error table keeps.
+const MaxPayloadBytes = 48 << 10
+
+// NewPayload keeps the first MaxPayloadBytes of data, as text when they are
+// UTF-8 and as base64 otherwise.
+func NewPayload(data []byte) Payload {
+	p := Payload{Bytes: len(data), Encoding: "utf8"}
+	cut := data
+	if len(cut) > MaxPayloadBytes {
+		cut, p.Truncated = cut[:MaxPayloadBytes], true
+		// Do not split a UTF-8 sequence at the cut.
+		for i := 0; i < utf8.UTFMax && len(cut) > 0 && !utf8.Valid(cut); i++ {
+			cut = cut[:len(cut)-1]
+		}
+	}
+	if utf8.Valid(cut) {
+		p.Text = string(cut)
+		return p
+	}
+	p.Encoding = "base64"
+	p.Text = base64.StdEncoding.EncodeToString(cut)
+	return p
+}
+
+// Clip shortens s to at most n bytes without splitting a rune.
+func Clip(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	s = s[:n]
+	for len(s) > 0 && !utf8.ValidString(s) {
+		s = s[:len(s)-1]
+	}
+	return strings.TrimSpace(s)
+}
