@@ -1,0 +1,46 @@
+// Command lambda is the query API function: GET /movies/{id} and GET /movies.
+package main
+
+import (
+	"context"
+	"fmt"
+	"os"
+
+	"github.com/aws/aws-lambda-go/lambda"
+	"github.com/aws/aws-lambda-go/lambdacontext"
+	"github.com/aws/aws-sdk-go-v2/config"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+
+	queryapi "github.com/moviepipe/moviepipe/query-api"
+	"github.com/moviepipe/moviepipe/query-api/dynamo"
+	"github.com/moviepipe/moviepipe/query-api/tracing"
+)
+
+func main() {
+	h, err := build(context.Background(), os.Getenv)
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "query-api: start:", err)
+		os.Exit(1)
+	}
+	lambda.Start(h.Handle)
+}
+
+// build reads the configuration and wires the handler.
+func build(ctx context.Context, getenv func(string) string) (*queryapi.Handler, error) {
+	cfg, err := queryapi.LoadConfig(getenv)
+	if err != nil {
+		return nil, err
+	}
+	log := lambdacontext.NewLogger()
+	tracing.Quiet(log)
+	awsCfg, err := config.LoadDefaultConfig(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("aws config: %w", err)
+	}
+	tracing.Instrument(&awsCfg)
+	return &queryapi.Handler{
+		Store:  &dynamo.Store{API: dynamodb.NewFromConfig(awsCfg), Table: cfg.MoviesTable, YearIndex: cfg.YearIndex},
+		Cursor: queryapi.Cursor{Key: cfg.CursorKey},
+		Log:    log,
+	}, nil
+}
