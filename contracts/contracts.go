@@ -13,11 +13,13 @@ package contracts
 
 import (
 	"bytes"
+	"cmp"
 	"embed"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
+	"slices"
 	"strings"
 	"sync"
 
@@ -186,6 +188,10 @@ func violations(root *jsonschema.ValidationError) []Violation {
 		}
 	}
 	walk(root)
+	// The validator visits properties in map order: sort for stable output.
+	slices.SortFunc(out, func(a, b Violation) int {
+		return cmp.Or(strings.Compare(a.InstancePath, b.InstancePath), strings.Compare(a.Keyword, b.Keyword), strings.Compare(a.Message, b.Message))
+	})
 	return out
 }
 

@@ -1,0 +1,204 @@
+package scraper
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"encoding/json"
+	"log/slog"
+	"net/http"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/aws/aws-lambda-go/events"
+)
+
+// Invoker continues a run in an asynchronous invocation of this function.
+type Invoker interface {
+	Continue(ctx context.Context, c Continuation) error
+}
+
+// Continuation is the event of an asynchronous invocation that continues a
+// run: its state, and the trace header the run started with.
+type Continuation struct {
+	Continuation State `json:"continuation"`
+}
+
+// Handler is the Lambda function: API Gateway requests (POST /scrapes, GET
+// /scrap_movies) and continuation events.
+type Handler struct {
+	Scraper  *Scraper
+	Invoker  Invoker
+	URL      string
+	MaxPages int
+	// SyncBudget is the work done before an API request is answered; the
+	// rest continues asynchronously.
+	SyncBudget time.Duration
+	// AsyncMargin is kept free before an asynchronous invocation's deadline.
+	AsyncMargin time.Duration
+	TraceID     func(ctx context.Context) string
+	Metrics     func(Report)
+	Log         *slog.Logger
+	Now         func() time.Time
+}
+
+// Handle takes either event. It never returns an error for bad input: an API
+// request gets a JSON answer, a continuation logs its report.
+func (h *Handler) Handle(ctx context.Context, raw json.RawMessage) (any, error) {
+	var probe struct {
+		HTTPMethod   *string         `json:"httpMethod"`
+		Continuation json.RawMessage `json:"continuation"`
+	}
+	if err := json.Unmarshal(raw, &probe); err != nil {
+		h.log().ErrorContext(ctx, "event is not JSON", "error", err)
+		return nil, nil
+	}
+	if probe.HTTPMethod != nil {
+		var req events.APIGatewayProxyRequest
+		if err := json.Unmarshal(raw, &req); err != nil {
+			return problem(http.StatusBadRequest, "Malformed request event"), nil
+		}
+		return h.API(ctx, req), nil
+	}
+	var c Continuation
+	if err := json.Unmarshal(raw, &c); err != nil || c.Continuation.RunID == "" {
+		h.log().ErrorContext(ctx, "unknown event: neither an API request nor a continuation", "event", string(raw[:min(len(raw), 512)]))
+		return nil, nil
+	}
+	h.Continue(ctx, c.Continuation)
+	return nil, nil
+}
+
+// API starts a run for POST /scrapes or GET /scrap_movies.
+func (h *Handler) API(ctx context.Context, req events.APIGatewayProxyRequest) events.APIGatewayProxyResponse {
+	route := req.Resource
+	if route == "" {
+		route = req.Path[strings.LastIndexByte(req.Path, '/'):]
+	}
+	maxPages := h.MaxPages
+	switch {
+	case strings.HasSuffix(route, "/scrapes") && req.HTTPMethod == http.MethodPost:
+		var body struct {
+			MaxPages *int `json:"maxPages"`
+		}
+		if strings.TrimSpace(req.Body) != "" {
+			d := json.NewDecoder(strings.NewReader(req.Body))
+			d.DisallowUnknownFields()
+			if err := d.Decode(&body); err != nil {
+				return problem(http.StatusBadRequest, `The body is optional; when present it is {"maxPages": n}.`)
+			}
+		}
+		if body.MaxPages != nil {
+			maxPages = *body.MaxPages
+		}
+	case strings.HasSuffix(route, "/scrap_movies") && req.HTTPMethod == http.MethodGet:
+		if v, ok := req.QueryStringParameters["maxPages"]; ok {
+			n, err := strconv.Atoi(v)
+			if err != nil {
+				return problem(http.StatusBadRequest, "maxPages is a whole number.")
+			}
+			maxPages = n
+		}
+	case strings.HasSuffix(route, "/scrapes") || strings.HasSuffix(route, "/scrap_movies"):
+		r := problem(http.StatusMethodNotAllowed, "Use POST /scrapes (or GET /scrap_movies).")
+		return r
+	default:
+		return problem(http.StatusNotFound, "Start a scrape with POST /scrapes.")
+	}
+	if maxPages < 1 || maxPages > 10000 {
+		return problem(http.StatusBadRequest, "maxPages is from 1 to 10000.")
+	}
+	now := h.now()
+	st := State{RunID: NewRunID(now), Next: h.URL, MaxPages: maxPages, Started: now, TraceHeader: validHeader(h.Scraper.Tracer.Header(ctx))}
+	rep, next := h.Scraper.Run(ctx, st, now.Add(h.SyncBudget))
+	rep.TraceID = h.traceID(ctx)
+	if next != nil {
+		if err := h.Invoker.Continue(ctx, Continuation{*next}); err != nil {
+			h.log().ErrorContext(ctx, "cannot continue the run", "run_id", st.RunID, "error", err)
+			rep.Continues = false
+			rep.Status = "failed"
+			rep.Errors = append(rep.Errors, "the run could not continue asynchronously")
+		}
+	}
+	h.done(ctx, rep)
+	status := http.StatusOK
+	switch rep.Status {
+	case "continuing":
+		status = http.StatusAccepted
+	case "failed":
+		status = http.StatusBadGateway
+	}
+	body, _ := json.Marshal(rep)
+	return events.APIGatewayProxyResponse{StatusCode: status, Headers: map[string]string{"Content-Type": "application/json"}, Body: string(body)}
+}
+
+// Continue carries a run on in an asynchronous invocation, and hands it on
+// again if it still cannot finish before this invocation's deadline.
+func (h *Handler) Continue(ctx context.Context, st State) {
+	ctx, end := h.Scraper.Tracer.Resume(ctx, st.TraceHeader)
+	defer end(nil)
+	until := h.now().Add(15 * time.Minute)
+	if dl, ok := ctx.Deadline(); ok {
+		until = dl.Add(-h.AsyncMargin)
+	}
+	rep, next := h.Scraper.Run(ctx, st, until)
+	rep.TraceID = h.traceID(ctx)
+	if next != nil {
+		if err := h.Invoker.Continue(ctx, Continuation{*next}); err != nil {
+			h.log().ErrorContext(ctx, "cannot continue the run", "run_id", st.RunID, "error", err)
+			rep.Status = "failed"
+			rep.Errors = append(rep.Errors, "the run could not continue asynchronously")
+		}
+	}
+	h.done(ctx, rep)
+}
+
+func (h *Handler) done(ctx context.Context, rep Report) {
+	h.log().InfoContext(ctx, "run report", "run_id", rep.RunID, "trace_id", rep.TraceID, "status", rep.Status,
+		"pages", rep.PagesFetched, "parsed", rep.MoviesParsed, "published", rep.RecordsPublished,
+		"rejected", rep.RecordsRejected, "publish_failures", rep.PublishFailures, "errors", rep.Errors, "duration_ms", rep.DurationMs)
+	if h.Metrics != nil {
+		h.Metrics(rep)
+	}
+}
+
+func (h *Handler) traceID(ctx context.Context) string {
+	if h.TraceID == nil {
+		return ""
+	}
+	return h.TraceID(ctx)
+}
+
+func (h *Handler) now() time.Time {
+	if h.Now != nil {
+		return h.Now()
+	}
+	return time.Now()
+}
+
+func (h *Handler) log() *slog.Logger {
+	if h.Log != nil {
+		return h.Log
+	}
+	return slog.Default()
+}
+
+// NewRunID names a run: its start time and 32 random bits.
+func NewRunID(now time.Time) string {
+	b := make([]byte, 4)
+	_, _ = rand.Read(b)
+	return "run-" + now.UTC().Format("20060102T150405Z") + "-" + hex.EncodeToString(b)
+}
+
+func problem(status int, detail string) events.APIGatewayProxyResponse {
+	body, _ := json.Marshal(map[string]any{
+		"type":  "https://moviepipe.dev/problems/" + strings.ToLower(strings.ReplaceAll(http.StatusText(status), " ", "-")),
+		"title": http.StatusText(status), "status": status, "detail": detail,
+	})
+	r := events.APIGatewayProxyResponse{StatusCode: status, Headers: map[string]string{"Content-Type": "application/problem+json"}, Body: string(body)}
+	if status == http.StatusMethodNotAllowed {
+		r.Headers["Allow"] = "POST"
+	}
+	return r
+}

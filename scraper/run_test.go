@@ -1,0 +1,298 @@
+package scraper_test
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"net/netip"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/aws/aws-lambda-go/events"
+
+	"github.com/moviepipe/moviepipe/contracts"
+	"github.com/moviepipe/moviepipe/scraper"
+	"github.com/moviepipe/moviepipe/scraper/fetch"
+	"github.com/moviepipe/moviepipe/scraper/publish"
+)
+
+const header = "Root=1-6745a3c1-5e0c7a2b9d4f1e3a8c6b0d2e;Parent=53995c3f42cd8ad8;Sampled=1"
+
+// workshopSite serves n pages of the workshop table layout, three movies a
+// page (one of them invalid), and counts the requests per page.
+func workshopSite(t *testing.T, n int) (*httptest.Server, *sync.Map) {
+	var hits sync.Map
+	mux := http.NewServeMux()
+	mux.HandleFunc("/robots.txt", func(w http.ResponseWriter, _ *http.Request) { fmt.Fprint(w, "User-agent: *\nAllow: /\n") })
+	mux.HandleFunc("/movies", func(w http.ResponseWriter, r *http.Request) {
+		var page int
+		_, _ = fmt.Sscan(r.URL.Query().Get("page"), &page)
+		c, _ := hits.LoadOrStore(page, new(int))
+		*c.(*int)++
+		w.Header().Set("Content-Type", "text/html; charset=utf-8")
+		fmt.Fprint(w, `<html><body><table class="movieTable"><tbody>`)
+		for i := range 3 {
+			year := fmt.Sprint(1990 + page)
+			if i == 2 {
+				year = "2500" // refused by the contract
+			}
+			fmt.Fprintf(w, `<tr><td class="id">tt%07d</td><td class="primaryTitle">Movie %d.%d</td><td class="startYear">%s</td><td class="genres">Drama,Comedy</td></tr>`, page*10+i, page, i, year)
+		}
+		fmt.Fprint(w, `</tbody></table>`)
+		if page < n {
+			fmt.Fprintf(w, `<a rel="next" href="/movies?page=%d">next</a>`, page+1)
+		}
+		fmt.Fprint(w, `</body></html>`)
+	})
+	s := httptest.NewServer(mux)
+	t.Cleanup(s.Close)
+	return s, &hits
+}
+
+type fakePublisher struct {
+	mu      sync.Mutex
+	entries []publish.Entry
+}
+
+func (p *fakePublisher) Publish(_ context.Context, es []publish.Entry) (int, []publish.Failure) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.entries = append(p.entries, es...)
+	return len(es), nil
+}
+
+type fakeParker struct{ parked []scraper.ErrorRecord }
+
+func (p *fakeParker) Park(_ context.Context, rs []scraper.ErrorRecord) error {
+	p.parked = append(p.parked, rs...)
+	return nil
+}
+
+type fakeTracer struct{ spans []string }
+
+func (f *fakeTracer) Start(ctx context.Context, name string) (context.Context, func(error)) {
+	f.spans = append(f.spans, name)
+	return ctx, func(error) {}
+}
+func (*fakeTracer) Header(context.Context) string { return header }
+func (*fakeTracer) Resume(ctx context.Context, _ string) (context.Context, func(error)) {
+	return ctx, func(error) {}
+}
+
+func newScraper() (*scraper.Scraper, *fakePublisher, *fakeParker, *fakeTracer) {
+	pub, park, tr := &fakePublisher{}, &fakeParker{}, &fakeTracer{}
+	return &scraper.Scraper{
+		Fetcher:   fetch.New(fetch.Options{Rate: 1000, Guard: fetch.Guard{Allowed: []netip.Prefix{netip.MustParsePrefix("127.0.0.0/8")}}}),
+		Publisher: pub, Parker: park, Tracer: tr, Log: slog.New(slog.DiscardHandler),
+	}, pub, park, tr
+}
+
+func TestRunFollowsPagesPublishesAndParks(t *testing.T) {
+	site, _ := workshopSite(t, 3)
+	s, pub, park, tr := newScraper()
+	now := time.Now()
+	rep, next := s.Run(t.Context(), scraper.State{RunID: "run-1", Next: site.URL + "/movies?page=1", MaxPages: 10, Started: now}, now.Add(time.Hour))
+	if next != nil || rep.Status != "completed" || rep.PagesFetched != 3 || rep.MoviesParsed != 9 ||
+		rep.RecordsPublished != 6 || rep.RecordsRejected != 3 || rep.RejectedByReason["invalid_record"] != 3 || rep.Profile != "workshop-table" {
+		t.Fatalf("report %+v", rep)
+	}
+	for _, e := range pub.entries {
+		var r struct{ ID, TraceHeader, RunID string }
+		_ = json.Unmarshal(e.Data, &r)
+		if e.Key != r.ID || r.TraceHeader != header || r.RunID != "run-1" {
+			t.Errorf("entry key %s, record %+v", e.Key, r)
+		}
+		if err := contracts.Validate(contracts.MovieRecordV1, e.Data); err != nil {
+			t.Error(err)
+		}
+	}
+	for _, e := range park.parked {
+		doc, _ := json.Marshal(e)
+		if err := contracts.Validate(contracts.ErrorRecordV1, doc); err != nil {
+			t.Errorf("parked entry is not an error-record.v1: %v", err)
+		}
+		if e.Stage != "scrape" || len(e.ValidationErrors) == 0 || e.ValidationErrors[0].InstancePath != "/year" {
+			t.Errorf("parked %+v", e)
+		}
+	}
+	if got := strings.Join(tr.spans, ","); got != "GET page 1,PutRecords,GET page 2,PutRecords,GET page 3,PutRecords" {
+		t.Errorf("spans %s", got)
+	}
+}
+
+func TestRunStopsAtMaxPages(t *testing.T) {
+	site, hits := workshopSite(t, 5)
+	s, _, _, _ := newScraper()
+	now := time.Now()
+	rep, next := s.Run(t.Context(), scraper.State{RunID: "r", Next: site.URL + "/movies?page=1", MaxPages: 2, Started: now}, now.Add(time.Hour))
+	if rep.PagesFetched != 2 || next != nil {
+		t.Fatalf("report %+v", rep)
+	}
+	if _, ok := hits.Load(3); ok {
+		t.Fatal("page 3 fetched past maxPages")
+	}
+}
+
+// A run handed over between pages continues where it stopped: every page is
+// fetched once and every record published once.
+func TestHandOverScrapesNothingTwice(t *testing.T) {
+	site, hits := workshopSite(t, 7)
+	s, pub, _, _ := newScraper()
+	clock := time.Date(2026, 11, 26, 9, 0, 0, 0, time.UTC)
+	s.Now = func() time.Time { clock = clock.Add(time.Second); return clock }
+	st := scraper.State{RunID: "r", Next: site.URL + "/movies?page=1", MaxPages: 100, Started: clock}
+	invocations := 0
+	for next := &st; next != nil; invocations++ {
+		if invocations > 10 {
+			t.Fatal("the run never ends")
+		}
+		var rep scraper.Report
+		rep, next = s.Run(t.Context(), *next, clock.Add(4*time.Second)) // about two pages per invocation
+		if next != nil && (!rep.Continues || rep.Status != "continuing") {
+			t.Fatalf("report %+v", rep)
+		}
+		if next == nil && (rep.PagesFetched != 7 || rep.RecordsPublished != 14) {
+			t.Fatalf("final report %+v", rep)
+		}
+	}
+	if invocations < 3 {
+		t.Fatalf("%d invocations: the budget did not hand over", invocations)
+	}
+	for page := 1; page <= 7; page++ {
+		c, ok := hits.Load(page)
+		if !ok || *c.(*int) != 1 {
+			t.Errorf("page %d fetched %v times", page, c)
+		}
+	}
+	seen := map[string]bool{}
+	for _, e := range pub.entries {
+		if seen[e.Key] {
+			t.Errorf("%s published twice", e.Key)
+		}
+		seen[e.Key] = true
+	}
+}
+
+func TestRunReportsNoKnownLayout(t *testing.T) {
+	site := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "text/html")
+		fmt.Fprint(w, "<html><body><p>Under construction</p></body></html>")
+	}))
+	defer site.Close()
+	s, _, _, _ := newScraper()
+	rep, _ := s.Run(t.Context(), scraper.State{RunID: "r", Next: site.URL + "/", MaxPages: 1, Started: time.Now()}, time.Now().Add(time.Hour))
+	if rep.Status != "failed" || len(rep.Errors) != 1 || !strings.Contains(rep.Errors[0], "no known layout matched") {
+		t.Fatalf("report %+v", rep)
+	}
+}
+
+type fakeInvoker struct{ got []scraper.Continuation }
+
+func (f *fakeInvoker) Continue(_ context.Context, c scraper.Continuation) error {
+	f.got = append(f.got, c)
+	return nil
+}
+
+func newHandler(t *testing.T, pages int) (*scraper.Handler, *fakeInvoker, *fakePublisher) {
+	site, _ := workshopSite(t, pages)
+	s, pub, _, _ := newScraper()
+	inv := &fakeInvoker{}
+	return &scraper.Handler{Scraper: s, Invoker: inv, URL: site.URL + "/movies?page=1", MaxPages: 100, SyncBudget: time.Minute,
+		Log: slog.New(slog.DiscardHandler)}, inv, pub
+}
+
+func TestAPI(t *testing.T) {
+	tests := []struct {
+		name       string
+		req        events.APIGatewayProxyRequest
+		wantStatus int
+		wantPages  int
+	}{
+		{"POST /scrapes", events.APIGatewayProxyRequest{HTTPMethod: "POST", Resource: "/scrapes", Body: `{"maxPages": 2}`}, 200, 2},
+		{"POST /scrapes without a body", events.APIGatewayProxyRequest{HTTPMethod: "POST", Resource: "/scrapes"}, 200, 3},
+		{"GET /scrap_movies", events.APIGatewayProxyRequest{HTTPMethod: "GET", Resource: "/scrap_movies", QueryStringParameters: map[string]string{"maxPages": "1"}}, 200, 1},
+		{"malformed body", events.APIGatewayProxyRequest{HTTPMethod: "POST", Resource: "/scrapes", Body: `{"maxPages": "two"}`}, 400, 0},
+		{"unknown body field", events.APIGatewayProxyRequest{HTTPMethod: "POST", Resource: "/scrapes", Body: `{"url": "http://169.254.169.254/"}`}, 400, 0},
+		{"maxPages out of range", events.APIGatewayProxyRequest{HTTPMethod: "POST", Resource: "/scrapes", Body: `{"maxPages": 0}`}, 400, 0},
+		{"wrong method", events.APIGatewayProxyRequest{HTTPMethod: "DELETE", Resource: "/scrapes"}, 405, 0},
+		{"unknown route", events.APIGatewayProxyRequest{HTTPMethod: "GET", Resource: "/nope"}, 404, 0},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			h, _, _ := newHandler(t, 3)
+			resp := h.API(t.Context(), tt.req)
+			if resp.StatusCode != tt.wantStatus {
+				t.Fatalf("status %d: %s", resp.StatusCode, resp.Body)
+			}
+			var body map[string]any
+			if err := json.Unmarshal([]byte(resp.Body), &body); err != nil {
+				t.Fatalf("body is not JSON: %s", resp.Body)
+			}
+			if tt.wantStatus != 200 {
+				if resp.Headers["Content-Type"] != "application/problem+json" || body["status"] != float64(tt.wantStatus) {
+					t.Fatalf("problem %v %s", resp.Headers, resp.Body)
+				}
+				return
+			}
+			if body["pagesFetched"] != float64(tt.wantPages) || body["runId"] == "" || body["continues"] != false {
+				t.Fatalf("report %s", resp.Body)
+			}
+		})
+	}
+}
+
+func TestAPIAnswersEarlyAndContinues(t *testing.T) {
+	h, inv, pub := newHandler(t, 6)
+	clock := time.Date(2026, 11, 26, 9, 0, 0, 0, time.UTC)
+	h.Now = func() time.Time { return clock }
+	h.Scraper.Now = func() time.Time { clock = clock.Add(time.Second); return clock }
+	h.SyncBudget = 5 * time.Second
+	resp := h.API(t.Context(), events.APIGatewayProxyRequest{HTTPMethod: "POST", Resource: "/scrapes"})
+	var rep scraper.Report
+	_ = json.Unmarshal([]byte(resp.Body), &rep)
+	if resp.StatusCode != http.StatusAccepted || !rep.Continues || len(inv.got) != 1 || rep.PagesFetched == 6 {
+		t.Fatalf("status %d, report %+v, continuations %d", resp.StatusCode, rep, len(inv.got))
+	}
+	// The asynchronous invocation gets the continuation as its event.
+	event, _ := json.Marshal(inv.got[0])
+	ctx, cancel := context.WithTimeout(t.Context(), time.Hour)
+	defer cancel()
+	h.AsyncMargin = 0
+	h.Scraper.Now = time.Now
+	if _, err := h.Handle(ctx, event); err != nil {
+		t.Fatal(err)
+	}
+	if len(pub.entries) != 12 {
+		t.Fatalf("%d records published over the whole run, want 12", len(pub.entries))
+	}
+}
+
+func TestHandleUnknownEvent(t *testing.T) {
+	h, _, _ := newHandler(t, 1)
+	for _, ev := range []string{`"x"`, `{}`, `{"continuation": {}}`, `not json`} {
+		if out, err := h.Handle(t.Context(), json.RawMessage(ev)); err != nil || out != nil {
+			t.Errorf("%s: %v %v", ev, out, err)
+		}
+	}
+}
+
+func TestLoadConfig(t *testing.T) {
+	env := map[string]string{"SCRAPE_URL": "ftp://x", "SCRAPE_PROFILE": "nope", "SCRAPE_RATE": "0", "SCRAPE_MAX_PAGES": "0",
+		"SCRAPE_ALLOWED_NETWORKS": "127.0.0.1", "SCRAPE_SYNC_BUDGET": "60s"}
+	_, err := scraper.LoadConfig(func(k string) string { return env[k] })
+	for _, name := range []string{"SCRAPE_URL", "STREAM_NAME", "ERRORS_TABLE", "SCRAPE_PROFILE", "SCRAPE_RATE", "SCRAPE_MAX_PAGES", "SCRAPE_ALLOWED_NETWORKS", "SCRAPE_SYNC_BUDGET"} {
+		if err == nil || !strings.Contains(err.Error(), name) {
+			t.Errorf("error does not name %s: %v", name, err)
+		}
+	}
+	ok := map[string]string{"SCRAPE_URL": "https://example.com/", "STREAM_NAME": "s", "ERRORS_TABLE": "e", "SCRAPE_PROFILE": "workshop-cards"}
+	c, err := scraper.LoadConfig(func(k string) string { return ok[k] })
+	if err != nil || c.Profile.Name != "workshop-cards" || c.Fetch.Rate != 1 || c.MaxPages != 100 {
+		t.Fatalf("%+v %v", c, err)
+	}
+}
