@@ -7,7 +7,7 @@ SHELL := /bin/bash
 .SHELLFLAGS := -eu -o pipefail -c
 .DEFAULT_GOAL := help
 
-ALL_MODULES := contracts scraper processor query-api deploy/local
+ALL_MODULES := contracts scraper processor query-api deploy/local deploy/templates
 # Modules with Go code yet (a module that is only a go.mod has nothing to vet or test).
 MODULES     := $(foreach m,$(ALL_MODULES),$(if $(shell find $(m) -name '*.go' -print -quit),$(m)))
 # A service is a module with a Lambda entry point at <service>/cmd/lambda.
@@ -51,7 +51,7 @@ $(WITH_EMULATORS): $(shell find deploy/local -name '*.go' -not -name '*_test.go'
 # ---- test -----------------------------------------------------------------
 
 .PHONY: test
-test: $(NODE_STAMP) $(GOTESTSUM) $(WITH_EMULATORS) vet ## run every module's tests (race detector on) against fresh emulators
+test: $(NODE_STAMP) $(GOTESTSUM) $(WITH_EMULATORS) vet package ## run every module's tests (race detector on) against fresh emulators
 	$(WITH_EMULATORS) -log .moviepipe/test-emulators.log -- \
 	  $(GOTESTSUM) --format testname --raw-command -- bash -c '\
 	    rc=0; for m in $(MODULES); do \
@@ -88,13 +88,38 @@ dist/%.zip: FORCE
 .PHONY: FORCE
 FORCE:
 
+# The stacks in deploy order; remove goes in reverse.
+STACKS := deploy/resources processor query-api scraper
+OSLS   := $(CURDIR)/node_modules/.bin/osls
+STAGE  ?= dev
+REGION ?= us-east-1
+# SERVICE=scraper (or processor, query-api, resources) limits deploy/remove to one stack.
+SERVICE ?=
+DEPLOY_STACKS = $(if $(SERVICE),$(filter %$(SERVICE),$(STACKS)),$(STACKS))
+RUN = $(if $(DRY_RUN),echo,)
+
 .PHONY: package
-package: ## build every stack's CloudFormation offline (osls package)
-	@echo "make package: the deploy files are not written yet (issue: Deploy to AWS)" >&2; exit 1
+package: $(NODE_STAMP) build ## build every zip and every stack's CloudFormation, offline (osls package)
+	@for s in $(STACKS); do \
+	  echo "package $$s ($(STAGE))"; \
+	  (cd $$s && $(OSLS) package --stage $(STAGE) --region $(REGION) > .serverless-package.log 2>&1) \
+	    || { cat $$s/.serverless-package.log; exit 1; }; \
+	  rm -f $$s/.serverless-package.log; \
+	done
 
 .PHONY: deploy
-deploy: ## deploy to AWS: make deploy STAGE=dev [SERVICE=…]
-	@echo "make deploy: the deploy files are not written yet (issue: Deploy to AWS)" >&2; exit 1
+deploy: $(NODE_STAMP) $(if $(DRY_RUN),,build) ## deploy to AWS with your AWS profile: make deploy STAGE=dev [SERVICE=…] [DRY_RUN=1]
+	@test -n "$(DEPLOY_STACKS)" || { echo "make deploy: unknown SERVICE=$(SERVICE)" >&2; exit 1; }
+	@for s in $(DEPLOY_STACKS); do \
+	  $(RUN) sh -c "cd $$s && $(OSLS) deploy --stage $(STAGE) --region $(REGION)" || exit 1; \
+	done
+
+.PHONY: remove
+remove: $(NODE_STAMP) ## remove from AWS, services first: make remove STAGE=dev [SERVICE=…] [DRY_RUN=1]
+	@test -n "$(DEPLOY_STACKS)" || { echo "make remove: unknown SERVICE=$(SERVICE)" >&2; exit 1; }
+	@for s in $(shell echo $(DEPLOY_STACKS) | tr ' ' '\n' | tac); do \
+	  $(RUN) sh -c "cd $$s && $(OSLS) remove --stage $(STAGE) --region $(REGION)" || exit 1; \
+	done
 
 # ---- local cloud ----------------------------------------------------------
 
@@ -108,4 +133,4 @@ up: ## start the local cloud and keep it running
 
 .PHONY: clean
 clean: ## remove what make built (not the installed tools)
-	rm -rf bin dist .moviepipe
+	rm -rf bin dist .moviepipe $(addsuffix /.serverless,$(STACKS))

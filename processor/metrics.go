@@ -7,8 +7,8 @@ import (
 )
 
 // EMF writes a batch report as CloudWatch embedded metric format lines:
-// records in, stored, stale, retried and the oldest record's age in the
-// namespace's Function dimension, and parked records per Reason.
+// records in, stored, stale, retried, parked and the oldest record's age by
+// Function, and parked records by Function and Reason.
 type EMF struct {
 	W         io.Writer
 	Namespace string
@@ -39,12 +39,16 @@ func (e EMF) Write(r Report) {
 		now = e.Now
 	}
 	ts := now().UnixMilli()
+	parked := 0
+	for _, n := range r.Parked {
+		parked += n
+	}
 	line := map[string]any{
 		"_aws": emfMeta{Timestamp: ts, CloudWatchMetrics: []emfDirective{{
 			Namespace: e.Namespace, Dimensions: [][]string{{"Function"}},
 			Metrics: []emfMetric{
 				{"RecordsIn", "Count"}, {"RecordsStored", "Count"}, {"RecordsStale", "Count"},
-				{"RecordsRetried", "Count"}, {"RecordAge", "Milliseconds"},
+				{"RecordsRetried", "Count"}, {"RecordsParked", "Count"}, {"RecordAge", "Milliseconds"},
 			},
 		}}},
 		"Function":       e.Function,
@@ -52,6 +56,7 @@ func (e EMF) Write(r Report) {
 		"RecordsStored":  r.Stored,
 		"RecordsStale":   r.Stale,
 		"RecordsRetried": r.Retried,
+		"RecordsParked":  parked,
 		"RecordAge":      r.MaxAge.Milliseconds(),
 	}
 	enc := json.NewEncoder(e.W)

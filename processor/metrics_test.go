@@ -39,7 +39,7 @@ func TestEMF(t *testing.T) {
 		t.Fatal(err)
 	}
 	if batch.AWS.Timestamp != 1700000000000 || batch.AWS.CloudWatchMetrics[0].Namespace != "moviepipe" ||
-		batch.RecordsIn != 5 || batch.RecordsStored != 2 || batch.RecordsRetried != 1 || batch.RecordAge != 1500 || batch.Function != "processor-dev" {
+		batch.RecordsIn != 5 || batch.RecordsParked != 1 || batch.RecordsStored != 2 || batch.RecordsRetried != 1 || batch.RecordAge != 1500 || batch.Function != "processor-dev" {
 		t.Errorf("batch line %s", lines[0])
 	}
 	if parked.Reason != "invalid_record" || parked.RecordsParked != 1 || parked.AWS.CloudWatchMetrics[0].Dimensions[0][1] != "Reason" {

@@ -1,0 +1,3 @@
+module github.com/moviepipe/moviepipe/deploy/templates
+
+go 1.26
