@@ -123,13 +123,23 @@ remove: $(NODE_STAMP) ## remove from AWS, services first: make remove STAGE=dev 
 
 # ---- local cloud ----------------------------------------------------------
 
+LOCAL := $(CURDIR)/bin/moviepipe-local
+
+$(LOCAL): $(shell find deploy/local -name '*.go' -not -name '*_test.go') $(shell find deploy/local -name '*.html') deploy/local/go.mod
+	cd deploy/local && GOWORK=off go build -o $@ ./cmd/moviepipe-local
+
 .PHONY: demo
 demo: ## run the whole pipeline on the local cloud, end to end, and stop
-	@echo "make demo: the local cloud is not built yet (issue: Local cloud); make test works today" >&2; exit 1
+	@echo "make demo: not built yet (issue: make demo); make up runs the local cloud today" >&2; exit 1
 
 .PHONY: up
-up: ## start the local cloud and keep it running
-	@echo "make up: the local cloud is not built yet (issue: Local cloud)" >&2; exit 1
+up: $(NODE_STAMP) $(LOCAL) ## start the local cloud (stage local) and keep it running; Ctrl-C stops it
+	$(LOCAL) up
+
+.PHONY: trace
+trace: $(LOCAL) ## print a trace of the running local cloud: make trace ID=1-…
+	@test -n "$(ID)" || { echo "usage: make trace ID=<trace id>" >&2; exit 2; }
+	$(LOCAL) trace $(ID)
 
 .PHONY: clean
 clean: ## remove what make built (not the installed tools)

@@ -1,0 +1,220 @@
+package cloud_test
+
+import (
+	"context"
+	"encoding/json"
+	"io"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/credentials"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+
+	"github.com/moviepipe/moviepipe/deploy/local/cloud"
+	"github.com/moviepipe/moviepipe/deploy/local/emulators"
+	"github.com/moviepipe/moviepipe/deploy/local/xraylocal"
+)
+
+func root(t *testing.T) string {
+	t.Helper()
+	wd, _ := os.Getwd()
+	r, err := emulators.FindRoot(wd)
+	if err != nil {
+		if os.Getenv("CI") == "true" {
+			t.Fatal(err)
+		}
+		t.Skip(err)
+	}
+	return r
+}
+
+func request(t *testing.T, method, url, body string, headers map[string]string) (int, string) {
+	t.Helper()
+	req, _ := http.NewRequest(method, url, strings.NewReader(body))
+	for k, v := range headers {
+		req.Header.Set(k, v)
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	return resp.StatusCode, string(b)
+}
+
+const signed = "AWS4-HMAC-SHA256 Credential=local/20261126/us-east-1/execute-api/aws4_request, SignedHeaders=host;x-amz-date, Signature=0"
+
+// The acceptance of the local cloud: POST {api}/scrapes stores the
+// catalogue, GET {api}/movies/{id} returns a film, and the scrape's trace
+// holds the API Gateway, the scraper, the processor and DynamoDB under one
+// trace id. Then nothing is left running.
+func TestScrapeStoreServeTrace(t *testing.T) {
+	r := root(t)
+	var logs strings.Builder
+	out := &syncWriter{w: &logs}
+	c, err := cloud.Up(t.Context(), cloud.Options{Root: r, Log: out})
+	if err != nil {
+		t.Fatal(err)
+	}
+	closed := false
+	defer func() {
+		if !closed {
+			c.Close()
+		}
+		if t.Failed() {
+			out.mu.Lock()
+			t.Log(tail(logs.String(), 4000))
+			out.mu.Unlock()
+		}
+	}()
+	if _, err := os.Stat(filepath.Join(r, ".moviepipe", "local.json")); err != nil {
+		t.Fatalf("state file: %v", err)
+	}
+	// Unsigned: refused as API Gateway refuses it.
+	if code, body := request(t, "POST", c.State.API+"/scrapes", "", nil); code != http.StatusForbidden || !strings.Contains(body, "Missing Authentication Token") {
+		t.Fatalf("unsigned scrape: %d %s", code, body)
+	}
+	code, body := request(t, "POST", c.State.API+"/scrapes", `{}`, map[string]string{"Authorization": signed})
+	var rep struct {
+		RunID, TraceID, Status string
+	}
+	_ = json.Unmarshal([]byte(body), &rep)
+	if (code != http.StatusOK && code != http.StatusAccepted) || rep.TraceID == "" {
+		t.Fatalf("scrape: %d %s", code, body)
+	}
+
+	// Every film with a title is stored; the one without is parked.
+	wantStored := titledFilms(t, r)
+	db := dynamodb.NewFromConfig(aws.Config{Region: "us-east-1", Credentials: credentials.NewStaticCredentialsProvider("local", "local", "")},
+		func(o *dynamodb.Options) { o.BaseEndpoint = aws.String(c.State.DynamoDB) })
+	movies, errorsTable := c.State.Exports["moviepipe-local-MoviesTableName"], c.State.Exports["moviepipe-local-ErrorsTableName"]
+	deadline := time.Now().Add(3 * time.Minute)
+	stored := 0
+	for time.Now().Before(deadline) {
+		if stored = count(t, db, movies); stored >= wantStored {
+			break
+		}
+		time.Sleep(500 * time.Millisecond)
+	}
+	if stored != wantStored {
+		t.Fatalf("%d films stored, want %d", stored, wantStored)
+	}
+	if parked := count(t, db, errorsTable); parked != 3201-wantStored {
+		t.Errorf("%d records parked, want %d", parked, 3201-wantStored)
+	}
+
+	// One film through the API.
+	code, body = request(t, "GET", c.State.API+"/movies?limit=1", "", nil)
+	var page struct {
+		Items []struct{ ID, Title string } `json:"items"`
+	}
+	if err := json.Unmarshal([]byte(body), &page); code != http.StatusOK || err != nil || len(page.Items) != 1 {
+		t.Fatalf("list: %d %s", code, body)
+	}
+	if code, body = request(t, "GET", c.State.API+"/movies/"+page.Items[0].ID, "", nil); code != http.StatusOK || !strings.Contains(body, page.Items[0].ID) {
+		t.Fatalf("get: %d %s", code, body)
+	}
+
+	// The scrape's trace crosses the stream.
+	code, body = request(t, "GET", c.State.Console+"/traces/"+rep.TraceID+".json", "", nil)
+	var segs []xraylocal.Segment
+	if err := json.Unmarshal([]byte(body), &segs); code != http.StatusOK || err != nil {
+		t.Fatalf("trace: %d %.300s", code, body)
+	}
+	found := map[string]bool{}
+	for _, s := range xraylocal.Waterfall(segs) {
+		switch {
+		case strings.HasSuffix(s.Name, "-moviepipe-scraper/local"):
+			found["api gateway"] = true
+		case s.Name == "moviepipe-scraper-local":
+			found["scraper"] = true
+		case s.Name == "PutRecords":
+			found["PutRecords"] = true
+		case s.Name == "processor":
+			found["processor"] = true
+		case s.Name == "DynamoDB" && s.Depth > 3:
+			found["DynamoDB"] = true
+		}
+	}
+	for _, want := range []string{"api gateway", "scraper", "PutRecords", "processor", "DynamoDB"} {
+		if !found[want] {
+			t.Errorf("trace %s has no %s segment", rep.TraceID, want)
+		}
+	}
+
+	pids := c.State.PIDs
+	for _, h := range c.Hosts() {
+		pids = append(pids, h.PIDs()...)
+	}
+	c.Close()
+	closed = true
+	for _, pid := range pids {
+		for i := 0; syscall.Kill(pid, 0) == nil; i++ {
+			if i > 50 {
+				t.Errorf("process %d still running after Close", pid)
+				break
+			}
+			time.Sleep(20 * time.Millisecond)
+		}
+	}
+	if _, err := os.Stat(filepath.Join(r, ".moviepipe", "local.json")); !os.IsNotExist(err) {
+		t.Error("the state file outlived the cloud")
+	}
+}
+
+func titledFilms(t *testing.T, root string) int {
+	b, err := os.ReadFile(filepath.Join(root, "node_modules", "vega-datasets", "data", "movies.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var films []struct{ Title any }
+	if err := json.Unmarshal(b, &films); err != nil {
+		t.Fatal(err)
+	}
+	n := 0
+	for _, f := range films {
+		if f.Title != nil {
+			n++
+		}
+	}
+	return n
+}
+
+func count(t *testing.T, db *dynamodb.Client, table string) int {
+	n := 0
+	p := dynamodb.NewScanPaginator(db, &dynamodb.ScanInput{TableName: &table, Select: "COUNT"})
+	for p.HasMorePages() {
+		out, err := p.NextPage(context.Background())
+		if err != nil {
+			t.Fatal(err)
+		}
+		n += int(out.Count)
+	}
+	return n
+}
+
+func tail(s string, n int) string {
+	if len(s) > n {
+		return s[len(s)-n:]
+	}
+	return s
+}
+
+type syncWriter struct {
+	mu sync.Mutex
+	w  io.Writer
+}
+
+func (s *syncWriter) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.w.Write(p)
+}

@@ -1,0 +1,96 @@
+package cloud
+
+import (
+	"encoding/json"
+	"fmt"
+	"html/template"
+	"net/http"
+	"strings"
+
+	"github.com/moviepipe/moviepipe/deploy/local/xraylocal"
+)
+
+// console serves the local pages: traces as JSON and as HTML waterfalls,
+// and an index of recent traces.
+func (c *Cloud) console() http.Handler {
+	mux := http.NewServeMux()
+	mux.HandleFunc("GET /traces", func(w http.ResponseWriter, r *http.Request) {
+		writeJSON(w, c.xray.Traces(100))
+	})
+	mux.HandleFunc("GET /traces/{id}", func(w http.ResponseWriter, r *http.Request) {
+		id := r.PathValue("id")
+		if json, ok := strings.CutSuffix(id, ".json"); ok {
+			segs := c.xray.Trace(json)
+			if len(segs) == 0 {
+				http.Error(w, `{"message":"no such trace"}`, http.StatusNotFound)
+				return
+			}
+			writeJSON(w, segs)
+			return
+		}
+		segs := c.xray.Trace(id)
+		if len(segs) == 0 {
+			http.NotFound(w, r)
+			return
+		}
+		spans := xraylocal.Waterfall(segs)
+		total := 0.0
+		for _, s := range spans {
+			total = max(total, s.End)
+		}
+		if total == 0 {
+			total = 1e-3
+		}
+		type bar struct {
+			xraylocal.Span
+			Left, Width float64
+			Ms          string
+		}
+		var bars []bar
+		for _, s := range spans {
+			bars = append(bars, bar{Span: s, Left: s.Start / total * 100, Width: max(0.4, (s.End-s.Start)/total*100), Ms: fmt.Sprintf("%.1f ms", (s.End-s.Start)*1000)})
+		}
+		w.Header().Set("Content-Type", "text/html; charset=utf-8")
+		_ = traceTemplate.Execute(w, map[string]any{"ID": id, "Bars": bars, "Total": fmt.Sprintf("%.1f ms", total*1000)})
+	})
+	mux.HandleFunc("GET /{$}", func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "text/html; charset=utf-8")
+		_ = indexTemplate.Execute(w, map[string]any{"State": c.State, "Traces": c.xray.Traces(50), "Mappings": c.Mappings()})
+	})
+	return mux
+}
+
+func writeJSON(w http.ResponseWriter, v any) {
+	w.Header().Set("Content-Type", "application/json")
+	_ = json.NewEncoder(w).Encode(v)
+}
+
+var traceTemplate = template.Must(template.New("trace").Parse(`<!DOCTYPE html>
+<html lang="en"><head><meta charset="utf-8"><title>Trace {{.ID}} · moviepipe local cloud</title>
+<style>
+body { font: 14px/1.4 system-ui, sans-serif; margin: 0; background: #f6f5f2; color: #1d1b24; }
+header { background: #1d1b24; color: #fff; padding: 1rem 2rem; }
+header h1 { margin: 0; font-size: 1.2rem; } header p { margin: .2rem 0 0; color: #bbb; }
+main { padding: 1rem 2rem; }
+.row { display: grid; grid-template-columns: 22rem 6rem 1fr; align-items: center; gap: .6rem; padding: .2rem 0; border-bottom: 1px solid #e6e3dc; }
+.name { white-space: nowrap; overflow: hidden; text-overflow: ellipsis; }
+.track { position: relative; height: 1.1rem; background: #ece9e2; border-radius: 3px; }
+.bar { position: absolute; top: 0; bottom: 0; border-radius: 3px; background: #4b6cb7; }
+.bar.segment { background: #b3261e; } .bar.aws { background: #c8961e; } .bar.error { outline: 2px solid #000; }
+.ms { text-align: right; color: #6b6878; font-variant-numeric: tabular-nums; }
+</style></head>
+<body><header><h1>Trace {{.ID}}</h1><p>{{len .Bars}} segments and subsegments · {{.Total}}</p></header>
+<main>
+{{range .Bars}}<div class="row span" data-name="{{.Name}}"><div class="name" style="padding-left: {{.Depth}}rem">{{.Name}}</div><div class="ms">{{.Ms}}</div>
+<div class="track"><div class="bar {{.Kind}}{{if .Error}} error{{end}}" style="left: {{printf "%.2f" .Left}}%; width: {{printf "%.2f" .Width}}%"></div></div></div>
+{{end}}</main></body></html>`))
+
+var indexTemplate = template.Must(template.New("index").Parse(`<!DOCTYPE html>
+<html lang="en"><head><meta charset="utf-8"><title>moviepipe local cloud</title>
+<style>body { font: 14px/1.5 system-ui, sans-serif; margin: 2rem; } code { background: #eee; padding: 0 .3rem; }</style></head>
+<body><h1>moviepipe local cloud</h1>
+<p>API <code>{{.State.API}}</code> · site <a href="{{.State.Site}}/films">{{.State.Site}}</a> · stage <code>{{.State.Stage}}</code></p>
+<h2>Functions</h2><ul>{{range .State.Functions}}<li>{{.}}</li>{{end}}</ul>
+<h2>Stream mappings</h2><ul>{{range .Mappings}}{{range $shard, $s := .}}<li>{{$shard}}: checkpoint {{$s.Checkpoint}}, {{$s.Invocations}} invocations, {{$s.Destination}} batches to the on-failure queue{{if $s.CaughtUp}}, caught up{{end}}</li>{{end}}{{end}}</ul>
+<h2>Recent traces</h2><ul>{{range .Traces}}<li><a href="/traces/{{.}}">{{.}}</a></li>{{end}}</ul>
+</body></html>`))

@@ -1,0 +1,119 @@
+// Command moviepipe-local runs moviepipe on this machine.
+//
+//	moviepipe-local up            start the local cloud and keep it running (Ctrl-C stops it)
+//	moviepipe-local trace ID      print a trace of the running cloud as a waterfall
+//
+// The repository root is found from the working directory; the running
+// cloud's endpoints are in .moviepipe/local.json.
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"os"
+	"os/signal"
+	"path/filepath"
+	"syscall"
+	"time"
+
+	"github.com/moviepipe/moviepipe/deploy/local/cloud"
+	"github.com/moviepipe/moviepipe/deploy/local/emulators"
+	"github.com/moviepipe/moviepipe/deploy/local/xraylocal"
+)
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	os.Exit(run(ctx, os.Args[1:], os.Getenv, os.Stdout, os.Stderr))
+}
+
+func run(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) int {
+	if len(args) == 0 {
+		fmt.Fprintln(stderr, "usage: moviepipe-local up | trace ID")
+		return 2
+	}
+	wd, _ := os.Getwd()
+	root, err := emulators.FindRoot(wd)
+	if err != nil {
+		fmt.Fprintln(stderr, "moviepipe-local:", err)
+		return 1
+	}
+	switch args[0] {
+	case "up":
+		return up(ctx, root, getenv, stdout, stderr)
+	case "trace":
+		if len(args) != 2 {
+			fmt.Fprintln(stderr, "usage: moviepipe-local trace ID")
+			return 2
+		}
+		return trace(ctx, root, args[1], stdout, stderr)
+	}
+	fmt.Fprintln(stderr, "usage: moviepipe-local up | trace ID")
+	return 2
+}
+
+func up(ctx context.Context, root string, getenv func(string) string, stdout, stderr io.Writer) int {
+	start := time.Now()
+	fmt.Fprintln(stdout, "moviepipe local cloud: starting (emulators, resources, functions)…")
+	c, err := cloud.Up(ctx, cloud.Options{Root: root, Log: stderr, ScrapeURL: getenv("SCRAPE_URL"), ScrapeProfile: getenv("SCRAPE_PROFILE"),
+		KinesisEndpoint: getenv("MOVIEPIPE_KINESIS_ENDPOINT"), DynamoDBEndpoint: getenv("MOVIEPIPE_DYNAMODB_ENDPOINT")})
+	if err != nil {
+		fmt.Fprintln(stderr, "moviepipe-local:", err)
+		return 1
+	}
+	defer c.Close()
+	s := c.State
+	fmt.Fprintf(stdout, `ready in %.1fs
+  api       %s      (POST /scrapes, GET /movies/{id}, GET /movies)
+  site      %s/films
+  console   %s
+  lambda    %s
+  kinesis   %s
+  dynamodb  %s
+  sqs       %s
+  xray      udp://%s
+  state     %s
+Ctrl-C stops everything.
+`, time.Since(start).Seconds(), s.API, s.Site, s.Console, s.Lambda, s.Kinesis, s.DynamoDB, s.SQS, s.XRay, filepath.Join(root, ".moviepipe", "local.json"))
+	<-ctx.Done()
+	fmt.Fprintln(stdout, "moviepipe local cloud: stopping…")
+	return 0
+}
+
+func trace(ctx context.Context, root, id string, stdout, stderr io.Writer) int {
+	b, err := os.ReadFile(filepath.Join(root, ".moviepipe", "local.json"))
+	if err != nil {
+		fmt.Fprintln(stderr, "moviepipe-local: no local cloud is running (make up starts one)")
+		return 1
+	}
+	var s cloud.State
+	if err := json.Unmarshal(b, &s); err != nil {
+		fmt.Fprintln(stderr, "moviepipe-local:", err)
+		return 1
+	}
+	segs, err := fetchTrace(ctx, s.Console, id)
+	if err != nil {
+		fmt.Fprintln(stderr, "moviepipe-local:", err)
+		return 1
+	}
+	xraylocal.Print(stdout, id, xraylocal.Waterfall(segs), 50)
+	return 0
+}
+
+func fetchTrace(ctx context.Context, console, id string) ([]xraylocal.Segment, error) {
+	req, _ := http.NewRequestWithContext(ctx, http.MethodGet, console+"/traces/"+id+".json", nil)
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		return nil, err
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		return nil, errors.New("no trace " + id)
+	}
+	var segs []xraylocal.Segment
+	return segs, json.NewDecoder(resp.Body).Decode(&segs)
+}

@@ -1,0 +1,238 @@
+// Package sqslocal serves the small part of the SQS API the project uses,
+// over the AWS JSON 1.0 protocol the Go SDK speaks: CreateQueue, GetQueueUrl,
+// ListQueues, GetQueueAttributes, SendMessage, ReceiveMessage (with
+// visibility timeout), DeleteMessage and PurgeQueue. Anything else is an
+// error naming the operation.
+package sqslocal
+
+import (
+	"crypto/md5"
+	"crypto/rand"
+	"encoding/hex"
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"sort"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+)
+
+// Server holds queues in memory.
+type Server struct {
+	Region    string
+	AccountID string
+	BaseURL   string // set once listening: http://127.0.0.1:port
+
+	mu     sync.Mutex
+	queues map[string]*queue
+}
+
+type queue struct {
+	name       string
+	attributes map[string]string
+	messages   []*message
+	visibility time.Duration
+}
+
+type message struct {
+	id, body, md5, receipt string
+	sent                   time.Time
+	invisibleUntil         time.Time
+	receives               int
+}
+
+// New returns an empty server.
+func New(region, account string) *Server {
+	return &Server{Region: region, AccountID: account, queues: map[string]*queue{}}
+}
+
+// CreateQueue makes a queue (idempotent) and returns its URL and ARN.
+func (s *Server) CreateQueue(name string, attrs map[string]string) (url, arn string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	q, ok := s.queues[name]
+	if !ok {
+		q = &queue{name: name, attributes: map[string]string{}, visibility: 30 * time.Second}
+		s.queues[name] = q
+	}
+	for k, v := range attrs {
+		q.attributes[k] = v
+		if k == "VisibilityTimeout" {
+			if n, err := strconv.Atoi(v); err == nil {
+				q.visibility = time.Duration(n) * time.Second
+			}
+		}
+	}
+	return s.url(name), s.arn(name)
+}
+
+func (s *Server) url(name string) string { return s.BaseURL + "/" + s.AccountID + "/" + name }
+func (s *Server) arn(name string) string {
+	return "arn:aws:sqs:" + s.Region + ":" + s.AccountID + ":" + name
+}
+
+// Send puts a message on a queue by ARN or name.
+func (s *Server) Send(queueARN, body string) error {
+	name := queueARN[strings.LastIndexByte(queueARN, ':')+1:]
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	q, ok := s.queues[name]
+	if !ok {
+		return fmt.Errorf("no queue %s", name)
+	}
+	q.messages = append(q.messages, newMessage(body))
+	return nil
+}
+
+// Depth is how many messages a queue holds.
+func (s *Server) Depth(name string) int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if q, ok := s.queues[name]; ok {
+		return len(q.messages)
+	}
+	return 0
+}
+
+func newMessage(body string) *message {
+	sum := md5.Sum([]byte(body))
+	return &message{id: newID(), body: body, md5: hex.EncodeToString(sum[:]), sent: time.Now()}
+}
+
+func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	op := strings.TrimPrefix(r.Header.Get("X-Amz-Target"), "AmazonSQS.")
+	var in map[string]any
+	if err := json.NewDecoder(r.Body).Decode(&in); err != nil {
+		fail(w, "InvalidParameterValue", "the body is not JSON")
+		return
+	}
+	str := func(k string) string { v, _ := in[k].(string); return v }
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	q := s.queues[str("QueueUrl")[strings.LastIndexByte(str("QueueUrl"), '/')+1:]]
+	needQueue := func() bool {
+		if q == nil {
+			fail(w, "AWS.SimpleQueueService.NonExistentQueue", "The specified queue does not exist.")
+			return false
+		}
+		return true
+	}
+	switch op {
+	case "CreateQueue":
+		name := str("QueueName")
+		if name == "" {
+			fail(w, "InvalidParameterValue", "QueueName is required")
+			return
+		}
+		attrs := map[string]string{}
+		if a, ok := in["Attributes"].(map[string]any); ok {
+			for k, v := range a {
+				attrs[k] = fmt.Sprint(v)
+			}
+		}
+		s.mu.Unlock()
+		url, _ := s.CreateQueue(name, attrs)
+		s.mu.Lock()
+		ok(w, map[string]any{"QueueUrl": url})
+	case "GetQueueUrl":
+		if _, found := s.queues[str("QueueName")]; !found {
+			fail(w, "AWS.SimpleQueueService.NonExistentQueue", "The specified queue does not exist.")
+			return
+		}
+		ok(w, map[string]any{"QueueUrl": s.url(str("QueueName"))})
+	case "ListQueues":
+		var urls []string
+		for name := range s.queues {
+			if strings.HasPrefix(name, str("QueueNamePrefix")) {
+				urls = append(urls, s.url(name))
+			}
+		}
+		sort.Strings(urls)
+		ok(w, map[string]any{"QueueUrls": urls})
+	case "GetQueueAttributes":
+		if !needQueue() {
+			return
+		}
+		attrs := map[string]string{"QueueArn": s.arn(q.name), "ApproximateNumberOfMessages": strconv.Itoa(len(q.messages)),
+			"VisibilityTimeout": strconv.Itoa(int(q.visibility.Seconds()))}
+		for k, v := range q.attributes {
+			attrs[k] = v
+		}
+		ok(w, map[string]any{"Attributes": attrs})
+	case "SendMessage":
+		if !needQueue() {
+			return
+		}
+		m := newMessage(str("MessageBody"))
+		q.messages = append(q.messages, m)
+		ok(w, map[string]any{"MessageId": m.id, "MD5OfMessageBody": m.md5})
+	case "ReceiveMessage":
+		if !needQueue() {
+			return
+		}
+		max := 1
+		if n, isNum := in["MaxNumberOfMessages"].(float64); isNum && n >= 1 && n <= 10 {
+			max = int(n)
+		}
+		vis := q.visibility
+		if n, isNum := in["VisibilityTimeout"].(float64); isNum {
+			vis = time.Duration(n) * time.Second
+		}
+		now := time.Now()
+		var out []map[string]any
+		for _, m := range q.messages {
+			if len(out) == max {
+				break
+			}
+			if m.invisibleUntil.After(now) {
+				continue
+			}
+			m.receives++
+			m.receipt = newID() + newID()
+			m.invisibleUntil = now.Add(vis)
+			out = append(out, map[string]any{"MessageId": m.id, "ReceiptHandle": m.receipt, "Body": m.body, "MD5OfBody": m.md5,
+				"Attributes": map[string]string{"ApproximateReceiveCount": strconv.Itoa(m.receives), "SentTimestamp": strconv.FormatInt(m.sent.UnixMilli(), 10)}})
+		}
+		ok(w, map[string]any{"Messages": out})
+	case "DeleteMessage":
+		if !needQueue() {
+			return
+		}
+		for i, m := range q.messages {
+			if m.receipt != "" && m.receipt == str("ReceiptHandle") {
+				q.messages = append(q.messages[:i], q.messages[i+1:]...)
+				break
+			}
+		}
+		ok(w, map[string]any{})
+	case "PurgeQueue":
+		if !needQueue() {
+			return
+		}
+		q.messages = nil
+		ok(w, map[string]any{})
+	default:
+		fail(w, "UnsupportedOperation", "the local cloud does not implement SQS "+op)
+	}
+}
+
+func ok(w http.ResponseWriter, v any) {
+	w.Header().Set("Content-Type", "application/x-amz-json-1.0")
+	_ = json.NewEncoder(w).Encode(v)
+}
+
+func fail(w http.ResponseWriter, code, msg string) {
+	w.Header().Set("Content-Type", "application/x-amz-json-1.0")
+	w.Header().Set("x-amzn-query-error", code+";Sender")
+	w.WriteHeader(http.StatusBadRequest)
+	_ = json.NewEncoder(w).Encode(map[string]string{"__type": "com.amazonaws.sqs#" + strings.TrimPrefix(code, "AWS.SimpleQueueService."), "message": msg})
+}
+
+func newID() string {
+	b := make([]byte, 16)
+	_, _ = rand.Read(b)
+	h := hex.EncodeToString(b)
+	return h[:8] + "-" + h[8:12] + "-" + h[12:16] + "-" + h[16:20] + "-" + h[20:]
+}

@@ -1,0 +1,237 @@
+// Package xraylocal receives X-Ray segment documents over UDP as the X-Ray
+// daemon does, keeps them per trace, and draws a trace as a waterfall.
+package xraylocal
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net"
+	"sort"
+	"strings"
+	"sync"
+	"time"
+)
+
+// Segment is a segment or subsegment document, as the SDKs send them.
+type Segment struct {
+	ID          string          `json:"id"`
+	TraceID     string          `json:"trace_id,omitempty"`
+	ParentID    string          `json:"parent_id,omitempty"`
+	Name        string          `json:"name"`
+	StartTime   float64         `json:"start_time"`
+	EndTime     float64         `json:"end_time,omitempty"`
+	InProgress  bool            `json:"in_progress,omitempty"`
+	Namespace   string          `json:"namespace,omitempty"`
+	Origin      string          `json:"origin,omitempty"`
+	Error       bool            `json:"error,omitempty"`
+	Fault       bool            `json:"fault,omitempty"`
+	Throttle    bool            `json:"throttle,omitempty"`
+	Subsegments []Segment       `json:"subsegments,omitempty"`
+	AWS         json.RawMessage `json:"aws,omitempty"`
+	HTTP        json.RawMessage `json:"http,omitempty"`
+	Annotations json.RawMessage `json:"annotations,omitempty"`
+}
+
+// Daemon collects segments.
+type Daemon struct {
+	conn net.PacketConn
+	mu   sync.Mutex
+	// traces maps a trace id to its segments by id (the latest document wins).
+	traces map[string]map[string]Segment
+	order  []string
+	max    int
+	wg     sync.WaitGroup
+}
+
+// Listen starts a daemon on a loopback UDP port.
+func Listen() (*Daemon, error) {
+	conn, err := net.ListenPacket("udp", "127.0.0.1:0")
+	if err != nil {
+		return nil, err
+	}
+	d := &Daemon{conn: conn, traces: map[string]map[string]Segment{}, max: 2000}
+	d.wg.Go(d.loop)
+	return d, nil
+}
+
+// Addr is the daemon's address, for AWS_XRAY_DAEMON_ADDRESS.
+func (d *Daemon) Addr() string { return d.conn.LocalAddr().String() }
+
+// Close stops receiving.
+func (d *Daemon) Close() error {
+	err := d.conn.Close()
+	d.wg.Wait()
+	return err
+}
+
+func (d *Daemon) loop() {
+	buf := make([]byte, 64<<10)
+	for {
+		n, _, err := d.conn.ReadFrom(buf)
+		if err != nil {
+			return
+		}
+		_, doc, ok := bytes.Cut(buf[:n], []byte("\n"))
+		if !ok {
+			continue
+		}
+		var s Segment
+		if json.Unmarshal(doc, &s) != nil || s.ID == "" {
+			continue
+		}
+		d.Put(s)
+	}
+}
+
+// Put stores a segment document (the daemon's own, or one received).
+func (d *Daemon) Put(s Segment) {
+	if s.TraceID == "" {
+		return
+	}
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	t, ok := d.traces[s.TraceID]
+	if !ok {
+		t = map[string]Segment{}
+		d.traces[s.TraceID] = t
+		d.order = append(d.order, s.TraceID)
+		if len(d.order) > d.max {
+			delete(d.traces, d.order[0])
+			d.order = d.order[1:]
+		}
+	}
+	t[s.ID] = s
+}
+
+// Trace returns a trace's segments, by start time.
+func (d *Daemon) Trace(id string) []Segment {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	var out []Segment
+	for _, s := range d.traces[id] {
+		out = append(out, s)
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].StartTime < out[j].StartTime })
+	return out
+}
+
+// Traces returns the ids of the most recent traces, newest first.
+func (d *Daemon) Traces(n int) []string {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	var out []string
+	for i := len(d.order) - 1; i >= 0 && len(out) < n; i-- {
+		out = append(out, d.order[i])
+	}
+	return out
+}
+
+// Span is one bar of a waterfall.
+type Span struct {
+	Name       string
+	Depth      int
+	Start, End float64 // seconds since the trace began
+	Error      bool
+	Kind       string // segment, subsegment, aws
+}
+
+// Waterfall flattens a trace's segments and subsegments into bars, each
+// under its parent, in start order.
+func Waterfall(segs []Segment) []Span {
+	nodes := map[string]*node{}
+	var all []*node
+	var add func(s Segment, parent string, kind string)
+	add = func(s Segment, parent string, kind string) {
+		if parent == "" {
+			parent = s.ParentID
+		}
+		n := &node{s: s, parent: parent, kind: kind}
+		if s.Namespace == "aws" {
+			n.kind = "aws"
+		}
+		nodes[s.ID] = n
+		all = append(all, n)
+		for _, c := range s.Subsegments {
+			add(c, s.ID, "subsegment")
+		}
+	}
+	for _, s := range segs {
+		add(s, "", "segment")
+	}
+	var roots []*node
+	for _, n := range all {
+		if p, ok := nodes[n.parent]; ok && n.parent != "" {
+			p.children = append(p.children, n)
+		} else {
+			roots = append(roots, n)
+		}
+	}
+	if len(all) == 0 {
+		return nil
+	}
+	t0 := all[0].s.StartTime
+	for _, n := range all {
+		t0 = min(t0, n.s.StartTime)
+	}
+	var out []Span
+	var walk func(ns []*node, depth int)
+	walk = func(ns []*node, depth int) {
+		sort.Slice(ns, func(i, j int) bool { return ns[i].s.StartTime < ns[j].s.StartTime })
+		for _, n := range ns {
+			end := n.s.EndTime
+			if end == 0 {
+				end = n.s.StartTime
+			}
+			out = append(out, Span{Name: n.s.Name, Depth: depth, Start: n.s.StartTime - t0, End: end - t0,
+				Error: n.s.Error || n.s.Fault, Kind: n.kind})
+			walk(n.children, depth+1)
+		}
+	}
+	walk(roots, 0)
+	return out
+}
+
+type node struct {
+	s        Segment
+	parent   string
+	kind     string
+	children []*node
+}
+
+// Print draws a waterfall as text, width columns wide for the bars.
+func Print(w io.Writer, traceID string, spans []Span, width int) {
+	total := 0.0
+	for _, s := range spans {
+		total = max(total, s.End)
+	}
+	if total == 0 {
+		total = 1e-3
+	}
+	fmt.Fprintf(w, "trace %s  (%s)\n", traceID, fmtDur(total))
+	for _, s := range spans {
+		from := int(s.Start / total * float64(width))
+		to := max(from+1, int(s.End/total*float64(width)))
+		bar := strings.Repeat(" ", from) + strings.Repeat("█", min(to, width)-from)
+		mark := ""
+		if s.Error {
+			mark = " !"
+		}
+		label := strings.Repeat("  ", s.Depth) + s.Name
+		if len(label) > 38 {
+			label = label[:37] + "…"
+		}
+		fmt.Fprintf(w, "  %-38s %9s  |%-*s|%s\n", label, fmtDur(s.End-s.Start), width, bar, mark)
+	}
+}
+
+func fmtDur(seconds float64) string {
+	d := time.Duration(seconds * float64(time.Second))
+	switch {
+	case d >= time.Second:
+		return fmt.Sprintf("%.2fs", d.Seconds())
+	default:
+		return fmt.Sprintf("%.1fms", float64(d.Microseconds())/1000)
+	}
+}
