@@ -129,8 +129,8 @@ $(LOCAL): $(shell find deploy/local -name '*.go' -not -name '*_test.go') $(shell
 	cd deploy/local && GOWORK=off go build -o $@ ./cmd/moviepipe-local
 
 .PHONY: demo
-demo: ## run the whole pipeline on the local cloud, end to end, and stop
-	@echo "make demo: not built yet (issue: make demo); make up runs the local cloud today" >&2; exit 1
+demo: $(NODE_STAMP) $(LOCAL) ## run the whole pipeline on the local cloud, end to end, and stop
+	$(LOCAL) demo
 
 .PHONY: up
 up: $(NODE_STAMP) $(LOCAL) ## start the local cloud (stage local) and keep it running; Ctrl-C stops it

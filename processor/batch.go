@@ -30,9 +30,10 @@ type Store interface {
 
 // Tracer continues a record's trace from the trace header it carries.
 type Tracer interface {
-	// Record starts a segment for one record and returns the context to make
-	// its calls in, and the function that ends the segment.
-	Record(ctx context.Context, traceHeader string) (context.Context, func(error))
+	// Record starts a segment for one record, annotated with its movie id,
+	// and returns the context to make its calls in, and the function that
+	// ends the segment.
+	Record(ctx context.Context, traceHeader, movieID string) (context.Context, func(error))
 }
 
 // Parked is a record that can never succeed, as the error table keeps it.
@@ -253,7 +254,7 @@ func (h *Handler) writeAll(ctx context.Context, writes []*item) {
 }
 
 func (h *Handler) write(ctx context.Context, it *item) {
-	rctx, end := h.Tracer.Record(ctx, it.movie.TraceHeader)
+	rctx, end := h.Tracer.Record(ctx, it.movie.TraceHeader, it.movie.ID)
 	var err error
 	defer func() {
 		if v := recover(); v != nil {

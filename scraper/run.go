@@ -205,7 +205,7 @@ func (s *Scraper) page(ctx context.Context, pageURL string, prof *profile.Profil
 // parks the others. It returns the counts.
 func (s *Scraper) publishPage(ctx context.Context, st State, pageURL string, page profile.Page) (published int, rejected map[string]int, failures int) {
 	rejected = map[string]int{}
-	pctx, end := s.Tracer.Start(ctx, "PutRecords")
+	pctx, end := s.Tracer.Start(ctx, "PutRecords page "+strconv.Itoa(st.Pages))
 	defer func() { end(nil) }()
 	prov := Provenance{SourceURL: pageURL, ScrapedAt: s.now(), RunID: st.RunID, TraceHeader: validHeader(s.Tracer.Header(pctx))}
 	var entries []publish.Entry

@@ -120,7 +120,7 @@ func TestRunFollowsPagesPublishesAndParks(t *testing.T) {
 			t.Errorf("parked %+v", e)
 		}
 	}
-	if got := strings.Join(tr.spans, ","); got != "GET page 1,PutRecords,GET page 2,PutRecords,GET page 3,PutRecords" {
+	if got := strings.Join(tr.spans, ","); got != "GET page 1,PutRecords page 1,GET page 2,PutRecords page 2,GET page 3,PutRecords page 3" {
 		t.Errorf("spans %s", got)
 	}
 }

@@ -24,15 +24,20 @@ import (
 type XRay struct{ Name string }
 
 // Record starts a segment that continues the trace of header, or a
-// subsegment of the invocation when the record carries no header.
-func (x XRay) Record(ctx context.Context, traceHeader string) (context.Context, func(error)) {
+// subsegment of the invocation when the record carries no header. It is
+// annotated with the movie id, so a trace can be searched by film.
+func (x XRay) Record(ctx context.Context, traceHeader, movieID string) (context.Context, func(error)) {
+	var seg *xray.Segment
 	if traceHeader == "" {
-		ctx, seg := xray.BeginSubsegment(ctx, x.Name+" record")
-		return ctx, func(err error) { seg.Close(err) }
+		ctx, seg = xray.BeginSubsegment(ctx, x.Name+" record")
+	} else {
+		// A non-nil request makes the SDK honour the header's sampling decision.
+		req := &http.Request{Method: http.MethodPost, URL: &url.URL{Path: "/"}}
+		ctx, seg = xray.NewSegmentFromHeader(ctx, x.Name, req, header.FromString(traceHeader))
 	}
-	// A non-nil request makes the SDK honour the header's sampling decision.
-	req := &http.Request{Method: http.MethodPost, URL: &url.URL{Path: "/"}}
-	ctx, seg := xray.NewSegmentFromHeader(ctx, x.Name, req, header.FromString(traceHeader))
+	if movieID != "" {
+		_ = seg.AddAnnotation("movie_id", movieID)
+	}
 	return ctx, func(err error) { seg.Close(err) }
 }
 

@@ -25,7 +25,7 @@ func TestRecordContinuesTheProducersTrace(t *testing.T) {
 		t.Fatal(err)
 	}
 	const header = "Root=1-6745a3c1-5e0c7a2b9d4f1e3a8c6b0d2e;Parent=53995c3f42cd8ad8;Sampled=1"
-	ctx, end := tracing.XRay{Name: "processor"}.Record(context.Background(), header)
+	ctx, end := tracing.XRay{Name: "processor"}.Record(context.Background(), header, "tt0111161")
 	if xray.GetSegment(ctx) == nil {
 		t.Fatal("no segment in the record's context")
 	}
@@ -42,15 +42,16 @@ func TestRecordContinuesTheProducersTrace(t *testing.T) {
 		t.Fatalf("datagram has no header line: %q", buf[:n])
 	}
 	var seg struct {
-		Name     string `json:"name"`
-		TraceID  string `json:"trace_id"`
-		ParentID string `json:"parent_id"`
-		ID       string `json:"id"`
+		Name        string            `json:"name"`
+		TraceID     string            `json:"trace_id"`
+		ParentID    string            `json:"parent_id"`
+		ID          string            `json:"id"`
+		Annotations map[string]string `json:"annotations"`
 	}
 	if err := json.Unmarshal(doc, &seg); err != nil {
 		t.Fatal(err)
 	}
-	if seg.Name != "processor" || seg.TraceID != "1-6745a3c1-5e0c7a2b9d4f1e3a8c6b0d2e" || seg.ParentID != "53995c3f42cd8ad8" || seg.ID == "" {
+	if seg.Name != "processor" || seg.TraceID != "1-6745a3c1-5e0c7a2b9d4f1e3a8c6b0d2e" || seg.ParentID != "53995c3f42cd8ad8" || seg.ID == "" || seg.Annotations["movie_id"] != "tt0111161" {
 		t.Fatalf("segment %s", doc)
 	}
 }

@@ -92,6 +92,7 @@ type Cloud struct {
 	cancel    context.CancelFunc
 	wg        sync.WaitGroup
 	dynamo    *dynamodb.Client
+	site      *site.Site
 	statePath string
 }
 
@@ -141,7 +142,8 @@ func Up(ctx context.Context, o Options) (c *Cloud, err error) {
 	if err != nil {
 		return nil, err
 	}
-	if c.State.Site, err = c.serve(site.New(films, 100)); err != nil {
+	c.site = site.New(films, 100)
+	if c.State.Site, err = c.serve(c.site); err != nil {
 		return nil, err
 	}
 
@@ -375,6 +377,12 @@ func (c *Cloud) Mappings() []map[string]esm.ShardState {
 	}
 	return out
 }
+
+// SitePages is how many catalogue list pages the site has served.
+func (c *Cloud) SitePages() int { return int(c.site.ListPages.Load()) }
+
+// DynamoDB returns a client of the cloud's DynamoDB.
+func (c *Cloud) DynamoDB() *dynamodb.Client { return c.dynamo }
 
 // XRay returns the X-Ray daemon.
 func (c *Cloud) XRay() *xraylocal.Daemon { return c.xray }

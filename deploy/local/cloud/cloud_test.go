@@ -136,7 +136,7 @@ func TestScrapeStoreServeTrace(t *testing.T) {
 			found["api gateway"] = true
 		case s.Name == "moviepipe-scraper-local":
 			found["scraper"] = true
-		case s.Name == "PutRecords":
+		case strings.HasPrefix(s.Name, "PutRecords page "):
 			found["PutRecords"] = true
 		case s.Name == "processor":
 			found["processor"] = true

@@ -61,6 +61,7 @@ type Mapping struct {
 
 // ShardState is where a shard's poller stands.
 type ShardState struct {
+	Read        int    // records read from the shard
 	Checkpoint  string // the last sequence number done with
 	Behind      int    // records fetched and not yet done
 	Invocations int
@@ -155,7 +156,8 @@ func (m *Mapping) poll(ctx context.Context, shard string) {
 			}
 			buf = append(buf, out.Records...)
 			caught := aws.ToInt64(out.MillisBehindLatest) == 0 && len(out.Records) == 0
-			m.update(shard, func(s *ShardState) { s.Behind = len(buf); s.CaughtUp = caught && len(buf) == 0 })
+			read := len(out.Records)
+			m.update(shard, func(s *ShardState) { s.Read += read; s.Behind = len(buf); s.CaughtUp = caught && len(buf) == 0 })
 		}
 		if len(buf) == 0 {
 			sleep(ctx, m.cfg.PollInterval)

@@ -174,6 +174,13 @@ func (h *Host) signal() {
 	}
 }
 
+// Busy is the number of environments running an invocation.
+func (h *Host) Busy() int {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	return h.n - len(h.idle)
+}
+
 // PIDs returns the process ids of the running environments.
 func (h *Host) PIDs() []int {
 	h.mu.Lock()

@@ -15,6 +15,7 @@ import (
 	"os"
 	"strconv"
 	"strings"
+	"sync/atomic"
 	"time"
 	"unicode"
 )
@@ -123,6 +124,8 @@ type Site struct {
 	Films   []Film
 	PerPage int
 	bySlug  map[string]*Film
+	// ListPages counts the list pages served.
+	ListPages atomic.Int64
 }
 
 // New returns the site's handler over films.
@@ -203,6 +206,7 @@ func (s *Site) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
 		fmt.Fprint(w, "# The moviepipe sample catalogue welcomes polite robots.\nUser-agent: *\nDisallow: /private/\n")
 	case p == "/films":
+		s.ListPages.Add(1)
 		s.list(w, r)
 	case strings.HasPrefix(p, "/films/"):
 		s.film(w, r, strings.TrimPrefix(p, "/films/"))

@@ -1,6 +1,7 @@
 // Command moviepipe-local runs moviepipe on this machine.
 //
 //	moviepipe-local up            start the local cloud and keep it running (Ctrl-C stops it)
+//	moviepipe-local demo          run the pipeline once, end to end, and stop
 //	moviepipe-local trace ID      print a trace of the running cloud as a waterfall
 //
 // The repository root is found from the working directory; the running
@@ -33,7 +34,7 @@ func main() {
 
 func run(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) int {
 	if len(args) == 0 {
-		fmt.Fprintln(stderr, "usage: moviepipe-local up | trace ID")
+		fmt.Fprintln(stderr, "usage: moviepipe-local up | demo | trace ID")
 		return 2
 	}
 	wd, _ := os.Getwd()
@@ -45,6 +46,8 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	switch args[0] {
 	case "up":
 		return up(ctx, root, getenv, stdout, stderr)
+	case "demo":
+		return demo(ctx, root, getenv, stdout, stderr)
 	case "trace":
 		if len(args) != 2 {
 			fmt.Fprintln(stderr, "usage: moviepipe-local trace ID")
@@ -52,7 +55,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		}
 		return trace(ctx, root, args[1], stdout, stderr)
 	}
-	fmt.Fprintln(stderr, "usage: moviepipe-local up | trace ID")
+	fmt.Fprintln(stderr, "usage: moviepipe-local up | demo | trace ID")
 	return 2
 }
 

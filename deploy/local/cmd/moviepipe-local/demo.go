@@ -1,0 +1,388 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	v4 "github.com/aws/aws-sdk-go-v2/aws/signer/v4"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+
+	"github.com/moviepipe/moviepipe/deploy/local/cloud"
+	"github.com/moviepipe/moviepipe/deploy/local/xraylocal"
+)
+
+// demo runs the whole pipeline once: it starts the local cloud, triggers a
+// scrape of the sample catalogue through the local API Gateway as a user
+// would (a SigV4-signed POST /scrapes), shows progress until every published
+// record is stored or parked, prints a summary, fetches one film through
+// GET /movies/{id}, draws that film's trace, and stops everything.
+func demo(ctx context.Context, root string, getenv func(string) string, stdout, stderr io.Writer) int {
+	logPath := filepath.Join(root, ".moviepipe", "demo.log")
+	_ = os.MkdirAll(filepath.Dir(logPath), 0o755)
+	logFile, err := os.Create(logPath)
+	if err != nil {
+		fmt.Fprintln(stderr, "moviepipe-local:", err)
+		return 1
+	}
+	defer logFile.Close()
+	say := func(format string, a ...any) { fmt.Fprintf(stdout, format+"\n", a...) }
+
+	say("moviepipe demo: the whole pipeline on this machine (functions' logs: %s)", rel(root, logPath))
+	start := time.Now()
+	c, err := cloud.Up(ctx, cloud.Options{Root: root, Log: logFile, ScrapeURL: getenv("SCRAPE_URL"), ScrapeProfile: getenv("SCRAPE_PROFILE")})
+	if err != nil {
+		fmt.Fprintln(stderr, "moviepipe-local:", err)
+		return 1
+	}
+	defer c.Close()
+	say("local cloud ready in %.1fs: api %s, site %s/films, console %s", time.Since(start).Seconds(), c.State.API, c.State.Site, c.State.Console)
+
+	// Trigger the scrape as a user would.
+	say("\nPOST %s/scrapes  (signed with SigV4)", c.State.API)
+	type answer struct {
+		status int
+		report struct {
+			RunID, TraceID, Status string
+			PagesFetched           int
+			RecordsPublished       int
+			RecordsRejected        int
+			Errors                 []string
+		}
+		err error
+	}
+	answers := make(chan answer, 1)
+	trigger := time.Now()
+	go func() {
+		var a answer
+		var body []byte
+		a.status, body, a.err = post(ctx, c.State.API+"/scrapes", []byte(`{}`))
+		if a.err == nil {
+			a.err = json.Unmarshal(body, &a.report)
+		}
+		answers <- a
+	}()
+
+	db := c.DynamoDB()
+	movies, errs := c.State.Exports["moviepipe-local-MoviesTableName"], c.State.Exports["moviepipe-local-ErrorsTableName"]
+	bar := newProgress(stdout)
+	var got *answer
+	var stored, parked, lastStored int
+	lastWrite, stable := trigger, time.Time{}
+	for {
+		select {
+		case <-ctx.Done():
+			fmt.Fprintln(stderr, "\nmoviepipe-local: interrupted")
+			return 1
+		case a := <-answers:
+			got = &a
+			if a.err != nil || (a.status != http.StatusOK && a.status != http.StatusAccepted) {
+				bar.done()
+				fmt.Fprintf(stderr, "moviepipe-local: the scrape failed: %d %v %+v\n", a.status, a.err, a.report)
+				return 1
+			}
+		case <-time.After(400 * time.Millisecond):
+		}
+		read, caughtUp := 0, true
+		for _, m := range c.Mappings() {
+			for _, s := range m {
+				read += s.Read
+				caughtUp = caughtUp && s.Behind == 0
+			}
+		}
+		stored, parked = count(ctx, db, movies), count(ctx, db, errs)
+		if stored != lastStored {
+			lastStored, lastWrite = stored, time.Now()
+		}
+		bar.show(c.SitePages(), read, stored, parked)
+		busy := 0
+		for _, h := range c.Hosts() {
+			busy += h.Busy()
+		}
+		if got != nil && busy == 0 && caughtUp && read > 0 && stored+parked >= got.report.RecordsPublished+got.report.RecordsRejected {
+			if stable.IsZero() {
+				stable = time.Now()
+			} else if time.Since(stable) > time.Second {
+				break
+			}
+		} else {
+			stable = time.Time{}
+		}
+		if time.Since(trigger) > 5*time.Minute {
+			bar.done()
+			fmt.Fprintln(stderr, "moviepipe-local: the pipeline did not finish within 5 minutes; see", logPath)
+			return 1
+		}
+	}
+	bar.done()
+
+	// Summary.
+	elapsed := lastWrite.Sub(trigger)
+	segs := c.XRay().Trace(got.report.TraceID)
+	p50, p99 := freshness(segs)
+	say("\nsummary of run %s", got.report.RunID)
+	say("  films stored        %d", stored)
+	say("  records parked      %d%s", parked, reasons(ctx, db, errs))
+	say("  pages fetched       %d", got.report.PagesFetched)
+	say("  trigger→last write  %.1fs", elapsed.Seconds())
+	say("  throughput          %.0f films/s", float64(stored)/elapsed.Seconds())
+	say("  freshness           scrape→stored p50 %s, p99 %s", p50, p99)
+
+	// One film, through the API.
+	id := pickFilm(ctx, c.State.API)
+	say("\nGET %s/movies/%s", c.State.API, id)
+	code, body, err := get(ctx, c.State.API+"/movies/"+id)
+	if err != nil || code != http.StatusOK {
+		fmt.Fprintf(stderr, "moviepipe-local: GET the film: %d %v %s\n", code, err, body)
+		return 1
+	}
+	var pretty bytes.Buffer
+	_ = json.Indent(&pretty, body, "  ", "  ")
+	say("  %d OK\n  %s", code, pretty.String())
+
+	// The film's trace.
+	say("\nthe trace of %s, from the HTTP trigger through Kinesis into DynamoDB:", id)
+	xraylocal.Print(stdout, got.report.TraceID, xraylocal.Waterfall(filmTrace(segs, id)), 40)
+	say("  (all of it: %s/traces/%s)", c.State.Console, got.report.TraceID)
+	say("\nstopping the local cloud… done in %.1fs", time.Since(start).Seconds())
+	return 0
+}
+
+// post sends a SigV4-signed POST, as the scraper's AWS_IAM route requires.
+func post(ctx context.Context, url string, body []byte) (int, []byte, error) {
+	req, _ := http.NewRequestWithContext(ctx, http.MethodPost, url, bytes.NewReader(body))
+	req.Header.Set("Content-Type", "application/json")
+	sum := sha256.Sum256(body)
+	creds := aws.Credentials{AccessKeyID: "local", SecretAccessKey: "local"}
+	if err := v4.NewSigner().SignHTTP(ctx, creds, req, hex.EncodeToString(sum[:]), "execute-api", "us-east-1", time.Now()); err != nil {
+		return 0, nil, err
+	}
+	return do(req)
+}
+
+func get(ctx context.Context, url string) (int, []byte, error) {
+	req, _ := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
+	return do(req)
+}
+
+func do(req *http.Request) (int, []byte, error) {
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		return 0, nil, err
+	}
+	defer resp.Body.Close()
+	b, err := io.ReadAll(resp.Body)
+	return resp.StatusCode, b, err
+}
+
+// pickFilm chooses a well-known film when the catalogue has it.
+func pickFilm(ctx context.Context, api string) string {
+	for _, year := range []string{"1994", "1997", "2001"} {
+		_, body, err := get(ctx, api+"/movies?year="+year+"&limit=100")
+		if err != nil {
+			continue
+		}
+		var page struct {
+			Items []struct {
+				ID        string  `json:"id"`
+				IMDbVotes float64 `json:"imdbVotes"`
+			} `json:"items"`
+		}
+		if json.Unmarshal(body, &page) != nil || len(page.Items) == 0 {
+			continue
+		}
+		sort.Slice(page.Items, func(i, j int) bool { return page.Items[i].IMDbVotes > page.Items[j].IMDbVotes })
+		return page.Items[0].ID
+	}
+	_, body, _ := get(ctx, api+"/movies?limit=1")
+	var page struct{ Items []struct{ ID string } }
+	_ = json.Unmarshal(body, &page)
+	if len(page.Items) == 0 {
+		return "tt0000000"
+	}
+	return page.Items[0].ID
+}
+
+func count(ctx context.Context, db *dynamodb.Client, table string) int {
+	n := 0
+	p := dynamodb.NewScanPaginator(db, &dynamodb.ScanInput{TableName: &table, Select: types.SelectCount})
+	for p.HasMorePages() {
+		out, err := p.NextPage(ctx)
+		if err != nil {
+			return n
+		}
+		n += int(out.Count)
+	}
+	return n
+}
+
+// reasons lists the parked records' top reasons.
+func reasons(ctx context.Context, db *dynamodb.Client, table string) string {
+	counts := map[string]int{}
+	p := dynamodb.NewScanPaginator(db, &dynamodb.ScanInput{TableName: &table, ProjectionExpression: aws.String("stage, reason, message")})
+	examples := map[string]string{}
+	for p.HasMorePages() {
+		out, err := p.NextPage(ctx)
+		if err != nil {
+			break
+		}
+		for _, it := range out.Items {
+			key := attr(it, "stage") + "/" + attr(it, "reason")
+			counts[key]++
+			examples[key] = attr(it, "message")
+		}
+	}
+	if len(counts) == 0 {
+		return ""
+	}
+	keys := make([]string, 0, len(counts))
+	for k := range counts {
+		keys = append(keys, k)
+	}
+	sort.Slice(keys, func(i, j int) bool { return counts[keys[i]] > counts[keys[j]] })
+	var b strings.Builder
+	for i, k := range keys {
+		if i == 3 {
+			break
+		}
+		fmt.Fprintf(&b, "\n    %4d × %s: %s", counts[k], k, clip(examples[k], 90))
+	}
+	return b.String()
+}
+
+func attr(item map[string]types.AttributeValue, name string) string {
+	if s, ok := item[name].(*types.AttributeValueMemberS); ok {
+		return s.Value
+	}
+	return ""
+}
+
+func clip(s string, n int) string {
+	if len(s) > n {
+		return s[:n] + "…"
+	}
+	return s
+}
+
+// freshness is scrape→stored per record: from the start of the PutRecords
+// that carried it to the end of the processor segment that stored it.
+func freshness(segs []xraylocal.Segment) (p50, p99 string) {
+	starts := map[string]float64{}
+	var walk func(s xraylocal.Segment)
+	walk = func(s xraylocal.Segment) {
+		if strings.HasPrefix(s.Name, "PutRecords") {
+			starts[s.ID] = s.StartTime
+		}
+		for _, c := range s.Subsegments {
+			walk(c)
+		}
+	}
+	for _, s := range segs {
+		walk(s)
+	}
+	var ds []float64
+	for _, s := range segs {
+		if start, ok := starts[s.ParentID]; ok && s.EndTime > 0 {
+			ds = append(ds, s.EndTime-start)
+		}
+	}
+	if len(ds) == 0 {
+		return "n/a", "n/a"
+	}
+	sort.Float64s(ds)
+	at := func(q float64) string {
+		return (time.Duration(ds[min(len(ds)-1, int(q*float64(len(ds))))] * float64(time.Second))).Round(time.Millisecond).String()
+	}
+	return at(0.50), at(0.99)
+}
+
+// filmTrace keeps, of a scrape's trace, what concerns one film: the trigger,
+// the scraper, the page fetch and PutRecords that carried the film, and the
+// processor segment that stored it. The SDKs send each subsegment of a
+// Lambda function as a document of its own; this works on those documents.
+func filmTrace(segs []xraylocal.Segment, id string) []xraylocal.Segment {
+	putRecords := map[string]bool{}
+	var film []xraylocal.Segment
+	for _, s := range segs {
+		var ann map[string]any
+		_ = json.Unmarshal(s.Annotations, &ann)
+		if ann["movie_id"] == id {
+			film = append(film, s)
+			putRecords[s.ParentID] = true
+		}
+	}
+	pages, functions := map[string]bool{}, map[string]bool{}
+	for _, s := range segs {
+		if putRecords[s.ID] {
+			pages["GET "+strings.TrimPrefix(s.Name, "PutRecords ")] = true
+			functions[s.ParentID] = true
+		}
+	}
+	var out []xraylocal.Segment
+	for _, s := range segs {
+		switch {
+		case s.Origin == "AWS::ApiGateway::Stage", functions[s.ID], putRecords[s.ID], pages[s.Name] && functions[s.ParentID]:
+			out = append(out, s)
+		}
+	}
+	return append(out, film...)
+}
+
+// progress draws a bar in place on a terminal, and plain lines elsewhere.
+type progress struct {
+	w        io.Writer
+	tty      bool
+	last     time.Time
+	lastLine string
+}
+
+func newProgress(w io.Writer) *progress {
+	tty := false
+	if f, ok := w.(*os.File); ok {
+		if st, err := f.Stat(); err == nil && st.Mode()&os.ModeCharDevice != 0 {
+			tty = true
+		}
+	}
+	return &progress{w: w, tty: tty}
+}
+
+func (p *progress) show(pages, published, stored, parked int) {
+	const total = 3201
+	width := 30
+	filled := min(width, (stored+parked)*width/total)
+	line := fmt.Sprintf("  [%s%s] pages %2d · published %4d · stored %4d · parked %3d",
+		strings.Repeat("█", filled), strings.Repeat("·", width-filled), pages, published, stored, parked)
+	if p.tty {
+		fmt.Fprintf(p.w, "\r%s", line)
+		return
+	}
+	if line != p.lastLine && time.Since(p.last) >= time.Second {
+		fmt.Fprintln(p.w, strings.TrimSpace(line))
+		p.last, p.lastLine = time.Now(), line
+	}
+}
+
+func (p *progress) done() {
+	if p.tty {
+		fmt.Fprintln(p.w)
+	}
+}
+
+func rel(root, path string) string {
+	if r, err := filepath.Rel(root, path); err == nil {
+		return r
+	}
+	return path
+}
