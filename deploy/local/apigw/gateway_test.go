@@ -1,0 +1,177 @@
+package apigw_test
+
+import (
+	"encoding/base64"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/aws/aws-lambda-go/events"
+
+	"github.com/moviepipe/moviepipe/deploy/local/apigw"
+	"github.com/moviepipe/moviepipe/deploy/local/lambda"
+	"github.com/moviepipe/moviepipe/deploy/local/xraylocal"
+)
+
+var bootstrap string
+
+func TestMain(m *testing.M) {
+	dir, err := os.MkdirTemp("", "apifn-")
+	if err != nil {
+		panic(err)
+	}
+	bootstrap = filepath.Join(dir, "bootstrap")
+	cmd := exec.Command("go", "build", "-tags", "lambda.norpc", "-o", bootstrap, "./testdata/apifn")
+	cmd.Env = append(os.Environ(), "CGO_ENABLED=0")
+	if out, err := cmd.CombinedOutput(); err != nil {
+		fmt.Fprintf(os.Stderr, "build: %v\n%s", err, out)
+		os.Exit(1)
+	}
+	code := m.Run()
+	os.RemoveAll(dir)
+	os.Exit(code)
+}
+
+func gateway(t *testing.T) (*httptest.Server, *[]xraylocal.Segment) {
+	t.Helper()
+	host := lambda.NewHost(lambda.Config{Name: "apifn", ARN: "arn:aws:lambda:us-east-1:000000000000:function:apifn", Binary: bootstrap,
+		Timeout: 10 * time.Second, MemoryMB: 128, MaxEnvs: 2, Region: "us-east-1"})
+	t.Cleanup(host.Close)
+	var mu sync.Mutex
+	var segs []xraylocal.Segment
+	g := &apigw.Gateway{APIID: "local", Stage: "test", AccountID: "000000000000", Timeout: time.Second,
+		OnSegment: func(s xraylocal.Segment) { mu.Lock(); segs = append(segs, s); mu.Unlock() },
+		Routes: []apigw.Route{
+			{API: "test-api", Method: "GET", Path: "/things/{what}", Host: host},
+			{API: "test-api", Method: "POST", Path: "/things/{what}", Host: host},
+			{API: "test-api", Method: "POST", Path: "/signed", IAM: true, Host: host},
+			{API: "test-api", Method: "GET", Path: "/files/{proxy+}", Host: host},
+		}}
+	s := httptest.NewServer(g)
+	t.Cleanup(s.Close)
+	return s, &segs
+}
+
+type answer struct {
+	StatusCode int
+	Header     http.Header
+}
+
+func call(t *testing.T, method, url string, body []byte, headers map[string]string) (answer, []byte) {
+	t.Helper()
+	req, _ := http.NewRequest(method, url, strings.NewReader(string(body)))
+	for k, v := range headers {
+		req.Header.Set(k, v)
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	return answer{resp.StatusCode, resp.Header}, b
+}
+
+func TestProxyEvent(t *testing.T) {
+	s, segs := gateway(t)
+	resp, body := call(t, "GET", s.URL+"/test/things/abc?tag=a&tag=b&one=1", nil, map[string]string{"X-Custom": "v"})
+	if resp.StatusCode != http.StatusCreated || resp.Header.Get("X-Echo") != "yes" || len(resp.Header.Values("Set-Cookie")) != 2 {
+		t.Fatalf("%d %v", resp.StatusCode, resp.Header)
+	}
+	var ev events.APIGatewayProxyRequest
+	if err := json.Unmarshal(body, &ev); err != nil {
+		t.Fatal(err)
+	}
+	rc := ev.RequestContext
+	checks := map[string]bool{
+		"resource":          ev.Resource == "/things/{what}",
+		"path":              ev.Path == "/things/abc",
+		"path parameters":   ev.PathParameters["what"] == "abc",
+		"query":             ev.QueryStringParameters["one"] == "1" && ev.QueryStringParameters["tag"] == "b",
+		"multi-value query": fmt.Sprint(ev.MultiValueQueryStringParameters["tag"]) == "[a b]",
+		"headers":           ev.Headers["X-Custom"] == "v" && len(ev.MultiValueHeaders["X-Custom"]) == 1,
+		"stage":             rc.Stage == "test" && rc.Path == "/test/things/abc" && rc.ResourcePath == "/things/{what}",
+		"request id":        rc.RequestID != "" && resp.Header.Get("X-Amzn-Requestid") == rc.RequestID,
+		"source ip":         rc.Identity.SourceIP == "127.0.0.1",
+		"method":            ev.HTTPMethod == "GET" && rc.HTTPMethod == "GET",
+	}
+	for name, ok := range checks {
+		if !ok {
+			t.Errorf("%s wrong in %s", name, body)
+		}
+	}
+	if len(*segs) != 1 || (*segs)[0].Name != "test-api/test" || (*segs)[0].Origin != "AWS::ApiGateway::Stage" {
+		t.Errorf("segments %+v", *segs)
+	}
+}
+
+func TestBodies(t *testing.T) {
+	s, _ := gateway(t)
+	_, body := call(t, "POST", s.URL+"/test/things/x", []byte(`{"a":1}`), nil)
+	var ev events.APIGatewayProxyRequest
+	_ = json.Unmarshal(body, &ev)
+	if ev.Body != `{"a":1}` || ev.IsBase64Encoded {
+		t.Errorf("text body: %q %v", ev.Body, ev.IsBase64Encoded)
+	}
+	_, body = call(t, "POST", s.URL+"/test/things/x", []byte{0xff, 0xfe, 0}, nil)
+	_ = json.Unmarshal(body, &ev)
+	if b, _ := base64.StdEncoding.DecodeString(ev.Body); !ev.IsBase64Encoded || string(b) != "\xff\xfe\x00" {
+		t.Errorf("binary body: %q %v", ev.Body, ev.IsBase64Encoded)
+	}
+	resp, body := call(t, "GET", s.URL+"/test/things/binary", nil, nil)
+	if resp.StatusCode != http.StatusOK || string(body) != "\x00\x01\x02\xff" {
+		t.Errorf("base64 response: %d %q", resp.StatusCode, body)
+	}
+}
+
+func TestAWSAnswers(t *testing.T) {
+	s, _ := gateway(t)
+	tests := []struct {
+		name, method, path string
+		headers            map[string]string
+		status             int
+		message            string
+	}{
+		{"function error", "GET", "/test/things/error", nil, 502, "Internal server error"},
+		{"malformed response", "GET", "/test/things/malformed", nil, 502, "Internal server error"},
+		{"integration timeout", "GET", "/test/things/slow", nil, 504, "Endpoint request timed out"},
+		{"unknown route", "GET", "/test/nothing", nil, 403, "Missing Authentication Token"},
+		{"wrong method", "DELETE", "/test/things/x", nil, 403, "Missing Authentication Token"},
+		{"no stage prefix", "GET", "/things/x", nil, 403, "Forbidden"},
+		{"other stage", "GET", "/prod/things/x", nil, 403, "Forbidden"},
+		{"unsigned IAM route", "POST", "/test/signed", nil, 403, "Missing Authentication Token"},
+		{"signed IAM route", "POST", "/test/signed", map[string]string{"Authorization": "AWS4-HMAC-SHA256 Credential=x"}, 201, ""},
+		{"greedy path", "GET", "/test/files/a/b/c", nil, 201, ""},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			resp, body := call(t, tt.method, s.URL+tt.path, nil, tt.headers)
+			if resp.StatusCode != tt.status {
+				t.Fatalf("%d %s, want %d", resp.StatusCode, body, tt.status)
+			}
+			if tt.message != "" && string(body) != `{"message":"`+tt.message+`"}` {
+				t.Fatalf("body %s", body)
+			}
+		})
+	}
+}
+
+func TestStageThrottling(t *testing.T) {
+	l := apigw.NewLimiter(1, 2)
+	var got []bool
+	for range 3 {
+		got = append(got, l.Allow())
+	}
+	if fmt.Sprint(got) != "[true true false]" {
+		t.Fatalf("a burst of 2 allowed %v", got)
+	}
+}
