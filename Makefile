@@ -7,7 +7,7 @@ SHELL := /bin/bash
 .SHELLFLAGS := -eu -o pipefail -c
 .DEFAULT_GOAL := help
 
-ALL_MODULES := contracts scraper processor query-api deploy/local deploy/templates
+ALL_MODULES := contracts scraper processor query-api deploy/local deploy/ops deploy/templates
 # Modules with Go code yet (a module that is only a go.mod has nothing to vet or test).
 MODULES     := $(foreach m,$(ALL_MODULES),$(if $(shell find $(m) -name '*.go' -print -quit),$(m)))
 # A service is a module with a Lambda entry point at <service>/cmd/lambda.
@@ -140,6 +140,10 @@ up: $(NODE_STAMP) $(LOCAL) ## start the local cloud (stage local) and keep it ru
 trace: $(LOCAL) ## print a trace of the running local cloud: make trace ID=1-…
 	@test -n "$(ID)" || { echo "usage: make trace ID=<trace id>" >&2; exit 2; }
 	$(LOCAL) trace $(ID)
+
+.PHONY: errors
+errors: ## the error table of the running local cloud: make errors [ARGS="redrive -reason publish_failed"]
+	cd deploy/ops && GOWORK=off go run ./cmd/moviepipe-errors -local $(or $(ARGS),list)
 
 .PHONY: clean
 clean: ## remove what make built (not the installed tools)
