@@ -149,6 +149,8 @@ func TestScrapeStoreServeTrace(t *testing.T) {
 			t.Errorf("trace %s has no %s segment", rep.TraceID, want)
 		}
 	}
+	// The waterfall page, as a person sees it.
+	checkTracePage(t, r, c.State.Console, rep.TraceID, page.Items[0].ID)
 
 	pids := c.State.PIDs
 	for _, h := range c.Hosts() {

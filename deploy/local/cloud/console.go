@@ -33,6 +33,10 @@ func (c *Cloud) console() http.Handler {
 			http.NotFound(w, r)
 			return
 		}
+		// ?movie=ID draws one film's path through a scrape's trace.
+		if movie := r.URL.Query().Get("movie"); movie != "" {
+			segs = xraylocal.Film(segs, movie)
+		}
 		spans := xraylocal.Waterfall(segs)
 		total := 0.0
 		for _, s := range spans {
@@ -79,7 +83,8 @@ main { padding: 1rem 2rem; }
 .bar.segment { background: #b3261e; } .bar.aws { background: #c8961e; } .bar.error { outline: 2px solid #000; }
 .ms { text-align: right; color: #6b6878; font-variant-numeric: tabular-nums; }
 </style></head>
-<body><header><h1>Trace {{.ID}}</h1><p>{{len .Bars}} segments and subsegments · {{.Total}}</p></header>
+<body><header><h1>Trace {{.ID}}</h1><p>{{len .Bars}} segments and subsegments · {{.Total}} ·
+<span style="color:#e57373">■</span> service segment <span style="color:#8fa6d8">■</span> subsegment <span style="color:#c8961e">■</span> AWS call</p></header>
 <main>
 {{range .Bars}}<div class="row span" data-name="{{.Name}}"><div class="name" style="padding-left: {{.Depth}}rem">{{.Name}}</div><div class="ms">{{.Ms}}</div>
 <div class="track"><div class="bar {{.Kind}}{{if .Error}} error{{end}}" style="left: {{printf "%.2f" .Left}}%; width: {{printf "%.2f" .Width}}%"></div></div></div>

@@ -17,6 +17,7 @@ import (
 // Segment is a segment or subsegment document, as the SDKs send them.
 type Segment struct {
 	ID          string          `json:"id"`
+	Type        string          `json:"type,omitempty"` // "subsegment" for a subsegment sent on its own
 	TraceID     string          `json:"trace_id,omitempty"`
 	ParentID    string          `json:"parent_id,omitempty"`
 	Name        string          `json:"name"`
@@ -148,6 +149,9 @@ func Waterfall(segs []Segment) []Span {
 			parent = s.ParentID
 		}
 		n := &node{s: s, parent: parent, kind: kind}
+		if s.Type == "subsegment" {
+			n.kind = "subsegment"
+		}
 		if s.Namespace == "aws" {
 			n.kind = "aws"
 		}
@@ -234,4 +238,36 @@ func fmtDur(seconds float64) string {
 	default:
 		return fmt.Sprintf("%.1fms", float64(d.Microseconds())/1000)
 	}
+}
+
+// Film keeps, of a scrape's trace, what concerns one film: the trigger,
+// the scraper, the page fetch and PutRecords that carried the film, and the
+// processor segment that stored it. The SDKs send each subsegment of a
+// Lambda function as a document of its own; this works on those documents.
+func Film(segs []Segment, id string) []Segment {
+	putRecords := map[string]bool{}
+	var film []Segment
+	for _, s := range segs {
+		var ann map[string]any
+		_ = json.Unmarshal(s.Annotations, &ann)
+		if ann["movie_id"] == id {
+			film = append(film, s)
+			putRecords[s.ParentID] = true
+		}
+	}
+	pages, functions := map[string]bool{}, map[string]bool{}
+	for _, s := range segs {
+		if putRecords[s.ID] {
+			pages["GET "+strings.TrimPrefix(s.Name, "PutRecords ")] = true
+			functions[s.ParentID] = true
+		}
+	}
+	var out []Segment
+	for _, s := range segs {
+		switch {
+		case s.Origin == "AWS::ApiGateway::Stage", functions[s.ID], putRecords[s.ID], pages[s.Name] && functions[s.ParentID]:
+			out = append(out, s)
+		}
+	}
+	return append(out, film...)
 }

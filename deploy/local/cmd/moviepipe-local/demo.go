@@ -154,7 +154,7 @@ func demo(ctx context.Context, root string, getenv func(string) string, stdout, 
 
 	// The film's trace.
 	say("\nthe trace of %s, from the HTTP trigger through Kinesis into DynamoDB:", id)
-	xraylocal.Print(stdout, got.report.TraceID, xraylocal.Waterfall(filmTrace(segs, id)), 40)
+	xraylocal.Print(stdout, got.report.TraceID, xraylocal.Waterfall(xraylocal.Film(segs, id)), 40)
 	say("  (all of it: %s/traces/%s)", c.State.Console, got.report.TraceID)
 	say("\nstopping the local cloud… done in %.1fs", time.Since(start).Seconds())
 	return 0
@@ -306,38 +306,6 @@ func freshness(segs []xraylocal.Segment) (p50, p99 string) {
 		return (time.Duration(ds[min(len(ds)-1, int(q*float64(len(ds))))] * float64(time.Second))).Round(time.Millisecond).String()
 	}
 	return at(0.50), at(0.99)
-}
-
-// filmTrace keeps, of a scrape's trace, what concerns one film: the trigger,
-// the scraper, the page fetch and PutRecords that carried the film, and the
-// processor segment that stored it. The SDKs send each subsegment of a
-// Lambda function as a document of its own; this works on those documents.
-func filmTrace(segs []xraylocal.Segment, id string) []xraylocal.Segment {
-	putRecords := map[string]bool{}
-	var film []xraylocal.Segment
-	for _, s := range segs {
-		var ann map[string]any
-		_ = json.Unmarshal(s.Annotations, &ann)
-		if ann["movie_id"] == id {
-			film = append(film, s)
-			putRecords[s.ParentID] = true
-		}
-	}
-	pages, functions := map[string]bool{}, map[string]bool{}
-	for _, s := range segs {
-		if putRecords[s.ID] {
-			pages["GET "+strings.TrimPrefix(s.Name, "PutRecords ")] = true
-			functions[s.ParentID] = true
-		}
-	}
-	var out []xraylocal.Segment
-	for _, s := range segs {
-		switch {
-		case s.Origin == "AWS::ApiGateway::Stage", functions[s.ID], putRecords[s.ID], pages[s.Name] && functions[s.ParentID]:
-			out = append(out, s)
-		}
-	}
-	return append(out, film...)
 }
 
 // progress draws a bar in place on a terminal, and plain lines elsewhere.
