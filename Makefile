@@ -55,7 +55,7 @@ test: $(NODE_STAMP) $(GOTESTSUM) $(WITH_EMULATORS) vet package browser ## run ev
 	$(WITH_EMULATORS) -log .moviepipe/test-emulators.log -- \
 	  $(GOTESTSUM) --format testname --raw-command -- bash -c '\
 	    rc=0; for m in $(MODULES); do \
-	      (cd $$m && GOWORK=off go test -json -race -count=1 ./...) || rc=1; \
+	      (cd $$m && GOWORK=off go test -json -race -count=1 -timeout 20m ./...) || rc=1; \
 	    done; exit $$rc'
 
 # The trace page test opens the console in Debian's headless Chromium.
@@ -68,6 +68,18 @@ browser:
 	  else \
 	    echo "make test: chromium is missing and this user cannot install it: the trace page test skips (and fails when CI=true)"; \
 	  fi; }
+
+# Every fuzz target, FUZZTIME each (their seed corpora run in make test).
+FUZZTIME ?= 30s
+FUZZ_TARGETS := processor:.:FuzzDecode processor:.:FuzzHandle scraper:.:FuzzParse query-api:.:FuzzHandle
+
+.PHONY: fuzz
+fuzz: ## run every fuzz target for FUZZTIME (default 30s)
+	@for t in $(FUZZ_TARGETS); do \
+	  m=$${t%%:*}; rest=$${t#*:}; pkg=$${rest%%:*}; fn=$${rest#*:}; \
+	  echo "fuzz $$m $$fn for $(FUZZTIME)"; \
+	  (cd $$m && GOWORK=off go test -run '^$$' -fuzz "^$$fn$$" -fuzztime $(FUZZTIME) $$pkg) || exit 1; \
+	done
 
 .PHONY: vet
 vet: ## go vet every module

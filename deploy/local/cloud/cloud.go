@@ -31,6 +31,7 @@ import (
 	"github.com/moviepipe/moviepipe/deploy/local/apigw"
 	"github.com/moviepipe/moviepipe/deploy/local/emulators"
 	"github.com/moviepipe/moviepipe/deploy/local/esm"
+	"github.com/moviepipe/moviepipe/deploy/local/faults"
 	"github.com/moviepipe/moviepipe/deploy/local/lambda"
 	"github.com/moviepipe/moviepipe/deploy/local/site"
 	"github.com/moviepipe/moviepipe/deploy/local/sls"
@@ -58,6 +59,9 @@ type Options struct {
 	Env map[string]string
 	// AsyncRetryDelays shortens Lambda's asynchronous retry delays (tests).
 	AsyncRetryDelays []time.Duration
+	// Faults, when set, puts a fault-injecting proxy between the functions
+	// and the emulators.
+	Faults *faults.Config
 }
 
 // State is what .moviepipe/local.json holds.
@@ -82,18 +86,23 @@ type Cloud struct {
 	opts  Options
 	log   *slog.Logger
 
-	emu       *emulators.Emulators
-	servers   []*http.Server
-	hosts     []*lambda.Host
-	invoke    *lambda.Service
-	xray      *xraylocal.Daemon
-	sqs       *sqslocal.Server
-	mappings  []*esm.Mapping
-	cancel    context.CancelFunc
-	wg        sync.WaitGroup
-	dynamo    *dynamodb.Client
-	site      *site.Site
-	statePath string
+	emu      *emulators.Emulators
+	servers  []*http.Server
+	hosts    []*lambda.Host
+	invoke   *lambda.Service
+	xray     *xraylocal.Daemon
+	sqs      *sqslocal.Server
+	mappings []*esm.Mapping
+	replays  []replay
+	proxies  []*faults.Proxy
+	kinesis  *kinesis.Client
+	cancel   context.CancelFunc
+	wg       sync.WaitGroup
+	dynamo   *dynamodb.Client
+	// fnEndpoints are the Kinesis and DynamoDB endpoints the functions use.
+	fnEndpoints [2]string
+	site        *site.Site
+	statePath   string
 }
 
 const (
@@ -127,6 +136,21 @@ func Up(ctx context.Context, o Options) (c *Cloud, err error) {
 		c.State.PIDs = append(c.State.PIDs, c.emu.PIDs()...)
 	}
 	c.State.Kinesis, c.State.DynamoDB = o.KinesisEndpoint, o.DynamoDBEndpoint
+	// What the functions reach: the emulators, or fault-injecting proxies.
+	fnKinesis, fnDynamoDB := o.KinesisEndpoint, o.DynamoDBEndpoint
+	if o.Faults != nil {
+		for _, ep := range []*string{&fnKinesis, &fnDynamoDB} {
+			p, err := faults.New(*ep, *o.Faults)
+			if err != nil {
+				return nil, err
+			}
+			c.proxies = append(c.proxies, p)
+			if *ep, err = c.serve(p); err != nil {
+				return nil, err
+			}
+		}
+	}
+	c.fnEndpoints = [2]string{fnKinesis, fnDynamoDB}
 
 	// Loopback services of our own.
 	if c.xray, err = xraylocal.Listen(); err != nil {
@@ -150,6 +174,7 @@ func Up(ctx context.Context, o Options) (c *Cloud, err error) {
 	awsCfg := aws.Config{Region: region, Credentials: credentials.NewStaticCredentialsProvider("local", "local", "")}
 	kin := kinesis.NewFromConfig(awsCfg, func(op *kinesis.Options) { op.BaseEndpoint = aws.String(o.KinesisEndpoint) })
 	c.dynamo = dynamodb.NewFromConfig(awsCfg, func(op *dynamodb.Options) { op.BaseEndpoint = aws.String(o.DynamoDBEndpoint) })
+	c.kinesis = kin
 
 	// The shared stack.
 	slsOpts := sls.Options{Stage: o.Stage, Region: region}
@@ -265,6 +290,7 @@ func Up(ctx context.Context, o Options) (c *Cloud, err error) {
 		}
 		m := esm.New(cfg, kin, s.host, c.log)
 		c.mappings = append(c.mappings, m)
+		c.replays = append(c.replays, replay{cfg, s.host})
 		c.wg.Go(func() {
 			if err := m.Run(runCtx); err != nil && runCtx.Err() == nil {
 				c.log.Error("event source mapping", "function", s.host.Name(), "error", err)
@@ -310,8 +336,8 @@ func (c *Cloud) environment(fn sls.Function, env sls.Env) (map[string]string, er
 		out[k] = v
 	}
 	for k, v := range map[string]string{
-		"AWS_ENDPOINT_URL_KINESIS":  c.State.Kinesis,
-		"AWS_ENDPOINT_URL_DYNAMODB": c.State.DynamoDB,
+		"AWS_ENDPOINT_URL_KINESIS":  c.fnEndpoints[0],
+		"AWS_ENDPOINT_URL_DYNAMODB": c.fnEndpoints[1],
 		"AWS_ENDPOINT_URL_LAMBDA":   c.State.Lambda,
 		"AWS_ENDPOINT_URL_SQS":      c.State.SQS,
 		"AWS_XRAY_DAEMON_ADDRESS":   c.State.XRay,
@@ -377,6 +403,54 @@ func (c *Cloud) Mappings() []map[string]esm.ShardState {
 	}
 	return out
 }
+
+type replay struct {
+	cfg  esm.Config
+	host *lambda.Host
+}
+
+// Replay delivers every stream's records again from the trim horizon, as a
+// new event source mapping would, and returns when each shard is caught up.
+func (c *Cloud) Replay(ctx context.Context) error {
+	for _, r := range c.replays {
+		cfg := r.cfg
+		cfg.StartingPosition = "TRIM_HORIZON"
+		m := esm.New(cfg, c.kinesis, r.host, c.log)
+		rctx, cancel := context.WithCancel(ctx)
+		done := make(chan error, 1)
+		go func() { done <- m.Run(rctx) }()
+		for {
+			st := m.State()
+			caught := len(st) > 0
+			for _, s := range st {
+				caught = caught && s.CaughtUp && s.Read > 0
+			}
+			if caught {
+				break
+			}
+			select {
+			case <-ctx.Done():
+				cancel()
+				if err := <-done; err != nil {
+					return errors.Join(ctx.Err(), err)
+				}
+				return ctx.Err()
+			case <-time.After(100 * time.Millisecond):
+			}
+		}
+		cancel()
+		if err := <-done; err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// SetSiteFault makes the sample site's list pages misbehave ("" for none).
+func (c *Cloud) SetSiteFault(mode string) { c.site.Fault.Store(mode) }
+
+// Faults returns the fault-injecting proxies (Kinesis, DynamoDB), if any.
+func (c *Cloud) Faults() []*faults.Proxy { return c.proxies }
 
 // SitePages is how many catalogue list pages the site has served.
 func (c *Cloud) SitePages() int { return int(c.site.ListPages.Load()) }

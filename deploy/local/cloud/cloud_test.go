@@ -16,6 +16,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
 	"github.com/moviepipe/moviepipe/deploy/local/cloud"
 	"github.com/moviepipe/moviepipe/deploy/local/emulators"
@@ -188,6 +189,13 @@ func titledFilms(t *testing.T, root string) int {
 		}
 	}
 	return n
+}
+
+func attr(v any) string {
+	if s, ok := v.(*types.AttributeValueMemberS); ok {
+		return s.Value
+	}
+	return ""
 }
 
 func count(t *testing.T, db *dynamodb.Client, table string) int {

@@ -71,6 +71,7 @@ type Host struct {
 	mu     sync.Mutex
 	idle   []*env
 	n      int // live environments
+	all    map[*env]bool
 	wake   chan struct{}
 	closed bool
 }
@@ -86,7 +87,7 @@ func NewHost(cfg Config) *Host {
 	if cfg.Log == nil {
 		cfg.Log = io.Discard
 	}
-	return &Host{cfg: cfg, wake: make(chan struct{}, 1)}
+	return &Host{cfg: cfg, wake: make(chan struct{}, 1), all: map[*env]bool{}}
 }
 
 // Name is the function's name.
@@ -133,13 +134,15 @@ func (h *Host) acquire(ctx context.Context, wait bool) (*env, error) {
 			h.n++
 			h.mu.Unlock()
 			e, err := startEnv(h.cfg)
+			h.mu.Lock()
 			if err != nil {
-				h.mu.Lock()
 				h.n--
 				h.mu.Unlock()
 				h.signal()
 				return nil, err
 			}
+			h.all[e] = true
+			h.mu.Unlock()
 			return e, nil
 		}
 		h.mu.Unlock()
@@ -161,6 +164,7 @@ func (h *Host) release(e *env, healthy bool) {
 		h.idle = append(h.idle, e)
 	} else {
 		h.n--
+		delete(h.all, e)
 		go e.stop()
 	}
 	h.mu.Unlock()
@@ -181,15 +185,31 @@ func (h *Host) Busy() int {
 	return h.n - len(h.idle)
 }
 
-// PIDs returns the process ids of the running environments.
+// PIDs returns the process ids of every running environment, busy or idle.
 func (h *Host) PIDs() []int {
 	h.mu.Lock()
 	defer h.mu.Unlock()
 	var out []int
-	for _, e := range h.idle {
+	for e := range h.all {
 		out = append(out, e.cmd.Process.Pid)
 	}
 	return out
+}
+
+// Recycle stops the idle environments: the next invocations start cold.
+func (h *Host) Recycle() {
+	h.mu.Lock()
+	idle := h.idle
+	h.idle = nil
+	for _, e := range idle {
+		delete(h.all, e)
+		h.n--
+	}
+	h.mu.Unlock()
+	for _, e := range idle {
+		e.stop()
+	}
+	h.signal()
 }
 
 // Close stops every idle environment; busy ones stop when they finish.
@@ -198,6 +218,9 @@ func (h *Host) Close() {
 	h.closed = true
 	idle := h.idle
 	h.idle = nil
+	for _, e := range idle {
+		delete(h.all, e)
+	}
 	h.mu.Unlock()
 	var wg sync.WaitGroup
 	for _, e := range idle {

@@ -126,6 +126,10 @@ type Site struct {
 	bySlug  map[string]*Film
 	// ListPages counts the list pages served.
 	ListPages atomic.Int64
+	// Fault makes the list pages misbehave: "", 500, timeout, slow,
+	// oversized, metadata (a redirect to 169.254.169.254) or robots (the
+	// site's robots.txt disallows everything).
+	Fault atomic.Value
 }
 
 // New returns the site's handler over films.
@@ -204,9 +208,16 @@ func (s *Site) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		http.Redirect(w, r, "/films", http.StatusFound)
 	case p == "/robots.txt":
 		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+		if s.fault() == "robots" {
+			fmt.Fprint(w, "User-agent: *\nDisallow: /\n")
+			return
+		}
 		fmt.Fprint(w, "# The moviepipe sample catalogue welcomes polite robots.\nUser-agent: *\nDisallow: /private/\n")
 	case p == "/films":
 		s.ListPages.Add(1)
+		if s.misbehave(w, r) {
+			return
+		}
 		s.list(w, r)
 	case strings.HasPrefix(p, "/films/"):
 		s.film(w, r, strings.TrimPrefix(p, "/films/"))
@@ -215,6 +226,40 @@ func (s *Site) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	default:
 		http.NotFound(w, r)
 	}
+}
+
+func (s *Site) fault() string {
+	f, _ := s.Fault.Load().(string)
+	return f
+}
+
+// misbehave answers a list page as the configured fault says; it reports
+// whether it did.
+func (s *Site) misbehave(w http.ResponseWriter, r *http.Request) bool {
+	switch s.fault() {
+	case "500":
+		http.Error(w, "internal server error", http.StatusInternalServerError)
+	case "timeout":
+		select {
+		case <-r.Context().Done():
+		case <-time.After(2 * time.Minute):
+		}
+	case "slow":
+		w.Header().Set("Content-Type", "text/html; charset=utf-8")
+		for i := 0; i < 600 && r.Context().Err() == nil; i++ {
+			fmt.Fprint(w, "<p>")
+			w.(http.Flusher).Flush()
+			time.Sleep(100 * time.Millisecond)
+		}
+	case "oversized":
+		w.Header().Set("Content-Type", "text/html; charset=utf-8")
+		fmt.Fprint(w, "<html><body>"+strings.Repeat("<p>padding</p>", 6<<20/14)+"</body></html>")
+	case "metadata":
+		http.Redirect(w, r, "http://169.254.169.254/latest/meta-data/", http.StatusFound)
+	default:
+		return false
+	}
+	return true
 }
 
 type listPage struct {

@@ -23,6 +23,7 @@ import (
 
 	"github.com/moviepipe/moviepipe/deploy/local/cloud"
 	"github.com/moviepipe/moviepipe/deploy/local/emulators"
+	"github.com/moviepipe/moviepipe/deploy/local/faults"
 	"github.com/moviepipe/moviepipe/deploy/local/xraylocal"
 )
 
@@ -62,8 +63,18 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 func up(ctx context.Context, root string, getenv func(string) string, stdout, stderr io.Writer) int {
 	start := time.Now()
 	fmt.Fprintln(stdout, "moviepipe local cloud: starting (emulators, resources, functions)…")
-	c, err := cloud.Up(ctx, cloud.Options{Root: root, Log: stderr, ScrapeURL: getenv("SCRAPE_URL"), ScrapeProfile: getenv("SCRAPE_PROFILE"),
-		KinesisEndpoint: getenv("MOVIEPIPE_KINESIS_ENDPOINT"), DynamoDBEndpoint: getenv("MOVIEPIPE_DYNAMODB_ENDPOINT")})
+	opts := cloud.Options{Root: root, Log: stderr, ScrapeURL: getenv("SCRAPE_URL"), ScrapeProfile: getenv("SCRAPE_PROFILE"),
+		KinesisEndpoint: getenv("MOVIEPIPE_KINESIS_ENDPOINT"), DynamoDBEndpoint: getenv("MOVIEPIPE_DYNAMODB_ENDPOINT")}
+	if f := getenv("MOVIEPIPE_FAULTS"); f != "" {
+		cfg, err := faults.Parse(f)
+		if err != nil {
+			fmt.Fprintln(stderr, "moviepipe-local: MOVIEPIPE_FAULTS:", err)
+			return 2
+		}
+		opts.Faults = &cfg
+		fmt.Fprintf(stdout, "injecting faults between the functions and the emulators: %s\n", f)
+	}
+	c, err := cloud.Up(ctx, opts)
 	if err != nil {
 		fmt.Fprintln(stderr, "moviepipe-local:", err)
 		return 1
