@@ -19,6 +19,7 @@ GOTESTSUM_VERSION  := v1.13.0
 GOLANGCI_LINT      := $(TOOLS)/golangci-lint-$(GOLANGCI_VERSION)/golangci-lint
 GOTESTSUM          := $(TOOLS)/gotestsum-$(GOTESTSUM_VERSION)/gotestsum
 WITH_EMULATORS     := $(CURDIR)/bin/with-emulators
+LOCAL              := $(CURDIR)/bin/moviepipe-local
 NODE_STAMP         := node_modules/.moviepipe-npm-ci
 
 # Lambda build settings (docs/architecture.md: runtime provided.al2023, arm64).
@@ -90,11 +91,8 @@ lint: $(GOLANGCI_LINT) ## golangci-lint every module (pinned version, installed 
 	@for m in $(MODULES); do echo "lint $$m"; (cd $$m && GOWORK=off $(GOLANGCI_LINT) run --config $(CURDIR)/.golangci.yml ./...) || exit 1; done
 
 .PHONY: bench
-bench: $(NODE_STAMP) $(WITH_EMULATORS) ## run every module's benchmarks
-	$(WITH_EMULATORS) -log .moviepipe/bench-emulators.log -- bash -c '\
-	  for m in $(MODULES); do \
-	    (cd $$m && GOWORK=off go test -run "^$$" -bench . -benchmem ./...) || exit 1; \
-	  done'
+bench: $(NODE_STAMP) $(LOCAL) build ## measure the goals: one table, written to docs/benchmarks.md (RUNS=3)
+	$(LOCAL) bench -runs $(or $(RUNS),3) -out docs/benchmarks.md
 
 # ---- build and deploy -----------------------------------------------------
 
@@ -145,8 +143,6 @@ remove: $(NODE_STAMP) ## remove from AWS, services first: make remove STAGE=dev 
 	done
 
 # ---- local cloud ----------------------------------------------------------
-
-LOCAL := $(CURDIR)/bin/moviepipe-local
 
 $(LOCAL): $(shell find deploy/local -name '*.go' -not -name '*_test.go') $(shell find deploy/local -name '*.html') deploy/local/go.mod
 	cd deploy/local && GOWORK=off go build -o $@ ./cmd/moviepipe-local

@@ -15,13 +15,26 @@ import (
 	"github.com/aws/aws-lambda-go/events"
 )
 
+// Versioned is a movie and its place in the stream.
+type Versioned struct {
+	Movie Movie
+	Seq   string
+}
+
+// WriteResult is the outcome of one movie's write.
+type WriteResult struct {
+	Written bool  // false: the table holds the same or a newer version
+	Err     error // the write may succeed if tried again later
+}
+
 // Store keeps movies and parked records.
 type Store interface {
-	// PutMovie writes m unless the table holds the same or a newer version of
-	// it (by scrapedAt, then by sequence number). It reports whether it wrote;
-	// not writing is not an error. An error means the write may succeed if
-	// tried again later.
-	PutMovie(ctx context.Context, m Movie, seq string) (written bool, err error)
+	// PutMovies writes each movie unless the table holds the same or a newer
+	// version of it (by scrapedAt, then by sequence number), and returns one
+	// result per movie, in order. The ids are distinct, and no other writer
+	// changes them meanwhile: Kinesis delivers one partition key (the movie
+	// id) to one invocation at a time, and the handler writes an id once.
+	PutMovies(ctx context.Context, ms []Versioned) []WriteResult
 	// Park writes entries to the error table; writing an entry twice leaves
 	// one. It returns the entries it could not write, which may succeed if
 	// tried again later, and why.
@@ -34,6 +47,9 @@ type Tracer interface {
 	// and returns the context to make its calls in, and the function that
 	// ends the segment.
 	Record(ctx context.Context, traceHeader, movieID string) (context.Context, func(error))
+	// Call opens, in a record's context, a subsegment for a store call that
+	// writes the record with others; the returned function closes it.
+	Call(ctx context.Context, name string) func(error)
 }
 
 // Parked is a record that can never succeed, as the error table keeps it.
@@ -79,8 +95,10 @@ type Handler struct {
 	Log    *slog.Logger
 	// MaxRecordBytes parks larger records as oversized.
 	MaxRecordBytes int
-	// Concurrency bounds the writes in flight.
+	// Concurrency bounds the store calls in flight.
 	Concurrency int
+	// ChunkSize is how many movies one store call writes [25, BatchWriteItem's limit].
+	ChunkSize int
 	// ErrorTTL is how long the error table keeps an entry.
 	ErrorTTL time.Duration
 	// Margin is kept free before the invocation's deadline: records not
@@ -236,11 +254,18 @@ func CompareSequence(a, b string) int {
 	return strings.Compare(a, b)
 }
 
+// writeAll writes the movies in chunks, a bounded number of chunks in
+// flight, and stops starting chunks when the deadline is near.
 func (h *Handler) writeAll(ctx context.Context, writes []*item) {
+	size := h.ChunkSize
+	if size <= 0 {
+		size = 25
+	}
 	sem := make(chan struct{}, max(1, h.Concurrency))
 	var wg sync.WaitGroup
 	defer wg.Wait() // the writes in flight finish (or fail) before the outcomes are read
-	for _, it := range writes {
+	for lo := 0; lo < len(writes); lo += size {
+		chunk := writes[lo:min(lo+size, len(writes))]
 		select {
 		case sem <- struct{}{}:
 		case <-ctx.Done():
@@ -248,39 +273,81 @@ func (h *Handler) writeAll(ctx context.Context, writes []*item) {
 		}
 		wg.Go(func() {
 			defer func() { <-sem }()
-			h.write(ctx, it)
+			h.write(ctx, chunk)
 		})
 	}
 }
 
-func (h *Handler) write(ctx context.Context, it *item) {
-	rctx, end := h.Tracer.Record(ctx, it.movie.TraceHeader, it.movie.ID)
-	var err error
-	defer func() {
-		if v := recover(); v != nil {
-			h.log().Error("panic writing movie", "id", it.movie.ID, "panic", fmt.Sprint(v), "stack", string(debug.Stack()))
-			it.parked = h.newParked(it.rec, &it.movie, &ParkError{Reason: ReasonInternal, Message: fmt.Sprintf("panic: %v", v)})
-			err = errors.New("panic")
-			// Park it now: the parking of the batch has already started.
-			if failed, perr := h.Store.Park(ctx, []ErrorRecord{NewErrorRecord(*it.parked, h.ErrorTTL)}); perr == nil && len(failed) == 0 {
-				it.outcome = Park
-			} else {
-				it.outcome = Retry
-			}
+// write writes one chunk. A panic in the store is recovered: a chunk that
+// panics is written again one movie at a time, so that only the movie that
+// panics is parked, with reason internal.
+func (h *Handler) write(ctx context.Context, chunk []*item) {
+	v := h.writeChunk(ctx, chunk)
+	if v == nil {
+		return
+	}
+	if len(chunk) > 1 {
+		for _, it := range chunk {
+			h.write(ctx, []*item{it})
 		}
-		end(err)
-	}()
-	written, err := h.Store.PutMovie(rctx, it.movie, it.rec.Kinesis.SequenceNumber)
-	switch {
-	case err != nil:
+		return
+	}
+	it := chunk[0]
+	h.log().Error("panic writing movie", "id", it.movie.ID, "panic", fmt.Sprint(v))
+	it.parked = h.newParked(it.rec, &it.movie, &ParkError{Reason: ReasonInternal, Message: fmt.Sprintf("panic: %v", v)})
+	// Park it now: the parking of the batch has already started.
+	it.outcome = Park
+	if failed, err := h.Store.Park(ctx, []ErrorRecord{NewErrorRecord(*it.parked, h.ErrorTTL)}); err != nil || len(failed) > 0 {
 		it.outcome = Retry
-		h.log().Warn("write movie failed, will retry", "id", it.movie.ID, "sequence_number", it.rec.Kinesis.SequenceNumber, "error", err)
-	case written:
-		it.outcome = Stored
-	default:
-		it.outcome = Stale
 	}
 }
+
+// writeChunk makes one store call for a chunk; each record has its own
+// segment, continuing its producer's trace, with the call as a subsegment.
+// It returns what the store panicked with, if it did.
+func (h *Handler) writeChunk(ctx context.Context, chunk []*item) (panicked any) {
+	ends := make([]func(error), len(chunk))
+	calls := make([]func(error), len(chunk))
+	ms := make([]Versioned, len(chunk))
+	for i, it := range chunk {
+		rctx, end := h.Tracer.Record(ctx, it.movie.TraceHeader, it.movie.ID)
+		ends[i], calls[i] = end, h.Tracer.Call(rctx, "DynamoDB")
+		ms[i] = Versioned{Movie: it.movie, Seq: it.rec.Kinesis.SequenceNumber}
+	}
+	var results []WriteResult
+	defer func() {
+		if v := recover(); v != nil {
+			panicked, results = v, nil
+			h.log().Debug("panic in the store", "stack", string(debug.Stack()))
+		}
+		for i := range chunk {
+			err := errPanic
+			if i < len(results) {
+				err = results[i].Err
+			}
+			calls[i](err)
+			ends[i](err)
+		}
+	}()
+	results = h.Store.PutMovies(ctx, ms)
+	if len(results) != len(chunk) {
+		panic(fmt.Sprintf("store answered %d results for %d movies", len(results), len(chunk)))
+	}
+	for i, it := range chunk {
+		switch r := results[i]; {
+		case r.Err != nil:
+			it.outcome = Retry
+			h.log().Warn("write movie failed, will retry", "id", it.movie.ID, "sequence_number", it.rec.Kinesis.SequenceNumber, "error", r.Err)
+		case r.Written:
+			it.outcome = Stored
+		default:
+			it.outcome = Stale
+		}
+	}
+	return nil
+}
+
+var errPanic = errors.New("panic in the store")
 
 func (h *Handler) park(ctx context.Context, parks []*item) {
 	if len(parks) == 0 {

@@ -161,12 +161,16 @@ type slowStore struct {
 	delay time.Duration
 }
 
-func (s slowStore) PutMovie(ctx context.Context, m processor.Movie, seq string) (bool, error) {
+func (s slowStore) PutMovies(ctx context.Context, ms []processor.Versioned) []processor.WriteResult {
 	select {
 	case <-time.After(s.delay):
-		return s.Store.PutMovie(ctx, m, seq)
+		return s.Store.PutMovies(ctx, ms)
 	case <-ctx.Done():
-		return false, ctx.Err()
+		out := make([]processor.WriteResult, len(ms))
+		for i := range out {
+			out[i].Err = ctx.Err()
+		}
+		return out
 	}
 }
 
@@ -175,6 +179,7 @@ func TestDeadlineReportsTheRest(t *testing.T) {
 	s := slowStore{memstore.New(), 40 * time.Millisecond}
 	h, reports := newHandler(s)
 	h.Concurrency = 1
+	h.ChunkSize = 1
 	h.Margin = 10 * time.Millisecond
 	var datas [][]byte
 	for i := range 20 {
@@ -211,11 +216,13 @@ func TestDeadlineReportsTheRest(t *testing.T) {
 // panicStore panics on one id, as a bug in an adapter would.
 type panicStore struct{ *memstore.Store }
 
-func (s panicStore) PutMovie(ctx context.Context, m processor.Movie, seq string) (bool, error) {
-	if m.ID == "tt0000002" {
-		panic("boom")
+func (s panicStore) PutMovies(ctx context.Context, ms []processor.Versioned) []processor.WriteResult {
+	for _, m := range ms {
+		if m.Movie.ID == "tt0000002" {
+			panic("boom")
+		}
 	}
-	return s.Store.PutMovie(ctx, m, seq)
+	return s.Store.PutMovies(ctx, ms)
 }
 
 func TestPanicIsParkedAsInternal(t *testing.T) {

@@ -28,6 +28,8 @@ func (noTracer) Record(ctx context.Context, _, _ string) (context.Context, func(
 	return ctx, func(error) {}
 }
 
+func (noTracer) Call(context.Context, string) func(error) { return func(error) {} }
+
 var arrival = time.Date(2026, 11, 26, 9, 30, 0, 0, time.UTC)
 
 // event builds a batch from one shard with increasing sequence numbers,

@@ -199,7 +199,8 @@ func TestIAMIsExactlyWhatEachFunctionNeeds(t *testing.T) {
 	}
 	want := map[string][]string{
 		"processor": append(logsFor("moviepipe-processor-dev"),
-			"dynamodb:PutItem import:moviepipe-dev-MoviesTableArn",
+			"dynamodb:BatchGetItem import:moviepipe-dev-MoviesTableArn",
+			"dynamodb:BatchWriteItem import:moviepipe-dev-MoviesTableArn",
 			"dynamodb:BatchWriteItem import:moviepipe-dev-ErrorsTableArn",
 			"kinesis:DescribeStream "+stream, "kinesis:DescribeStreamSummary "+stream, "kinesis:GetRecords "+stream,
 			"kinesis:GetShardIterator "+stream, "kinesis:ListShards "+stream,

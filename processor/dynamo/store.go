@@ -6,9 +6,13 @@
 //	_rev  N  scrapedAt in Unix nanoseconds
 //	_seq  S  the Kinesis sequence number, zero-padded to 128 digits
 //
-// A write succeeds only when the item is new or strictly older (a smaller
+// A movie is written only over an item that is strictly older (a smaller
 // _rev, or the same _rev and a smaller _seq), so redelivery and replay change
-// nothing. The year index (GSI byYear: year, id) lists movies by year.
+// nothing. The versions are read with BatchGetItem and the newer movies
+// written with BatchWriteItem: this relies on Kinesis delivering one
+// partition key (the movie id) to one invocation at a time, so nothing else
+// writes an id between its read and its write. The year index (GSI byYear:
+// year, id) lists movies by year.
 package dynamo
 
 import (
@@ -29,7 +33,7 @@ import (
 
 // API is the part of the DynamoDB client the store uses.
 type API interface {
-	PutItem(context.Context, *dynamodb.PutItemInput, ...func(*dynamodb.Options)) (*dynamodb.PutItemOutput, error)
+	BatchGetItem(context.Context, *dynamodb.BatchGetItemInput, ...func(*dynamodb.Options)) (*dynamodb.BatchGetItemOutput, error)
 	BatchWriteItem(context.Context, *dynamodb.BatchWriteItemInput, ...func(*dynamodb.Options)) (*dynamodb.BatchWriteItemOutput, error)
 }
 
@@ -50,27 +54,99 @@ const (
 	AttrSeq = "_seq"
 )
 
-const writeCondition = "attribute_not_exists(#id) OR #rev < :rev OR (#rev = :rev AND #seq < :seq)"
-
-var conditionNames = map[string]string{"#id": "id", "#rev": AttrRev, "#seq": AttrSeq}
-
-// PutMovie writes m unless the same or a newer version is stored.
-func (s *Store) PutMovie(ctx context.Context, m processor.Movie, seq string) (bool, error) {
-	item := MovieItem(m, seq)
-	_, err := s.API.PutItem(ctx, &dynamodb.PutItemInput{
-		TableName:                 &s.MoviesTable,
-		Item:                      item,
-		ConditionExpression:       aws.String(writeCondition),
-		ExpressionAttributeNames:  conditionNames,
-		ExpressionAttributeValues: map[string]types.AttributeValue{":rev": item[AttrRev], ":seq": item[AttrSeq]},
-	})
-	if _, ok := errors.AsType[*types.ConditionalCheckFailedException](err); ok {
-		return false, nil
+// PutMovies implements processor.Store.
+func (s *Store) PutMovies(ctx context.Context, ms []processor.Versioned) []processor.WriteResult {
+	res := make([]processor.WriteResult, len(ms))
+	fail := func(err error) []processor.WriteResult {
+		for i := range res {
+			res[i] = processor.WriteResult{Err: err}
+		}
+		return res
 	}
+	current, err := s.versions(ctx, ms)
 	if err != nil {
-		return false, fmt.Errorf("put movie %s: %w", m.ID, err)
+		return fail(err)
 	}
-	return true, nil
+	var reqs []types.WriteRequest
+	index := map[string]int{}
+	for i, m := range ms {
+		item := MovieItem(m.Movie, m.Seq)
+		rev, _ := strconv.ParseInt(item[AttrRev].(*types.AttributeValueMemberN).Value, 10, 64)
+		seq := item[AttrSeq].(*types.AttributeValueMemberS).Value
+		if cur, ok := current[m.Movie.ID]; ok && (cur.rev > rev || cur.rev == rev && cur.seq >= seq) {
+			continue // the table holds the same or a newer version: stale
+		}
+		index[m.Movie.ID] = i
+		reqs = append(reqs, types.WriteRequest{PutRequest: &types.PutRequest{Item: item}})
+	}
+	for start := 0; start < len(reqs); start += batchSize {
+		chunk := reqs[start:min(start+batchSize, len(reqs))]
+		left, err := s.batchWrite(ctx, s.MoviesTable, chunk)
+		unwritten := map[string]bool{}
+		for _, w := range left {
+			unwritten[w.PutRequest.Item["id"].(*types.AttributeValueMemberS).Value] = true
+		}
+		for _, w := range chunk {
+			id := w.PutRequest.Item["id"].(*types.AttributeValueMemberS).Value
+			if unwritten[id] {
+				res[index[id]] = processor.WriteResult{Err: fmt.Errorf("put movie %s: %w", id, err)}
+			} else {
+				res[index[id]] = processor.WriteResult{Written: true}
+			}
+		}
+	}
+	return res
+}
+
+type version struct {
+	rev int64
+	seq string
+}
+
+// versions reads the stored versions of ms's ids (consistently), resending
+// UnprocessedKeys with a doubling backoff.
+func (s *Store) versions(ctx context.Context, ms []processor.Versioned) (map[string]version, error) {
+	out := map[string]version{}
+	for start := 0; start < len(ms); start += 100 {
+		keys := make([]map[string]types.AttributeValue, 0, 100)
+		for _, m := range ms[start:min(start+100, len(ms))] {
+			keys = append(keys, map[string]types.AttributeValue{"id": &types.AttributeValueMemberS{Value: m.Movie.ID}})
+		}
+		req := map[string]types.KeysAndAttributes{s.MoviesTable: {
+			Keys: keys, ConsistentRead: aws.Bool(true),
+			ProjectionExpression:     aws.String("#id, #rev, #seq"),
+			ExpressionAttributeNames: map[string]string{"#id": "id", "#rev": AttrRev, "#seq": AttrSeq},
+		}}
+		pause := s.Backoff
+		for round := 0; len(req) > 0; round++ {
+			got, err := s.API.BatchGetItem(ctx, &dynamodb.BatchGetItemInput{RequestItems: req})
+			if err != nil {
+				return nil, fmt.Errorf("read versions: %w", err)
+			}
+			for _, item := range got.Responses[s.MoviesTable] {
+				id, _ := item["id"].(*types.AttributeValueMemberS)
+				rev, _ := item[AttrRev].(*types.AttributeValueMemberN)
+				seq, _ := item[AttrSeq].(*types.AttributeValueMemberS)
+				if id == nil || rev == nil || seq == nil {
+					continue
+				}
+				n, _ := strconv.ParseInt(rev.Value, 10, 64)
+				out[id.Value] = version{n, seq.Value}
+			}
+			req = got.UnprocessedKeys
+			if len(req) == 0 {
+				break
+			}
+			if round == s.UnprocessedRetries {
+				return nil, fmt.Errorf("read versions: keys still unprocessed after %d rounds", round+1)
+			}
+			if err := sleep(ctx, pause); err != nil {
+				return nil, err
+			}
+			pause *= 2
+		}
+	}
+	return out, nil
 }
 
 // MovieItem is the movies-table item of m read at sequence number seq.
@@ -160,7 +236,7 @@ func (s *Store) Park(ctx context.Context, rs []processor.ErrorRecord) ([]process
 			byID[r.ErrorID] = r
 			reqs = append(reqs, types.WriteRequest{PutRequest: &types.PutRequest{Item: item}})
 		}
-		left, err := s.batchWrite(ctx, reqs)
+		left, err := s.batchWrite(ctx, s.ErrorsTable, reqs)
 		if err != nil {
 			errs = append(errs, err)
 		}
@@ -173,30 +249,39 @@ func (s *Store) Park(ctx context.Context, rs []processor.ErrorRecord) ([]process
 	return failed, errors.Join(errs...)
 }
 
-// batchWrite sends reqs and resends what DynamoDB leaves unprocessed. It
-// returns the requests still not written.
-func (s *Store) batchWrite(ctx context.Context, reqs []types.WriteRequest) ([]types.WriteRequest, error) {
+// batchWrite sends reqs to table and resends what DynamoDB leaves
+// unprocessed. It returns the requests still not written.
+func (s *Store) batchWrite(ctx context.Context, table string, reqs []types.WriteRequest) ([]types.WriteRequest, error) {
 	pause := s.Backoff
 	for round := 0; len(reqs) > 0; round++ {
 		out, err := s.API.BatchWriteItem(ctx, &dynamodb.BatchWriteItemInput{
-			RequestItems: map[string][]types.WriteRequest{s.ErrorsTable: reqs},
+			RequestItems: map[string][]types.WriteRequest{table: reqs},
 		})
 		if err != nil {
-			return reqs, fmt.Errorf("park %d records: %w", len(reqs), err)
+			return reqs, fmt.Errorf("write %d items to %s: %w", len(reqs), table, err)
 		}
-		reqs = out.UnprocessedItems[s.ErrorsTable]
+		reqs = out.UnprocessedItems[table]
 		if len(reqs) == 0 {
 			return nil, nil
 		}
 		if round == s.UnprocessedRetries {
-			return reqs, fmt.Errorf("park: %d records still unprocessed after %d rounds", len(reqs), round+1)
+			return reqs, fmt.Errorf("%d items still unprocessed after %d rounds", len(reqs), round+1)
 		}
-		select {
-		case <-ctx.Done():
-			return reqs, ctx.Err()
-		case <-time.After(pause):
+		if err := sleep(ctx, pause); err != nil {
+			return reqs, err
 		}
 		pause *= 2
 	}
 	return nil, nil
+}
+
+func sleep(ctx context.Context, d time.Duration) error {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-ctx.Done():
+		return ctx.Err()
+	case <-t.C:
+		return nil
+	}
 }

@@ -5,10 +5,12 @@
 package publish
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
 	"math/rand/v2"
+	"sync"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -48,6 +50,9 @@ type Publisher struct {
 	Attempts int
 	// Backoff is the base of the exponential backoff [100ms].
 	Backoff time.Duration
+	// Concurrency bounds the PutRecords calls in flight [4]. Records of one
+	// page have distinct ids, so their order across calls does not matter.
+	Concurrency int
 	// sleep waits; tests replace it.
 	sleep func(context.Context, time.Duration) error
 }
@@ -64,10 +69,22 @@ func (p *Publisher) Publish(ctx context.Context, entries []Entry) (published int
 		}
 		ok = append(ok, e)
 	}
-	for _, chunk := range Chunks(ok) {
-		n, f := p.publishChunk(ctx, chunk)
-		published += n
-		failed = append(failed, f...)
+	chunks := Chunks(ok)
+	counts := make([]int, len(chunks))
+	fails := make([][]Failure, len(chunks))
+	sem := make(chan struct{}, max(1, cmp.Or(p.Concurrency, 4)))
+	var wg sync.WaitGroup
+	for i, chunk := range chunks {
+		sem <- struct{}{}
+		wg.Go(func() {
+			defer func() { <-sem }()
+			counts[i], fails[i] = p.publishChunk(ctx, chunk)
+		})
+	}
+	wg.Wait()
+	for i := range chunks {
+		published += counts[i]
+		failed = append(failed, fails[i]...)
 	}
 	return published, failed
 }

@@ -94,8 +94,11 @@ func (f *flaky) PutRecords(_ context.Context, in *kinesis.PutRecordsInput, _ ...
 func newFlaky() *flaky { return &flaky{attempts: map[string]int{}, stored: map[string]int{}} }
 
 func publisher(api API) (*Publisher, *[]time.Duration) {
+	var mu sync.Mutex
 	var waits []time.Duration
 	return &Publisher{API: api, Stream: "s", Attempts: 5, sleep: func(_ context.Context, d time.Duration) error {
+		mu.Lock()
+		defer mu.Unlock()
 		waits = append(waits, d)
 		return nil
 	}}, &waits
@@ -174,10 +177,13 @@ func TestCancelledContextReportsTheRest(t *testing.T) {
 type injector struct {
 	next  API
 	every int // fail entries at these positions on the first call that sees them
+	mu    sync.Mutex
 	seen  map[string]bool
 }
 
 func (j *injector) PutRecords(ctx context.Context, in *kinesis.PutRecordsInput, opts ...func(*kinesis.Options)) (*kinesis.PutRecordsOutput, error) {
+	j.mu.Lock()
+	defer j.mu.Unlock()
 	var send []types.PutRecordsRequestEntry
 	var pos []int
 	out := &kinesis.PutRecordsOutput{Records: make([]types.PutRecordsResultEntry, len(in.Records))}

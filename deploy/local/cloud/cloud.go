@@ -53,8 +53,9 @@ type Options struct {
 	// or AWS itself) instead of starting the pinned ones.
 	KinesisEndpoint, DynamoDBEndpoint string
 	// ScrapeURL and ScrapeProfile override the scraper's target (default:
-	// the sample site's catalogue).
-	ScrapeURL, ScrapeProfile string
+	// the sample site's catalogue); ScrapePath targets another page of the
+	// sample site (/workshop/table?all=1).
+	ScrapeURL, ScrapeProfile, ScrapePath string
 	// Env is added to every function's environment, last.
 	Env map[string]string
 	// AsyncRetryDelays shortens Lambda's asynchronous retry delays (tests).
@@ -351,6 +352,9 @@ func (c *Cloud) environment(fn sls.Function, env sls.Env) (map[string]string, er
 	}
 	if _, ok := out["SCRAPE_URL"]; ok {
 		out["SCRAPE_URL"] = c.State.Site + "/films"
+		if c.opts.ScrapePath != "" {
+			out["SCRAPE_URL"] = c.State.Site + c.opts.ScrapePath
+		}
 		if c.opts.ScrapeURL != "" {
 			out["SCRAPE_URL"] = c.opts.ScrapeURL
 		}

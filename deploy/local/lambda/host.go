@@ -178,6 +178,25 @@ func (h *Host) signal() {
 	}
 }
 
+// ColdStart starts one environment of the function and returns the time
+// from exec to its first request for an invocation; then it stops it.
+func (h *Host) ColdStart() (time.Duration, error) {
+	start := time.Now()
+	e, err := startEnv(h.cfg)
+	if err != nil {
+		return 0, err
+	}
+	defer e.stop()
+	select {
+	case <-e.asked:
+		return e.firstAsk.Sub(start), nil
+	case <-e.exited:
+		return 0, fmt.Errorf("%s exited during init: %v", h.cfg.Name, e.cmd.ProcessState)
+	case <-time.After(h.cfg.InitTimeout):
+		return 0, fmt.Errorf("%s did not ask for an invocation within %s", h.cfg.Name, h.cfg.InitTimeout)
+	}
+}
+
 // Busy is the number of environments running an invocation.
 func (h *Host) Busy() int {
 	h.mu.Lock()
@@ -240,6 +259,10 @@ type env struct {
 
 	warm bool // has served an invocation
 
+	asked    chan struct{} // closed at the first /next
+	askOnce  sync.Once
+	firstAsk time.Time
+
 	mu      sync.Mutex
 	current *invocation
 	initErr string
@@ -264,7 +287,7 @@ func startEnv(cfg Config) (*env, error) {
 		ln.Close()
 		return nil, err
 	}
-	e := &env{cfg: cfg, tmp: tmp, exited: make(chan struct{}), next: make(chan *invocation)}
+	e := &env{cfg: cfg, tmp: tmp, exited: make(chan struct{}), next: make(chan *invocation), asked: make(chan struct{})}
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /2018-06-01/runtime/invocation/next", e.handleNext)
 	mux.HandleFunc("POST /2018-06-01/runtime/invocation/{id}/response", e.handleResponse)
@@ -430,6 +453,7 @@ func (e *env) report(seg *Segment, failed bool) {
 }
 
 func (e *env) handleNext(w http.ResponseWriter, r *http.Request) {
+	e.askOnce.Do(func() { e.firstAsk = time.Now(); close(e.asked) })
 	var inv *invocation
 	select {
 	case inv = <-e.next:

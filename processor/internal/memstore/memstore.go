@@ -34,8 +34,16 @@ func New() *Store {
 	return &Store{movies: map[string]version{}, errors: map[string]processor.ErrorRecord{}}
 }
 
-// PutMovie implements processor.Store.
-func (s *Store) PutMovie(ctx context.Context, m processor.Movie, seq string) (bool, error) {
+// PutMovies implements processor.Store.
+func (s *Store) PutMovies(ctx context.Context, ms []processor.Versioned) []processor.WriteResult {
+	out := make([]processor.WriteResult, len(ms))
+	for i, m := range ms {
+		out[i].Written, out[i].Err = s.put(ctx, m.Movie, m.Seq)
+	}
+	return out
+}
+
+func (s *Store) put(ctx context.Context, m processor.Movie, seq string) (bool, error) {
 	if err := ctx.Err(); err != nil {
 		return false, err
 	}

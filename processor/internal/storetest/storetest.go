@@ -6,6 +6,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
 	"reflect"
@@ -30,6 +31,7 @@ func Run(t *testing.T, newStore func(t *testing.T) Subject) {
 	t.Run("golden records read back as movie.v1", func(t *testing.T) { goldenReadBack(t, newStore(t)) })
 	t.Run("versions", func(t *testing.T) { versions(t, newStore(t)) })
 	t.Run("park is idempotent", func(t *testing.T) { park(t, newStore(t)) })
+	t.Run("a batch of new, stale and newer movies", func(t *testing.T) { batch(t, newStore(t)) })
 }
 
 // ContractsDir is where the contracts module's golden examples are.
@@ -60,9 +62,9 @@ func goldenReadBack(t *testing.T, s Subject) {
 			t.Fatalf("%s: %v", f, err)
 		}
 		m.ID = uniqueID(m.ID, i) // two golden records may share an id
-		written, err := s.PutMovie(ctx, m, "100")
-		if err != nil || !written {
-			t.Fatalf("%s: PutMovie = %v, %v; want written", f, written, err)
+		r := s.PutMovies(ctx, []processor.Versioned{{Movie: m, Seq: "100"}})
+		if len(r) != 1 || r[0].Err != nil || !r[0].Written {
+			t.Fatalf("%s: PutMovies = %+v; want written", f, r)
 		}
 		got, ok, err := s.Movie(ctx, m.ID)
 		if err != nil || !ok {
@@ -117,10 +119,11 @@ func versions(t *testing.T, s Subject) {
 		{"newer scrape, earlier in the stream", movie("tt0000001", t0.Add(time.Nanosecond), "v4"), "1", true, "v4"},
 	}
 	for _, st := range steps {
-		written, err := s.PutMovie(ctx, st.m, st.seq)
-		if err != nil {
-			t.Fatalf("%s: %v", st.name, err)
+		r := s.PutMovies(ctx, []processor.Versioned{{Movie: st.m, Seq: st.seq}})
+		if len(r) != 1 || r[0].Err != nil {
+			t.Fatalf("%s: %+v", st.name, r)
 		}
+		written := r[0].Written
 		if written != st.wantWritten {
 			t.Errorf("%s: written = %v, want %v", st.name, written, st.wantWritten)
 		}
@@ -172,6 +175,49 @@ func park(t *testing.T, s Subject) {
 		doc, _ := json.Marshal(got)
 		if err := contracts.Validate(contracts.ErrorRecordV1, doc); err != nil {
 			t.Errorf("%s is not an error-record.v1: %v", want.ErrorID, err)
+		}
+	}
+}
+
+func batch(t *testing.T, s Subject) {
+	ctx := t.Context()
+	t0 := time.Date(2026, 11, 26, 9, 0, 0, 0, time.UTC)
+	var first []processor.Versioned
+	for i := range 60 { // more than one BatchWriteItem
+		first = append(first, processor.Versioned{Movie: movie(fmt.Sprintf("tt%07d", i), t0, "v1"), Seq: "500"})
+	}
+	for i, r := range s.PutMovies(ctx, first) {
+		if r.Err != nil || !r.Written {
+			t.Fatalf("first write of %d: %+v", i, r)
+		}
+	}
+	// Again: every third older, every third the same, every third newer.
+	var second []processor.Versioned
+	for i := range 60 {
+		switch i % 3 {
+		case 0:
+			second = append(second, processor.Versioned{Movie: movie(fmt.Sprintf("tt%07d", i), t0.Add(-time.Hour), "older"), Seq: "900"})
+		case 1:
+			second = append(second, first[i])
+		case 2:
+			second = append(second, processor.Versioned{Movie: movie(fmt.Sprintf("tt%07d", i), t0, "newer"), Seq: "600"})
+		}
+	}
+	for i, r := range s.PutMovies(ctx, second) {
+		if r.Err != nil || r.Written != (i%3 == 2) {
+			t.Fatalf("second write of %d: %+v", i, r)
+		}
+	}
+	for i := range 60 {
+		got, ok, err := s.Movie(ctx, fmt.Sprintf("tt%07d", i))
+		var m struct{ Title string }
+		_ = json.Unmarshal(got, &m)
+		want := "v1"
+		if i%3 == 2 {
+			want = "newer"
+		}
+		if err != nil || !ok || m.Title != want {
+			t.Fatalf("movie %d: %q, want %q (%v %v)", i, m.Title, want, ok, err)
 		}
 	}
 }

@@ -2,6 +2,7 @@
 //
 //	moviepipe-local up            start the local cloud and keep it running (Ctrl-C stops it)
 //	moviepipe-local demo          run the pipeline once, end to end, and stop
+//	moviepipe-local bench         measure, print one table (-out FILE writes it as markdown)
 //	moviepipe-local trace ID      print a trace of the running cloud as a waterfall
 //
 // The repository root is found from the working directory; the running
@@ -35,7 +36,7 @@ func main() {
 
 func run(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) int {
 	if len(args) == 0 {
-		fmt.Fprintln(stderr, "usage: moviepipe-local up | demo | trace ID")
+		fmt.Fprintln(stderr, "usage: moviepipe-local up | demo | bench [-runs N] [-out FILE] | trace ID")
 		return 2
 	}
 	wd, _ := os.Getwd()
@@ -49,6 +50,8 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		return up(ctx, root, getenv, stdout, stderr)
 	case "demo":
 		return demo(ctx, root, getenv, stdout, stderr)
+	case "bench":
+		return bench(ctx, root, args[1:], stdout, stderr)
 	case "trace":
 		if len(args) != 2 {
 			fmt.Fprintln(stderr, "usage: moviepipe-local trace ID")
@@ -56,7 +59,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		}
 		return trace(ctx, root, args[1], stdout, stderr)
 	}
-	fmt.Fprintln(stderr, "usage: moviepipe-local up | demo | trace ID")
+	fmt.Fprintln(stderr, "usage: moviepipe-local up | demo | bench [-runs N] [-out FILE] | trace ID")
 	return 2
 }
 
