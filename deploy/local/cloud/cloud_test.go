@@ -150,6 +150,11 @@ func TestScrapeStoreServeTrace(t *testing.T) {
 			t.Errorf("trace %s has no %s segment", rep.TraceID, want)
 		}
 	}
+	// The console lists the run and the error table.
+	if code, body := request(t, "GET", c.State.Console+"/", "", nil); code != http.StatusOK ||
+		!strings.Contains(body, rep.TraceID) || !strings.Contains(body, "scrape#"+rep.RunID) {
+		t.Errorf("console index: %d, want the run's trace and its parked record", code)
+	}
 	// The waterfall page, as a person sees it.
 	checkTracePage(t, r, c.State.Console, rep.TraceID, page.Items[0].ID)
 

@@ -1,11 +1,18 @@
 package cloud
 
 import (
+	"context"
 	"encoding/json"
 	"fmt"
 	"html/template"
 	"net/http"
+	"sort"
 	"strings"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
 	"github.com/moviepipe/moviepipe/deploy/local/xraylocal"
 )
@@ -59,9 +66,64 @@ func (c *Cloud) console() http.Handler {
 	})
 	mux.HandleFunc("GET /{$}", func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Content-Type", "text/html; charset=utf-8")
-		_ = indexTemplate.Execute(w, map[string]any{"State": c.State, "Traces": c.xray.Traces(50), "Mappings": c.Mappings()})
+		_ = indexTemplate.Execute(w, map[string]any{"State": c.State, "Traces": c.traceRows(50), "Mappings": c.Mappings(),
+			"Errors": c.errorRows(r.Context(), 200)})
 	})
 	return mux
+}
+
+// traceRow is one recent trace; a run is a trace that starts at the scraper's API.
+type traceRow struct {
+	ID, Root, Start string
+	Ms              float64
+	Run             bool
+	Status          int
+}
+
+func (c *Cloud) traceRows(n int) []traceRow {
+	var out []traceRow
+	for _, id := range c.xray.Traces(n) {
+		row := traceRow{ID: id}
+		for _, s := range c.xray.Trace(id) {
+			if s.ParentID != "" {
+				continue
+			}
+			row.Root, row.Ms = s.Name, (s.EndTime-s.StartTime)*1000
+			row.Start = time.Unix(int64(s.StartTime), 0).UTC().Format("15:04:05")
+			row.Run = strings.Contains(s.Name, "-moviepipe-scraper/")
+			var h struct {
+				Response struct{ Status int } `json:"response"`
+			}
+			_ = json.Unmarshal(s.HTTP, &h)
+			row.Status = h.Response.Status
+			break
+		}
+		out = append(out, row)
+	}
+	return out
+}
+
+// errorRow is one entry of the error table.
+type errorRow struct{ ID, Stage, Reason, Movie, Message string }
+
+func (c *Cloud) errorRows(ctx context.Context, n int) []errorRow {
+	table := c.State.Exports["moviepipe-"+c.State.Stage+"-ErrorsTableName"]
+	out, err := c.dynamo.Scan(ctx, &dynamodb.ScanInput{TableName: &table, Limit: aws.Int32(int32(n))})
+	if err != nil {
+		return nil
+	}
+	var rows []errorRow
+	for _, it := range out.Items {
+		get := func(k string) string {
+			if v, ok := it[k].(*types.AttributeValueMemberS); ok {
+				return v.Value
+			}
+			return ""
+		}
+		rows = append(rows, errorRow{get("errorId"), get("stage"), get("reason"), get("movieId"), get("message")})
+	}
+	sort.Slice(rows, func(i, j int) bool { return rows[i].ID < rows[j].ID })
+	return rows
 }
 
 func writeJSON(w http.ResponseWriter, v any) {
@@ -92,10 +154,15 @@ main { padding: 1rem 2rem; }
 
 var indexTemplate = template.Must(template.New("index").Parse(`<!DOCTYPE html>
 <html lang="en"><head><meta charset="utf-8"><title>moviepipe local cloud</title>
-<style>body { font: 14px/1.5 system-ui, sans-serif; margin: 2rem; } code { background: #eee; padding: 0 .3rem; }</style></head>
+<style>body { font: 14px/1.5 system-ui, sans-serif; margin: 2rem; } code { background: #eee; padding: 0 .3rem; }
+table { border-collapse: collapse; } td, th { border-bottom: 1px solid #ddd; padding: .2rem .6rem; text-align: left; }</style></head>
 <body><h1>moviepipe local cloud</h1>
 <p>API <code>{{.State.API}}</code> · site <a href="{{.State.Site}}/films">{{.State.Site}}</a> · stage <code>{{.State.Stage}}</code></p>
 <h2>Functions</h2><ul>{{range .State.Functions}}<li>{{.}}</li>{{end}}</ul>
 <h2>Stream mappings</h2><ul>{{range .Mappings}}{{range $shard, $s := .}}<li>{{$shard}}: checkpoint {{$s.Checkpoint}}, {{$s.Invocations}} invocations, {{$s.Destination}} batches to the on-failure queue{{if $s.CaughtUp}}, caught up{{end}}</li>{{end}}{{end}}</ul>
-<h2>Recent traces</h2><ul>{{range .Traces}}<li><a href="/traces/{{.}}">{{.}}</a></li>{{end}}</ul>
+<h2>Runs</h2><table><tr><th>trace</th><th>started</th><th>status</th><th>answered in</th></tr>
+{{range .Traces}}{{if .Run}}<tr><td><a href="/traces/{{.ID}}">{{.ID}}</a></td><td>{{.Start}}</td><td>{{.Status}}</td><td>{{printf "%.0f" .Ms}} ms</td></tr>{{end}}{{end}}</table>
+<h2>Error table</h2><table><tr><th>error id</th><th>stage</th><th>reason</th><th>movie</th><th>message</th></tr>
+{{range .Errors}}<tr><td>{{.ID}}</td><td>{{.Stage}}</td><td>{{.Reason}}</td><td>{{.Movie}}</td><td>{{.Message}}</td></tr>{{else}}<tr><td colspan="5">empty</td></tr>{{end}}</table>
+<h2>Recent traces</h2><ul>{{range .Traces}}<li><a href="/traces/{{.ID}}">{{.ID}}</a> {{.Root}} · {{printf "%.0f" .Ms}} ms</li>{{end}}</ul>
 </body></html>`))
