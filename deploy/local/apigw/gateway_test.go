@@ -7,9 +7,6 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
-	"os"
-	"os/exec"
-	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
@@ -18,28 +15,14 @@ import (
 	"github.com/aws/aws-lambda-go/events"
 
 	"github.com/moviepipe/moviepipe/deploy/local/apigw"
+	"github.com/moviepipe/moviepipe/deploy/local/internal/fnbuild"
 	"github.com/moviepipe/moviepipe/deploy/local/lambda"
 	"github.com/moviepipe/moviepipe/deploy/local/xraylocal"
 )
 
 var bootstrap string
 
-func TestMain(m *testing.M) {
-	dir, err := os.MkdirTemp("", "apifn-")
-	if err != nil {
-		panic(err)
-	}
-	bootstrap = filepath.Join(dir, "bootstrap")
-	cmd := exec.Command("go", "build", "-tags", "lambda.norpc", "-o", bootstrap, "./testdata/apifn")
-	cmd.Env = append(os.Environ(), "CGO_ENABLED=0")
-	if out, err := cmd.CombinedOutput(); err != nil {
-		fmt.Fprintf(os.Stderr, "build: %v\n%s", err, out)
-		os.Exit(1)
-	}
-	code := m.Run()
-	os.RemoveAll(dir)
-	os.Exit(code)
-}
+func TestMain(m *testing.M) { fnbuild.Main(m, "./testdata/apifn", &bootstrap) }
 
 func gateway(t *testing.T) (*httptest.Server, *[]xraylocal.Segment) {
 	t.Helper()

@@ -19,7 +19,6 @@ import (
 	"os/exec"
 	"path/filepath"
 	"sort"
-	"strings"
 	"sync"
 	"time"
 
@@ -32,6 +31,7 @@ import (
 	"github.com/moviepipe/moviepipe/deploy/local/emulators"
 	"github.com/moviepipe/moviepipe/deploy/local/esm"
 	"github.com/moviepipe/moviepipe/deploy/local/faults"
+	"github.com/moviepipe/moviepipe/deploy/local/internal/lines"
 	"github.com/moviepipe/moviepipe/deploy/local/lambda"
 	"github.com/moviepipe/moviepipe/deploy/local/site"
 	"github.com/moviepipe/moviepipe/deploy/local/sls"
@@ -129,7 +129,7 @@ func Up(ctx context.Context, o Options) (c *Cloud, err error) {
 	}()
 	c.State.Stage = o.Stage
 	if o.KinesisEndpoint == "" || o.DynamoDBEndpoint == "" {
-		c.emu, err = emulators.Start(ctx, emulators.Config{Root: o.Root, Log: &prefixed{prefix: "[emulator] ", w: o.Log}})
+		c.emu, err = emulators.Start(ctx, emulators.Config{Root: o.Root, Log: &lines.Prefixer{Prefix: "[emulator] ", W: o.Log}})
 		if err != nil {
 			return nil, err
 		}
@@ -511,25 +511,4 @@ func num(v any) float64 {
 	var f float64
 	_, _ = fmt.Sscan(fmt.Sprint(v), &f)
 	return f
-}
-
-type prefixed struct {
-	mu     sync.Mutex
-	prefix string
-	w      io.Writer
-	buf    []byte
-}
-
-func (p *prefixed) Write(b []byte) (int, error) {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	p.buf = append(p.buf, b...)
-	for {
-		i := strings.IndexByte(string(p.buf), '\n')
-		if i < 0 {
-			return len(b), nil
-		}
-		_, _ = fmt.Fprintf(p.w, "%s%s\n", p.prefix, p.buf[:i])
-		p.buf = p.buf[i+1:]
-	}
 }

@@ -22,6 +22,8 @@ import (
 	"sync"
 	"syscall"
 	"time"
+
+	"github.com/moviepipe/moviepipe/deploy/local/internal/lines"
 )
 
 // Config says where the emulators live and where their output goes.
@@ -146,7 +148,7 @@ func Start(ctx context.Context, cfg Config) (*Emulators, error) {
 		cmd := exec.Command(node, s.args...)
 		cmd.Dir = cfg.Root
 		cmd.Env = append(os.Environ(), s.env...)
-		w := &prefixWriter{prefix: "[" + s.name + "] ", w: cfg.Log}
+		w := &lines.Prefixer{Prefix: "[" + s.name + "] ", W: cfg.Log}
 		cmd.Stdout, cmd.Stderr = w, w
 		cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true, Pdeathsig: syscall.SIGKILL}
 		if err := cmd.Start(); err != nil {
@@ -257,30 +259,4 @@ func freePorts(host string, n int) ([]int, error) {
 		ports = append(ports, l.Addr().(*net.TCPAddr).Port)
 	}
 	return ports, nil
-}
-
-// prefixWriter writes whole lines, each with a prefix. It is safe for
-// concurrent use by the two streams of one process.
-type prefixWriter struct {
-	mu     sync.Mutex
-	prefix string
-	w      io.Writer
-	buf    []byte
-}
-
-func (p *prefixWriter) Write(b []byte) (int, error) {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	p.buf = append(p.buf, b...)
-	for {
-		i := bytes.IndexByte(p.buf, '\n')
-		if i < 0 {
-			break
-		}
-		if _, err := fmt.Fprintf(p.w, "%s%s\n", p.prefix, p.buf[:i]); err != nil {
-			return len(b), err
-		}
-		p.buf = p.buf[i+1:]
-	}
-	return len(b), nil
 }

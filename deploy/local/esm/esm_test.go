@@ -6,7 +6,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -19,27 +18,13 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/kinesis"
 
 	"github.com/moviepipe/moviepipe/deploy/local/esm"
+	"github.com/moviepipe/moviepipe/deploy/local/internal/fnbuild"
 	"github.com/moviepipe/moviepipe/deploy/local/lambda"
 )
 
 var bootstrap string
 
-func TestMain(m *testing.M) {
-	dir, err := os.MkdirTemp("", "streamfn-")
-	if err != nil {
-		panic(err)
-	}
-	bootstrap = filepath.Join(dir, "bootstrap")
-	cmd := exec.Command("go", "build", "-tags", "lambda.norpc", "-o", bootstrap, "./testdata/streamfn")
-	cmd.Env = append(os.Environ(), "CGO_ENABLED=0")
-	if out, err := cmd.CombinedOutput(); err != nil {
-		fmt.Fprintf(os.Stderr, "build: %v\n%s", err, out)
-		os.Exit(1)
-	}
-	code := m.Run()
-	os.RemoveAll(dir)
-	os.Exit(code)
-}
+func TestMain(m *testing.M) { fnbuild.Main(m, "./testdata/streamfn", &bootstrap) }
 
 // rig is one mapping on a fresh one-shard stream of the emulator.
 type rig struct {

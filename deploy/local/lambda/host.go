@@ -8,7 +8,6 @@
 package lambda
 
 import (
-	"bytes"
 	"context"
 	"crypto/rand"
 	"encoding/hex"
@@ -26,6 +25,8 @@ import (
 	"sync"
 	"syscall"
 	"time"
+
+	"github.com/moviepipe/moviepipe/deploy/local/internal/lines"
 )
 
 // Config describes one function.
@@ -299,7 +300,7 @@ func startEnv(cfg Config) (*env, error) {
 	cmd := exec.Command(cfg.Binary)
 	cmd.Dir = filepath.Dir(cfg.Binary)
 	cmd.Env = e.environ(ln.Addr().String())
-	out := &prefixWriter{prefix: "[" + cfg.Name + "] ", w: cfg.Log}
+	out := &lines.Prefixer{Prefix: "[" + cfg.Name + "] ", W: cfg.Log}
 	cmd.Stdout, cmd.Stderr = out, out
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true, Pdeathsig: syscall.SIGKILL}
 	if err := cmd.Start(); err != nil {
@@ -587,29 +588,4 @@ func parseTrace(h string) (root, parent, sampled string) {
 		}
 	}
 	return root, parent, sampled
-}
-
-// prefixWriter writes whole lines, each with a prefix.
-type prefixWriter struct {
-	mu     sync.Mutex
-	prefix string
-	w      io.Writer
-	buf    []byte
-}
-
-func (p *prefixWriter) Write(b []byte) (int, error) {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	p.buf = append(p.buf, b...)
-	consumed := 0
-	for {
-		i := bytes.IndexByte(p.buf[consumed:], '\n')
-		if i < 0 {
-			break
-		}
-		_, _ = fmt.Fprintf(p.w, "%s%s\n", p.prefix, p.buf[consumed:consumed+i])
-		consumed += i + 1
-	}
-	p.buf = p.buf[consumed:]
-	return len(b), nil
 }

@@ -5,19 +5,16 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
-	"fmt"
 	"io"
 	"net/http"
 	"net/http/httptest"
-	"os"
-	"os/exec"
-	"path/filepath"
 	"strings"
 	"sync"
 	"syscall"
 	"testing"
 	"time"
 
+	"github.com/moviepipe/moviepipe/deploy/local/internal/fnbuild"
 	"github.com/moviepipe/moviepipe/deploy/local/lambda"
 )
 
@@ -25,22 +22,7 @@ var bootstrap string
 
 // TestMain builds the test function as a real bootstrap, as the local cloud
 // builds the services' functions.
-func TestMain(m *testing.M) {
-	dir, err := os.MkdirTemp("", "fn-")
-	if err != nil {
-		panic(err)
-	}
-	bootstrap = filepath.Join(dir, "bootstrap")
-	cmd := exec.Command("go", "build", "-tags", "lambda.norpc", "-o", bootstrap, "./testdata/fn")
-	cmd.Env = append(os.Environ(), "CGO_ENABLED=0")
-	if out, err := cmd.CombinedOutput(); err != nil {
-		fmt.Fprintf(os.Stderr, "build test function: %v\n%s", err, out)
-		os.Exit(1)
-	}
-	code := m.Run()
-	os.RemoveAll(dir)
-	os.Exit(code)
-}
+func TestMain(m *testing.M) { fnbuild.Main(m, "./testdata/fn", &bootstrap) }
 
 type reply struct {
 	RequestID   string `json:"requestId"`
