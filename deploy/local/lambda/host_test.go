@@ -236,3 +236,50 @@ func waitGone(t *testing.T, pid int) {
 	}
 	t.Fatalf("process %d still running", pid)
 }
+
+// An asynchronous invocation that fails is retried twice, as Lambda does,
+// and one that succeeds is run once.
+func TestAsyncRetries(t *testing.T) {
+	var mu sync.Mutex
+	var segs []lambda.Segment
+	h, _, _ := newHost(t, func(c *lambda.Config) {
+		c.OnSegment = func(s lambda.Segment) { mu.Lock(); segs = append(segs, s); mu.Unlock() }
+	})
+	svc := lambda.NewService([]*lambda.Host{h}, nil)
+	svc.RetryDelays = []time.Duration{20 * time.Millisecond, 20 * time.Millisecond}
+	srv := httptest.NewServer(svc)
+	defer srv.Close()
+	for _, body := range []string{`{"error": "always"}`, `{}`} {
+		req, _ := http.NewRequest(http.MethodPost, srv.URL+"/2015-03-31/functions/fn-test/invocations", strings.NewReader(body))
+		req.Header.Set("X-Amz-Invocation-Type", "Event")
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		if resp.StatusCode != http.StatusAccepted {
+			t.Fatalf("%s: %d", body, resp.StatusCode)
+		}
+	}
+	count := func() (failed, ok int) {
+		mu.Lock()
+		defer mu.Unlock()
+		for _, s := range segs {
+			if s.Error {
+				failed++
+			} else {
+				ok++
+			}
+		}
+		return failed, ok
+	}
+	deadline := time.Now().Add(10 * time.Second)
+	for f, o := count(); (f < 3 || o < 1) && time.Now().Before(deadline); f, o = count() {
+		time.Sleep(20 * time.Millisecond)
+	}
+	time.Sleep(100 * time.Millisecond) // no further retry may come
+	svc.Close()
+	if failed, ok := count(); failed != 3 || ok != 1 {
+		t.Fatalf("%d failed and %d good invocations, want 3 (the first try and 2 retries) and 1", failed, ok)
+	}
+}
