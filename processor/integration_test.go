@@ -2,12 +2,10 @@ package processor_test
 
 import (
 	"bytes"
-	"context"
 	"encoding/json"
 	"hash/crc32"
 	"io"
 	"net/http"
-	"os"
 	"slices"
 	"sort"
 	"strconv"
@@ -21,73 +19,28 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws/retry"
 	"github.com/aws/aws-sdk-go-v2/config"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
-	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
 	"github.com/moviepipe/moviepipe/processor/dynamo"
+	"github.com/moviepipe/moviepipe/processor/internal/dynamotest"
 )
 
 // dynamoStore returns a store on fresh tables in the emulator make test
 // starts, with requests sent through rt when it is not nil.
 func dynamoStore(t testing.TB, rt http.RoundTripper) (*dynamo.Store, *dynamodb.Client) {
 	t.Helper()
-	if os.Getenv("AWS_ENDPOINT_URL_DYNAMODB") == "" {
-		if os.Getenv("CI") == "true" {
-			t.Fatal("AWS_ENDPOINT_URL_DYNAMODB is not set: run make test, which starts dynalite")
-		}
-		t.Skip("AWS_ENDPOINT_URL_DYNAMODB is not set: run make test, which starts dynalite")
-	}
-	cfg, err := config.LoadDefaultConfig(t.Context(), config.WithRetryer(func() aws.Retryer {
+	cfg := dynamotest.Config(t, config.WithRetryer(func() aws.Retryer {
 		return retry.NewStandard(func(o *retry.StandardOptions) {
 			o.MaxAttempts = 3
 			o.MaxBackoff = 20 * time.Millisecond
 		})
 	}))
-	if err != nil {
-		t.Fatal(err)
-	}
 	admin := dynamodb.NewFromConfig(cfg)
-	movies, errs := createTables(t, admin)
+	movies, errs := dynamotest.Tables(t, admin)
 	c := admin
 	if rt != nil {
 		c = dynamodb.NewFromConfig(cfg, func(o *dynamodb.Options) { o.HTTPClient = &http.Client{Transport: rt} })
 	}
 	return &dynamo.Store{API: c, MoviesTable: movies, ErrorsTable: errs, UnprocessedRetries: 3, Backoff: 5 * time.Millisecond}, admin
-}
-
-func createTables(t testing.TB, c *dynamodb.Client) (movies, errs string) {
-	t.Helper()
-	n := strings.NewReplacer("/", "-", " ", "-").Replace(t.Name()) + "-" + time.Now().Format("150405.000000000")
-	movies, errs = "movies-"+n, "errors-"+n
-	s := aws.String
-	if _, err := c.CreateTable(t.Context(), &dynamodb.CreateTableInput{
-		TableName: &movies, BillingMode: types.BillingModePayPerRequest,
-		AttributeDefinitions: []types.AttributeDefinition{{AttributeName: s("id"), AttributeType: types.ScalarAttributeTypeS}},
-		KeySchema:            []types.KeySchemaElement{{AttributeName: s("id"), KeyType: types.KeyTypeHash}},
-	}); err != nil {
-		t.Fatal(err)
-	}
-	if _, err := c.CreateTable(t.Context(), &dynamodb.CreateTableInput{
-		TableName: &errs, BillingMode: types.BillingModePayPerRequest,
-		AttributeDefinitions: []types.AttributeDefinition{{AttributeName: s("errorId"), AttributeType: types.ScalarAttributeTypeS}},
-		KeySchema:            []types.KeySchemaElement{{AttributeName: s("errorId"), KeyType: types.KeyTypeHash}},
-	}); err != nil {
-		t.Fatal(err)
-	}
-	// dynalite answers CreateTable before the table is ACTIVE.
-	w := dynamodb.NewTableExistsWaiter(c, func(o *dynamodb.TableExistsWaiterOptions) {
-		o.MinDelay, o.MaxDelay = 10*time.Millisecond, 100*time.Millisecond
-	})
-	for _, tbl := range []string{movies, errs} {
-		if err := w.Wait(t.Context(), &dynamodb.DescribeTableInput{TableName: aws.String(tbl)}, 30*time.Second); err != nil {
-			t.Fatal(err)
-		}
-	}
-	t.Cleanup(func() {
-		for _, tbl := range []string{movies, errs} {
-			_, _ = c.DeleteTable(context.Background(), &dynamodb.DeleteTableInput{TableName: aws.String(tbl)})
-		}
-	})
-	return movies, errs
 }
 
 // scan returns every item of a table as sorted JSON lines.

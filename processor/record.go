@@ -103,7 +103,7 @@ func Decode(data []byte, maxBytes int) (Movie, error) {
 	}
 	if ve, ok := errors.AsType[*contracts.ValidationError](err); ok {
 		reason := ReasonInvalid
-		if schemaName(data) != string(contracts.MovieRecordV1) && schemaName(data) != "" {
+		if name := schemaName(data); name != "" && name != string(contracts.MovieRecordV1) {
 			reason = ReasonUnsupported
 		}
 		return m, &ParkError{Reason: reason, Message: ve.Error(), Violations: ve.Violations}
