@@ -3,10 +3,13 @@ package scraper
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"fmt"
 	"log/slog"
 	"net/url"
+	"regexp"
 	"strconv"
+	"sync"
 	"time"
 
 	"github.com/moviepipe/moviepipe/contracts"
@@ -250,15 +253,30 @@ func (s *Scraper) log() *slog.Logger {
 	return slog.Default()
 }
 
-// validHeader keeps a trace header only when the contract accepts it (an
-// unsampled decision may read "Sampled=?").
+// validHeader keeps a trace header only when the contract's traceHeader
+// pattern accepts it (an undecided sampling reads "Sampled=?").
 func validHeader(h string) string {
-	if h == "" {
-		return ""
-	}
-	probe := fmt.Sprintf(`{"schema":"movie-record.v1","id":"tt0000001","title":"t","sourceUrl":"https://a.b/","scrapedAt":"2026-01-01T00:00:00Z","runId":"r","traceHeader":%q}`, h)
-	if contracts.Validate(contracts.MovieRecordV1, []byte(probe)) != nil {
+	if h == "" || !traceHeaderPattern().MatchString(h) {
 		return ""
 	}
 	return h
 }
+
+// traceHeaderPattern is movie-record.v1's own pattern for traceHeader.
+var traceHeaderPattern = sync.OnceValue(func() *regexp.Regexp {
+	raw, err := contracts.Schema(contracts.MovieRecordV1)
+	if err != nil {
+		panic(err) // embedded: a build error
+	}
+	var s struct {
+		Defs struct {
+			TraceHeader struct {
+				Pattern string `json:"pattern"`
+			} `json:"traceHeader"`
+		} `json:"$defs"`
+	}
+	if err := json.Unmarshal(raw, &s); err != nil || s.Defs.TraceHeader.Pattern == "" {
+		panic(fmt.Sprintf("movie-record.v1 has no traceHeader pattern: %v", err))
+	}
+	return regexp.MustCompile(s.Defs.TraceHeader.Pattern)
+})
