@@ -94,9 +94,7 @@ type Cloud struct {
 	xray     *xraylocal.Daemon
 	sqs      *sqslocal.Server
 	mappings []*esm.Mapping
-	replays  []replay
 	proxies  []*faults.Proxy
-	kinesis  *kinesis.Client
 	cancel   context.CancelFunc
 	wg       sync.WaitGroup
 	dynamo   *dynamodb.Client
@@ -175,7 +173,6 @@ func Up(ctx context.Context, o Options) (c *Cloud, err error) {
 	awsCfg := aws.Config{Region: region, Credentials: credentials.NewStaticCredentialsProvider("local", "local", "")}
 	kin := kinesis.NewFromConfig(awsCfg, func(op *kinesis.Options) { op.BaseEndpoint = aws.String(o.KinesisEndpoint) })
 	c.dynamo = dynamodb.NewFromConfig(awsCfg, func(op *dynamodb.Options) { op.BaseEndpoint = aws.String(o.DynamoDBEndpoint) })
-	c.kinesis = kin
 
 	// The shared stack.
 	slsOpts := sls.Options{Stage: o.Stage, Region: region}
@@ -291,7 +288,6 @@ func Up(ctx context.Context, o Options) (c *Cloud, err error) {
 		}
 		m := esm.New(cfg, kin, s.host, c.log)
 		c.mappings = append(c.mappings, m)
-		c.replays = append(c.replays, replay{cfg, s.host})
 		c.wg.Go(func() {
 			if err := m.Run(runCtx); err != nil && runCtx.Err() == nil {
 				c.log.Error("event source mapping", "function", s.host.Name(), "error", err)
@@ -408,18 +404,11 @@ func (c *Cloud) Mappings() []map[string]esm.ShardState {
 	return out
 }
 
-type replay struct {
-	cfg  esm.Config
-	host *lambda.Host
-}
-
 // Replay delivers every stream's records again from the trim horizon, as a
 // new event source mapping would, and returns when each shard is caught up.
 func (c *Cloud) Replay(ctx context.Context) error {
-	for _, r := range c.replays {
-		cfg := r.cfg
-		cfg.StartingPosition = "TRIM_HORIZON"
-		m := esm.New(cfg, c.kinesis, r.host, c.log)
+	for _, live := range c.mappings {
+		m := live.FromTrimHorizon()
 		rctx, cancel := context.WithCancel(ctx)
 		done := make(chan error, 1)
 		go func() { done <- m.Run(rctx) }()

@@ -9,6 +9,8 @@ package esm
 
 import (
 	"context"
+	"crypto/rand"
+	"encoding/hex"
 	"encoding/json"
 	"fmt"
 	"log/slog"
@@ -81,6 +83,14 @@ func New(cfg Config, client KinesisAPI, host *lambda.Host, log *slog.Logger) *Ma
 		log = slog.New(slog.DiscardHandler)
 	}
 	return &Mapping{cfg: cfg, client: client, host: host, log: log, shards: map[string]*ShardState{}}
+}
+
+// FromTrimHorizon returns a new mapping of the same stream and function that
+// starts at the oldest record: a replay.
+func (m *Mapping) FromTrimHorizon() *Mapping {
+	cfg := m.cfg
+	cfg.StartingPosition = "TRIM_HORIZON"
+	return New(cfg, m.client, m.host, m.log)
 }
 
 // State returns each shard's state.
@@ -340,5 +350,8 @@ func sleep(ctx context.Context, d time.Duration) {
 }
 
 func newID() string {
-	return fmt.Sprintf("%08x-%04x-%04x-%04x-%012x", time.Now().UnixNano()&0xffffffff, 0x4000, 0x8000, time.Now().Nanosecond()&0xffff, time.Now().UnixNano())
+	b := make([]byte, 16)
+	_, _ = rand.Read(b)
+	h := hex.EncodeToString(b)
+	return h[:8] + "-" + h[8:12] + "-" + h[12:16] + "-" + h[16:20] + "-" + h[20:]
 }

@@ -22,6 +22,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/aws/aws-sdk-go-v2/service/kinesis"
+	ktypes "github.com/aws/aws-sdk-go-v2/service/kinesis/types"
 
 	"github.com/moviepipe/moviepipe/deploy/local/cloud"
 	"github.com/moviepipe/moviepipe/deploy/local/lambda"
@@ -62,7 +63,7 @@ func bench(ctx context.Context, root string, args []string, stdout, stderr io.Wr
 			fmt.Fprintln(stderr, "moviepipe-local: workshop way:", err)
 			return 1
 		}
-		o, err := ourWay(ctx, c)
+		o, err := ourWay(ctx, c, kin)
 		if err != nil {
 			c.Close()
 			fmt.Fprintln(stderr, "moviepipe-local: our way:", err)
@@ -152,9 +153,11 @@ func bench(ctx context.Context, root string, args []string, stdout, stderr io.Wr
 	return 0
 }
 
-// ourWay triggers a scrape through the API and waits for every film.
-func ourWay(ctx context.Context, c *cloud.Cloud) (result, error) {
-	want := 0
+// ourWay triggers a scrape through the API and waits for every film. It
+// measures as workshopWay does: the store phase from the first record's
+// arrival on the stream (its ApproximateArrivalTimestamp) to the last write
+// (the last processor segment's end in the trace).
+func ourWay(ctx context.Context, c *cloud.Cloud, kin *kinesis.Client) (result, error) {
 	start := time.Now()
 	code, body, err := post(ctx, c.State.API+"/scrapes", []byte(`{}`))
 	if err != nil || (code != http.StatusOK && code != http.StatusAccepted) {
@@ -164,42 +167,58 @@ func ourWay(ctx context.Context, c *cloud.Cloud) (result, error) {
 		TraceID          string
 		RecordsPublished int
 	}
-	_ = json.Unmarshal(body, &rep)
-	want = rep.RecordsPublished
-	db := c.DynamoDB()
+	if err := json.Unmarshal(body, &rep); err != nil {
+		return result{}, err
+	}
+	// Every record stored leaves a processor segment in the scrape's trace;
+	// segments travel by UDP, so the table's count (read once a second) ends
+	// the wait too.
+	var fresh []time.Duration
+	var last time.Time
 	movies := c.State.Exports["moviepipe-local-MoviesTableName"]
-	var first time.Time
-	for {
-		if first.IsZero() {
-			for _, m := range c.Mappings() {
-				for _, s := range m {
-					if s.Read > 0 {
-						first = time.Now()
-					}
-				}
-			}
-		}
-		if count(ctx, db, movies) >= want {
+	for i := 1; ; i++ {
+		fresh, last = storeTimes(c.XRay().Trace(rep.TraceID))
+		if len(fresh) >= rep.RecordsPublished || i%10 == 0 && count(ctx, c.DynamoDB(), movies) >= rep.RecordsPublished {
 			break
 		}
 		if time.Since(start) > 5*time.Minute {
-			return result{}, fmt.Errorf("not stored within 5 minutes")
+			return result{}, fmt.Errorf("%d of %d records stored after 5 minutes", len(fresh), rep.RecordsPublished)
 		}
-		time.Sleep(50 * time.Millisecond)
+		time.Sleep(100 * time.Millisecond)
 	}
-	end := time.Now()
-	if first.IsZero() {
-		first = start
+	first, err := firstArrival(ctx, kin, c.State.Exports["moviepipe-local-StreamName"])
+	if err != nil {
+		return result{}, err
 	}
-	a, b := freshness(c.XRay().Trace(rep.TraceID))
-	p50, p99 := parseDur(a), parseDur(b)
-	r := result{Films: want, Whole: end.Sub(start), Store: end.Sub(first), FreshP50: p50, FreshP99: p99}
-	return r, nil
+	return newResult(rep.RecordsPublished, last.Sub(start), last.Sub(first), fresh), nil
 }
 
-func parseDur(s string) time.Duration {
-	d, _ := time.ParseDuration(s)
-	return d
+// firstArrival is the arrival time of the stream's oldest record.
+func firstArrival(ctx context.Context, kin *kinesis.Client, stream string) (time.Time, error) {
+	shards, err := kin.ListShards(ctx, &kinesis.ListShardsInput{StreamName: &stream})
+	if err != nil {
+		return time.Time{}, err
+	}
+	var first time.Time
+	for _, sh := range shards.Shards {
+		it, err := kin.GetShardIterator(ctx, &kinesis.GetShardIteratorInput{StreamName: &stream, ShardId: sh.ShardId, ShardIteratorType: ktypes.ShardIteratorTypeTrimHorizon})
+		if err != nil {
+			return time.Time{}, err
+		}
+		out, err := kin.GetRecords(ctx, &kinesis.GetRecordsInput{ShardIterator: it.ShardIterator, Limit: aws.Int32(1)})
+		if err != nil {
+			return time.Time{}, err
+		}
+		for _, r := range out.Records {
+			if t := aws.ToTime(r.ApproximateArrivalTimestamp); first.IsZero() || t.Before(first) {
+				first = t
+			}
+		}
+	}
+	if first.IsZero() {
+		return first, fmt.Errorf("stream %s is empty", stream)
+	}
+	return first, nil
 }
 
 func measureColdStarts(c *cloud.Cloud, n int) map[string][]time.Duration {

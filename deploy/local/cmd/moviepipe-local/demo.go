@@ -131,7 +131,8 @@ func demo(ctx context.Context, root string, getenv func(string) string, stdout, 
 	// Summary.
 	elapsed := lastWrite.Sub(trigger)
 	segs := c.XRay().Trace(got.report.TraceID)
-	p50, p99 := freshness(segs)
+	fresh, _ := storeTimes(segs)
+	p50, p99 := quantile(fresh, 0.50).Round(time.Millisecond), quantile(fresh, 0.99).Round(time.Millisecond)
 	say("\nsummary of run %s", got.report.RunID)
 	say("  films stored        %d", stored)
 	say("  records parked      %d%s", parked, reasons(ctx, db, errs))
@@ -276,9 +277,10 @@ func clip(s string, n int) string {
 	return s
 }
 
-// freshness is scrape→stored per record: from the start of the PutRecords
-// that carried it to the end of the processor segment that stored it.
-func freshness(segs []xraylocal.Segment) (p50, p99 string) {
+// storeTimes reads a scrape's trace: for each record the processor stored,
+// scrape→stored (from the start of the PutRecords that carried it to the end
+// of the processor segment that stored it), sorted, and the last write.
+func storeTimes(segs []xraylocal.Segment) (fresh []time.Duration, last time.Time) {
 	starts := map[string]float64{}
 	var walk func(s xraylocal.Segment)
 	walk = func(s xraylocal.Segment) {
@@ -292,20 +294,25 @@ func freshness(segs []xraylocal.Segment) (p50, p99 string) {
 	for _, s := range segs {
 		walk(s)
 	}
-	var ds []float64
+	end := 0.0
 	for _, s := range segs {
 		if start, ok := starts[s.ParentID]; ok && s.EndTime > 0 {
-			ds = append(ds, s.EndTime-start)
+			fresh = append(fresh, seconds(s.EndTime-start))
+			end = max(end, s.EndTime)
 		}
 	}
+	sort.Slice(fresh, func(i, j int) bool { return fresh[i] < fresh[j] })
+	return fresh, time.Unix(0, int64(end*1e9))
+}
+
+func seconds(f float64) time.Duration { return time.Duration(f * float64(time.Second)) }
+
+// quantile of sorted durations; 0 when there are none.
+func quantile(ds []time.Duration, q float64) time.Duration {
 	if len(ds) == 0 {
-		return "n/a", "n/a"
+		return 0
 	}
-	sort.Float64s(ds)
-	at := func(q float64) string {
-		return (time.Duration(ds[min(len(ds)-1, int(q*float64(len(ds))))] * float64(time.Second))).Round(time.Millisecond).String()
-	}
-	return at(0.50), at(0.99)
+	return ds[min(len(ds)-1, int(q*float64(len(ds))))]
 }
 
 // progress draws a bar in place on a terminal, and plain lines elsewhere.
