@@ -94,6 +94,17 @@ func (e *ValidationError) Error() string {
 
 var compiled = sync.OnceValues(compileAll)
 
+// plans holds the fast path of each contract that has one (see fast.go).
+var plans = sync.OnceValue(func() map[Name]*plan {
+	out := map[Name]*plan{}
+	for _, n := range Names() {
+		if p, err := compilePlan(n); err == nil {
+			out[n] = p
+		}
+	}
+	return out
+})
+
 func compileAll() (map[Name]*jsonschema.Schema, error) {
 	c := jsonschema.NewCompiler()
 	c.Draft = jsonschema.Draft2020
@@ -135,8 +146,17 @@ func Schema(n Name) ([]byte, error) {
 // It returns nil when doc is valid; an error wrapping ErrNotJSON when doc is not
 // JSON; a *ValidationError listing every violation when doc breaks the
 // contract; and an error wrapping ErrUnknownContract for an unknown n. The
-// schemas are compiled once, on first use.
+// schemas are compiled once, on first use. A document the fast path of
+// fast.go certainly accepts is not decoded at all.
 func Validate(n Name, doc []byte) error {
+	if p := plans()[n]; p != nil && p.accepts(doc) {
+		return nil
+	}
+	return validateFull(n, doc)
+}
+
+// validateFull is Validate without the fast path.
+func validateFull(n Name, doc []byte) error {
 	schemas, err := compiled()
 	if err != nil {
 		return err

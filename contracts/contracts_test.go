@@ -3,6 +3,7 @@ package contracts_test
 import (
 	"encoding/json"
 	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -185,16 +186,61 @@ func TestSchemasAreWellFormed(t *testing.T) {
 	}
 }
 
+// BenchmarkValidateMovieRecord validates records as a stream carries them:
+// "page" is the records of one scraped page (each its own film; the run id,
+// source URL, scrape time and trace header shared), "distinct" the valid
+// examples in turn (nothing shared; one left to jsonschema).
 func BenchmarkValidateMovieRecord(b *testing.B) {
+	b.Run("page", func(b *testing.B) { benchValidate(b, pageOfRecords(b, 100)) })
+	var docs [][]byte
+	for _, f := range goldenFiles(b, "valid") {
+		doc, err := os.ReadFile(f)
+		if err != nil {
+			b.Fatal(err)
+		}
+		docs = append(docs, doc)
+	}
+	b.Run("distinct", func(b *testing.B) { benchValidate(b, docs) })
+}
+
+func benchValidate(b *testing.B, docs [][]byte) {
+	size := 0
+	for _, d := range docs {
+		size += len(d)
+	}
+	b.ReportAllocs()
+	b.SetBytes(int64(size / len(docs)))
+	i := 0
+	for b.Loop() {
+		if err := contracts.Validate(contracts.MovieRecordV1, docs[i%len(docs)]); err != nil {
+			b.Fatal(err)
+		}
+		i++
+	}
+}
+
+// pageOfRecords is n films of one catalogue page, every field present.
+func pageOfRecords(b *testing.B, n int) [][]byte {
 	doc, err := os.ReadFile("testdata/valid/catalogue-every-field.json")
 	if err != nil {
 		b.Fatal(err)
 	}
-	b.ReportAllocs()
-	b.SetBytes(int64(len(doc)))
-	for b.Loop() {
-		if err := contracts.Validate(contracts.MovieRecordV1, doc); err != nil {
+	var m map[string]any
+	if err := json.Unmarshal(doc, &m); err != nil {
+		b.Fatal(err)
+	}
+	m["sourceUrl"] = "http://127.0.0.1:8080/films?page=3"
+	docs := make([][]byte, n)
+	for i := range docs {
+		m["id"] = fmt.Sprintf("mv-film-%d-%d-%08x", i, 1950+i%60, i*7919)
+		m["title"] = fmt.Sprintf("Film & Story No. %d", i)
+		m["director"] = fmt.Sprintf("Director %d", i%37)
+		m["year"] = 1950 + i%60
+		m["releaseDate"] = fmt.Sprintf("%d-%02d-%02d", 1950+i%60, 1+i%12, 1+i%28)
+		m["imdbRating"] = float64(i%100) / 10
+		if docs[i], err = json.Marshal(m); err != nil {
 			b.Fatal(err)
 		}
 	}
+	return docs
 }

@@ -1,0 +1,778 @@
+package contracts
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"math"
+	"regexp"
+	"slices"
+	"strconv"
+	"strings"
+	"sync/atomic"
+	"unicode/utf16"
+	"unicode/utf8"
+
+	"github.com/santhosh-tekuri/jsonschema/v5"
+)
+
+// The fast path. Validating a record with jsonschema costs about 100 µs and
+// 500 allocations, mostly to decode it into maps first; a stream processor
+// sees a thousand records a second on a small share of a core. So each schema
+// is also compiled into a plan that checks a document in one pass over its
+// bytes, and Validate trusts the plan only when it says "valid": a plan that
+// rejects, or meets something it does not handle exactly as jsonschema does
+// (a 57.0 for an integer, a value on a fractional bound, a lone surrogate,
+// a duplicate key, invalid UTF-8), hands the document to jsonschema, which
+// decides and names the violations. So the plan may be stricter than the
+// schema, never looser; FuzzFastPathNeverAcceptsMore holds it to that.
+//
+// A schema that uses a keyword the plan does not know gets no plan at all.
+
+// errNoPlan is returned by compilePlan for a schema the fast path does not
+// cover.
+var errNoPlan = errors.New("no fast plan")
+
+// JSON types as a set.
+const (
+	tNull = 1 << iota
+	tBoolean
+	tObject
+	tArray
+	tString
+	tInteger // an integer written without fraction or exponent
+	tNumber
+)
+
+// plan is one schema (or subschema), its keywords resolved and merged.
+type plan struct {
+	types uint8 // 0: any type
+
+	konst *string  // const, a string
+	enum  []string // enum, of strings
+
+	// objects
+	props         map[string]int // property name → index in propPlan
+	propPlan      []*plan
+	required      uint64   // bit i: propPlan[i] is required
+	requiredNames []string // required, until finish turns it into bits
+	closed        bool     // additionalProperties: false
+	objectFromRef bool     // the $ref target has object keywords: no more allowed
+
+	// strings
+	minLen, maxLen int // -1: none
+	patterns       []*regexp.Regexp
+	nonBlank       bool // pattern "\S", checked without the regexp engine
+	formats        []func(any) bool
+	// last is the last string that passed patterns or formats. The records
+	// of one page share their run id, source URL, scrape time and trace
+	// header, so a batch checks each of them about once.
+	last *atomic.Pointer[string] // set by finish
+
+	// numbers
+	min, max *bound
+
+	// arrays
+	items              *plan
+	minItems, maxItems int // -1: none
+	unique             bool
+}
+
+// bound is a minimum or maximum.
+type bound struct {
+	isInt bool
+	i     int64
+	f     float64
+}
+
+// annotations are keywords that do not constrain a document.
+var annotations = map[string]bool{
+	"$schema": true, "$id": true, "$defs": true, "$comment": true,
+	"title": true, "description": true, "examples": true, "default": true,
+	"deprecated": true, "readOnly": true, "writeOnly": true,
+}
+
+// compilePlan builds the plan of contract n from the embedded schema files.
+func compilePlan(n Name) (*plan, error) {
+	c := planCompiler{docs: map[string]map[string]any{}}
+	doc, err := c.doc(string(n) + ".json")
+	if err != nil {
+		return nil, err
+	}
+	p, err := c.compile(string(n)+".json", doc, 0)
+	if err != nil {
+		return nil, err
+	}
+	return p, finish(p, map[*plan]bool{})
+}
+
+type planCompiler struct {
+	docs map[string]map[string]any // file name → its schema
+}
+
+func (c planCompiler) doc(file string) (map[string]any, error) {
+	if d, ok := c.docs[file]; ok {
+		return d, nil
+	}
+	data, err := files.ReadFile("schemas/" + file)
+	if err != nil {
+		return nil, fmt.Errorf("%w: %s", errNoPlan, file)
+	}
+	d := json.NewDecoder(strings.NewReader(string(data)))
+	d.UseNumber()
+	var v map[string]any
+	if err := d.Decode(&v); err != nil {
+		return nil, err
+	}
+	c.docs[file] = v
+	return v, nil
+}
+
+// resolve finds the schema a $ref names, relative to file: "other.json",
+// "#/json/pointer" or both.
+func (c planCompiler) resolve(file, ref string) (string, map[string]any, error) {
+	target, pointer, _ := strings.Cut(ref, "#")
+	if target != "" {
+		file = strings.TrimPrefix(target, baseURL)
+	}
+	if strings.Contains(file, "/") {
+		return "", nil, fmt.Errorf("%w: $ref %q", errNoPlan, ref)
+	}
+	var cur any
+	cur, err := c.doc(file)
+	if err != nil {
+		return "", nil, err
+	}
+	for _, tok := range strings.Split(pointer, "/")[1:] {
+		tok = strings.NewReplacer("~1", "/", "~0", "~").Replace(tok)
+		m, ok := cur.(map[string]any)
+		if !ok {
+			return "", nil, fmt.Errorf("%w: $ref %q", errNoPlan, ref)
+		}
+		cur = m[tok]
+	}
+	m, ok := cur.(map[string]any)
+	if !ok {
+		return "", nil, fmt.Errorf("%w: $ref %q", errNoPlan, ref)
+	}
+	return file, m, nil
+}
+
+func (c planCompiler) compile(file string, s map[string]any, depth int) (*plan, error) {
+	if depth > 32 {
+		return nil, fmt.Errorf("%w: $ref nests too deep", errNoPlan)
+	}
+	p := &plan{minLen: -1, maxLen: -1, minItems: -1, maxItems: -1}
+	if ref, ok := s["$ref"].(string); ok {
+		f, target, err := c.resolve(file, ref)
+		if err != nil {
+			return nil, err
+		}
+		base, err := c.compile(f, target, depth+1)
+		if err != nil {
+			return nil, err
+		}
+		*p = *base
+		p.objectFromRef = base.props != nil || base.closed || len(base.requiredNames) > 0
+		p.requiredNames = slices.Clip(p.requiredNames)
+		p.patterns, p.formats = slices.Clip(p.patterns), slices.Clip(p.formats)
+	}
+	for k, v := range s {
+		if annotations[k] || k == "$ref" {
+			continue
+		}
+		if err := c.keyword(p, file, k, v, depth); err != nil {
+			return nil, err
+		}
+	}
+	return p, nil
+}
+
+// keyword adds one keyword to p. A keyword that the $ref target sets too is
+// refused rather than merged.
+func (c planCompiler) keyword(p *plan, file, k string, v any, depth int) error {
+	unsupported := fmt.Errorf("%w: keyword %q = %v", errNoPlan, k, v)
+	switch k {
+	case "type":
+		t, ok := v.(string)
+		bit := map[string]uint8{"null": tNull, "boolean": tBoolean, "object": tObject, "array": tArray,
+			"string": tString, "integer": tInteger, "number": tNumber | tInteger}[t]
+		if !ok || bit == 0 || p.types != 0 {
+			return unsupported
+		}
+		p.types = bit
+	case "const":
+		s, ok := v.(string)
+		if !ok || p.konst != nil {
+			return unsupported
+		}
+		p.konst = &s
+	case "enum":
+		list, ok := v.([]any)
+		if !ok || p.enum != nil {
+			return unsupported
+		}
+		for _, e := range list {
+			s, ok := e.(string)
+			if !ok {
+				return unsupported
+			}
+			p.enum = append(p.enum, s)
+		}
+	case "properties":
+		props, ok := v.(map[string]any)
+		if !ok || p.props != nil || p.objectFromRef || len(props) > 64 {
+			return unsupported
+		}
+		p.props = map[string]int{}
+		for name, sub := range props {
+			m, ok := sub.(map[string]any)
+			if !ok {
+				return unsupported
+			}
+			sp, err := c.compile(file, m, depth+1)
+			if err != nil {
+				return err
+			}
+			p.props[name] = len(p.propPlan)
+			p.propPlan = append(p.propPlan, sp)
+		}
+	case "additionalProperties":
+		if b, ok := v.(bool); !ok || b || p.objectFromRef {
+			return unsupported // only false is planned
+		}
+		p.closed = true
+	case "required":
+		list, ok := v.([]any)
+		if !ok || p.objectFromRef {
+			return unsupported
+		}
+		for _, r := range list {
+			name, ok := r.(string)
+			if !ok {
+				return unsupported
+			}
+			p.requiredNames = append(p.requiredNames, name) // bits in finish
+		}
+	case "minLength", "maxLength", "minItems", "maxItems":
+		n, ok := count(v)
+		dst := map[string]*int{"minLength": &p.minLen, "maxLength": &p.maxLen, "minItems": &p.minItems, "maxItems": &p.maxItems}[k]
+		if !ok || *dst != -1 {
+			return unsupported
+		}
+		*dst = n
+	case "pattern":
+		s, ok := v.(string)
+		if !ok {
+			return unsupported
+		}
+		if s == `\S` {
+			p.nonBlank = true // RE2's \s is [\t\n\f\r ]
+			break
+		}
+		re, err := regexp.Compile(s)
+		if err != nil {
+			return unsupported
+		}
+		p.patterns = append(p.patterns, re)
+	case "format":
+		s, ok := v.(string)
+		f := jsonschema.Formats[s]
+		if !ok || f == nil {
+			return unsupported
+		}
+		p.formats = append(p.formats, f)
+	case "minimum", "maximum":
+		num, ok := v.(json.Number)
+		if !ok {
+			return unsupported
+		}
+		b := &bound{}
+		if i, err := strconv.ParseInt(string(num), 10, 64); err == nil {
+			b.isInt, b.i, b.f = true, i, float64(i)
+		} else if b.f, err = strconv.ParseFloat(string(num), 64); err != nil {
+			return unsupported
+		}
+		dst := &p.min
+		if k == "maximum" {
+			dst = &p.max
+		}
+		if *dst != nil {
+			return unsupported
+		}
+		*dst = b
+	case "items":
+		m, ok := v.(map[string]any)
+		if !ok || p.items != nil {
+			return unsupported
+		}
+		sp, err := c.compile(file, m, depth+1)
+		if err != nil {
+			return err
+		}
+		p.items = sp
+	case "uniqueItems":
+		b, ok := v.(bool)
+		if !ok {
+			return unsupported
+		}
+		p.unique = p.unique || b
+	default:
+		return unsupported
+	}
+	return nil
+}
+
+// finish resolves the required names of p and its subplans into bits. A
+// required property without a schema of its own makes the plan unsupported.
+func finish(p *plan, seen map[*plan]bool) error {
+	if p == nil || seen[p] {
+		return nil
+	}
+	seen[p] = true
+	p.last = new(atomic.Pointer[string])
+	for _, name := range p.requiredNames {
+		i, ok := p.props[name]
+		if !ok {
+			return fmt.Errorf("%w: required %q has no schema", errNoPlan, name)
+		}
+		p.required |= 1 << i
+	}
+	for _, sp := range p.propPlan {
+		if err := finish(sp, seen); err != nil {
+			return err
+		}
+	}
+	return finish(p.items, seen)
+}
+
+func count(v any) (int, bool) {
+	num, ok := v.(json.Number)
+	if !ok {
+		return 0, false
+	}
+	n, err := strconv.Atoi(string(num))
+	return n, err == nil && n >= 0
+}
+
+// accepts reports whether doc is certainly one JSON value valid against p.
+// false means "not certain": jsonschema decides.
+func (p *plan) accepts(doc []byte) bool {
+	sc := scanner{s: doc}
+	sc.space()
+	if !sc.value(p, 0) {
+		return false
+	}
+	sc.space()
+	return sc.i == len(sc.s)
+}
+
+// scanner reads one JSON document strictly (RFC 8259), checking each value
+// against its plan as it goes.
+type scanner struct {
+	s []byte
+	i int
+}
+
+const maxDepth = 64
+
+func (sc *scanner) space() {
+	for sc.i < len(sc.s) {
+		switch sc.s[sc.i] {
+		case ' ', '\t', '\n', '\r':
+			sc.i++
+		default:
+			return
+		}
+	}
+}
+
+func (sc *scanner) value(p *plan, depth int) bool {
+	if sc.i >= len(sc.s) || depth > maxDepth {
+		return false
+	}
+	switch c := sc.s[sc.i]; {
+	case c == '{':
+		return p.allows(tObject) && sc.object(p, depth)
+	case c == '[':
+		return p.allows(tArray) && sc.array(p, depth)
+	case c == '"':
+		s, ok := sc.str()
+		return ok && p.allows(tString) && p.checkString(s)
+	case c == 't':
+		return p.allows(tBoolean) && sc.literal("true") && p.konst == nil && p.enum == nil
+	case c == 'f':
+		return p.allows(tBoolean) && sc.literal("false") && p.konst == nil && p.enum == nil
+	case c == 'n':
+		return p.allows(tNull) && sc.literal("null") && p.konst == nil && p.enum == nil
+	case c == '-' || c >= '0' && c <= '9':
+		return sc.number(p)
+	}
+	return false
+}
+
+func (p *plan) allows(t uint8) bool { return p.types == 0 || p.types&t != 0 }
+
+func (sc *scanner) literal(word string) bool {
+	if !bytes.HasPrefix(sc.s[sc.i:], []byte(word)) {
+		return false
+	}
+	sc.i += len(word)
+	return true
+}
+
+func (sc *scanner) object(p *plan, depth int) bool {
+	if p.konst != nil || p.enum != nil {
+		return false
+	}
+	sc.i++ // {
+	var seen uint64
+	sc.space()
+	if sc.i < len(sc.s) && sc.s[sc.i] == '}' {
+		sc.i++
+		return p.required == 0
+	}
+	for {
+		sc.space()
+		if sc.i >= len(sc.s) || sc.s[sc.i] != '"' {
+			return false
+		}
+		key, ok := sc.str()
+		if !ok {
+			return false
+		}
+		sc.space()
+		if sc.i >= len(sc.s) || sc.s[sc.i] != ':' {
+			return false
+		}
+		sc.i++
+		sc.space()
+		idx, known := p.props[string(key)]
+		switch {
+		case known:
+			if seen&(1<<idx) != 0 {
+				return false // a duplicate key: jsonschema sees only the last value
+			}
+			seen |= 1 << idx
+			if !sc.value(p.propPlan[idx], depth+1) {
+				return false
+			}
+		case p.closed:
+			return false
+		default:
+			if !sc.value(&anyPlan, depth+1) {
+				return false
+			}
+		}
+		sc.space()
+		if sc.i >= len(sc.s) {
+			return false
+		}
+		switch sc.s[sc.i] {
+		case ',':
+			sc.i++
+		case '}':
+			sc.i++
+			return seen&p.required == p.required
+		default:
+			return false
+		}
+	}
+}
+
+// anyPlan accepts any JSON value.
+var anyPlan = plan{minLen: -1, maxLen: -1, minItems: -1, maxItems: -1}
+
+func (sc *scanner) array(p *plan, depth int) bool {
+	if p.konst != nil || p.enum != nil {
+		return false
+	}
+	items := p.items
+	if items == nil {
+		items = &anyPlan
+	}
+	if p.unique && items.types != tString {
+		return false // equality of other values is left to jsonschema
+	}
+	sc.i++ // [
+	n, start := 0, sc.i
+	sc.space()
+	if sc.i < len(sc.s) && sc.s[sc.i] == ']' {
+		sc.i++
+	} else {
+		for {
+			sc.space()
+			if !sc.value(items, depth+1) {
+				return false
+			}
+			n++
+			sc.space()
+			if sc.i >= len(sc.s) {
+				return false
+			}
+			if sc.s[sc.i] == ']' {
+				sc.i++
+				break
+			}
+			if sc.s[sc.i] != ',' {
+				return false
+			}
+			sc.i++
+		}
+	}
+	if p.minItems >= 0 && n < p.minItems || p.maxItems >= 0 && n > p.maxItems {
+		return false
+	}
+	if p.unique && n > 1 {
+		return uniqueStrings(sc.s[start:sc.i-1], n)
+	}
+	return true
+}
+
+// uniqueStrings reports whether the n strings of a JSON array's inside are
+// distinct. They are read again, n being small (a schema's maxItems).
+func uniqueStrings(inside []byte, n int) bool {
+	if n > 64 {
+		return false
+	}
+	var vals [64][]byte
+	sc := scanner{s: inside}
+	for k := range n {
+		sc.space()
+		v, ok := sc.str()
+		if !ok {
+			return false
+		}
+		for _, prev := range vals[:k] {
+			if bytes.Equal(prev, v) {
+				return false
+			}
+		}
+		vals[k] = v
+		sc.space()
+		sc.i++ // ,
+	}
+	return true
+}
+
+// str reads a JSON string and returns its value: a slice of the document
+// when it has no escapes. ok is false for anything not certainly read as
+// encoding/json reads it.
+func (sc *scanner) str() ([]byte, bool) {
+	sc.i++ // "
+	start := sc.i
+	end := bytes.IndexByte(sc.s[start:], '"')
+	if end < 0 {
+		return nil, false
+	}
+	v := sc.s[start : start+end]
+	if k := bytes.IndexByte(v, '\\'); k >= 0 {
+		sc.i += k
+		return sc.escaped(start)
+	}
+	for _, c := range v {
+		if c < 0x20 {
+			return nil, false
+		}
+	}
+	sc.i += end + 1
+	return v, utf8.Valid(v)
+}
+
+// escaped reads the rest of a string that holds escapes, from start.
+func (sc *scanner) escaped(start int) ([]byte, bool) {
+	var b bytes.Buffer
+	b.Write(sc.s[start:sc.i])
+	for sc.i < len(sc.s) {
+		c := sc.s[sc.i]
+		switch {
+		case c == '"':
+			sc.i++
+			return b.Bytes(), utf8.Valid(b.Bytes())
+		case c < 0x20:
+			return nil, false
+		case c != '\\':
+			b.WriteByte(c)
+			sc.i++
+			continue
+		}
+		if sc.i+1 >= len(sc.s) {
+			return nil, false
+		}
+		e := sc.s[sc.i+1]
+		sc.i += 2
+		switch e {
+		case '"', '\\', '/':
+			b.WriteByte(e)
+		case 'b':
+			b.WriteByte('\b')
+		case 'f':
+			b.WriteByte('\f')
+		case 'n':
+			b.WriteByte('\n')
+		case 'r':
+			b.WriteByte('\r')
+		case 't':
+			b.WriteByte('\t')
+		case 'u':
+			r, ok := sc.hex4()
+			if !ok {
+				return nil, false
+			}
+			if utf16.IsSurrogate(r) {
+				// Only a well-formed pair; encoding/json turns the rest into U+FFFD.
+				if !bytes.HasPrefix(sc.s[sc.i:], []byte(`\u`)) {
+					return nil, false
+				}
+				sc.i += 2
+				lo, ok := sc.hex4()
+				if r = utf16.DecodeRune(r, lo); !ok || r == utf8.RuneError {
+					return nil, false
+				}
+			}
+			b.WriteRune(r)
+		default:
+			return nil, false
+		}
+	}
+	return nil, false
+}
+
+func (sc *scanner) hex4() (rune, bool) {
+	if sc.i+4 > len(sc.s) {
+		return 0, false
+	}
+	n, err := strconv.ParseUint(string(sc.s[sc.i:sc.i+4]), 16, 32)
+	if err != nil {
+		return 0, false
+	}
+	sc.i += 4
+	return rune(n), true
+}
+
+func (p *plan) checkString(s []byte) bool {
+	if p.konst != nil && string(s) != *p.konst {
+		return false
+	}
+	if p.enum != nil && !contains(p.enum, s) {
+		return false
+	}
+	if p.minLen >= 0 || p.maxLen >= 0 {
+		n := utf8.RuneCount(s)
+		if p.minLen >= 0 && n < p.minLen || p.maxLen >= 0 && n > p.maxLen {
+			return false
+		}
+	}
+	if p.nonBlank && len(bytes.Trim(s, "\t\n\f\r ")) == 0 {
+		return false
+	}
+	if len(p.patterns)+len(p.formats) == 0 {
+		return true
+	}
+	if last := p.last.Load(); last != nil && *last == string(s) { // p.last is set by finish
+		return true
+	}
+	for _, re := range p.patterns {
+		if !re.Match(s) {
+			return false
+		}
+	}
+	v := string(s)
+	for _, f := range p.formats {
+		if !f(v) {
+			return false
+		}
+	}
+	p.last.Store(&v)
+	return true
+}
+
+func contains(list []string, s []byte) bool {
+	for _, v := range list {
+		if v == string(s) {
+			return true
+		}
+	}
+	return false
+}
+
+// number reads a JSON number and checks it against p. An integer written
+// plainly is compared exactly; any other number only when it lies strictly
+// inside the bounds as a float64, which rounding cannot make untrue.
+func (sc *scanner) number(p *plan) bool {
+	start := sc.i
+	if sc.s[sc.i] == '-' {
+		sc.i++
+	}
+	intStart := sc.i
+	if !sc.digits() || sc.s[intStart] == '0' && sc.i-intStart > 1 {
+		return false // no digits, or a leading zero
+	}
+	plain := true
+	if sc.i < len(sc.s) && sc.s[sc.i] == '.' {
+		sc.i++
+		if !sc.digits() {
+			return false
+		}
+		plain = false
+	}
+	if sc.i < len(sc.s) && (sc.s[sc.i] == 'e' || sc.s[sc.i] == 'E') {
+		sc.i++
+		if sc.i < len(sc.s) && (sc.s[sc.i] == '+' || sc.s[sc.i] == '-') {
+			sc.i++
+		}
+		if !sc.digits() {
+			return false
+		}
+		plain = false
+	}
+	lit := sc.s[start:sc.i]
+	if p.konst != nil || p.enum != nil {
+		return false
+	}
+	if plain {
+		i, err := strconv.ParseInt(string(lit), 10, 64)
+		if err != nil || !p.allows(tInteger) {
+			return false
+		}
+		return p.min.belowInt(i) && p.max.aboveInt(i)
+	}
+	if p.types != 0 && p.types&tNumber == 0 {
+		return false // maybe integral (57.0): jsonschema decides
+	}
+	f, err := strconv.ParseFloat(string(lit), 64)
+	if err != nil || math.IsInf(f, 0) {
+		return false
+	}
+	return (p.min == nil || f > p.min.f) && (p.max == nil || f < p.max.f)
+}
+
+// digits reads one or more digits.
+func (sc *scanner) digits() bool {
+	start := sc.i
+	for sc.i < len(sc.s) && sc.s[sc.i] >= '0' && sc.s[sc.i] <= '9' {
+		sc.i++
+	}
+	return sc.i > start
+}
+
+func (b *bound) belowInt(i int64) bool { // b ≤ i
+	switch {
+	case b == nil:
+		return true
+	case b.isInt:
+		return b.i <= i
+	}
+	return b.f < float64(i) && math.Abs(float64(i)) < 1<<53
+}
+
+func (b *bound) aboveInt(i int64) bool { // i ≤ b
+	switch {
+	case b == nil:
+		return true
+	case b.isInt:
+		return i <= b.i
+	}
+	return float64(i) < b.f && math.Abs(float64(i)) < 1<<53
+}
