@@ -140,7 +140,7 @@ func (h *Handler) Handle(ctx context.Context, ev events.KinesisEvent) (events.Ki
 	defer cancel()
 
 	// The newest record per id is written; the others in the batch are stale.
-	newest := map[string]*item{}
+	newest := make(map[string]*item, len(items))
 	var writes, parks []*item
 	for i := range items {
 		it := &items[i]

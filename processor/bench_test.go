@@ -2,6 +2,7 @@ package processor_test
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"runtime"
 	"runtime/metrics"
@@ -24,7 +25,10 @@ func (noopAPI) BatchWriteItem(context.Context, *dynamodb.BatchWriteItemInput, ..
 	return &dynamodb.BatchWriteItemOutput{}, nil
 }
 
-// catalogueBatch is n distinct catalogue records (the full field set).
+// catalogueBatch is n records as the scraper publishes a catalogue page:
+// compact JSON, every field present, each its own film (one title in 25 with
+// an ampersand, which encoding/json escapes), the run id, source URL, scrape
+// time and trace header shared.
 func catalogueBatch(b *testing.B, n int) [][]byte {
 	_, valid := golden(b, "valid")
 	var full []byte
@@ -33,12 +37,27 @@ func catalogueBatch(b *testing.B, n int) [][]byte {
 			full = d
 		}
 	}
+	var m map[string]any
+	if err := json.Unmarshal(full, &m); err != nil {
+		b.Fatal(err)
+	}
+	m["sourceUrl"] = "http://127.0.0.1:8080/films?page=3"
 	datas := make([][]byte, n)
 	for i := range datas {
-		datas[i] = append([]byte(nil), full...)
-		copy(datas[i][len(`{
-  "schema": "movie-record.v1",
-  "id": "mv-the-land-girls-1998-`):], fmt.Sprintf("%08x", i))
+		m["id"] = fmt.Sprintf("mv-film-%d-%d-%08x", i, 1950+i%60, i)
+		m["title"] = fmt.Sprintf("Film Noir Story No. %d", i)
+		if i%25 == 0 {
+			m["title"] = fmt.Sprintf("Fast & Furious %d", i)
+		}
+		m["director"] = fmt.Sprintf("Director %d", i%37)
+		m["year"] = 1950 + i%60
+		m["releaseDate"] = fmt.Sprintf("%d-%02d-%02d", 1950+i%60, 1+i%12, 1+i%28)
+		m["imdbRating"] = float64(i%100) / 10
+		m["usGross"] = 1000 * i
+		var err error
+		if datas[i], err = json.Marshal(m); err != nil {
+			b.Fatal(err)
+		}
 	}
 	return datas
 }

@@ -2,9 +2,12 @@ package processor_test
 
 import (
 	"bytes"
+	"encoding/json"
 	"errors"
+	"reflect"
 	"strings"
 	"testing"
+	"time"
 	"unicode/utf8"
 
 	"github.com/moviepipe/moviepipe/processor"
@@ -118,16 +121,83 @@ func FuzzDecode(f *testing.F) {
 	for _, d := range append(valid, invalid...) {
 		f.Add(d)
 	}
+	for _, d := range decodeEdges {
+		f.Add([]byte(d))
+	}
 	f.Fuzz(func(t *testing.T, data []byte) {
 		m, err := processor.Decode(data, 64<<10)
 		if err == nil {
 			if m.ID == "" || m.Title == "" {
 				t.Fatalf("accepted a record without id or title: %q", data)
 			}
+			sameAsEncodingJSON(t, data, m)
 			return
 		}
 		if _, ok := errors.AsType[*processor.ParkError](err); !ok {
 			t.Fatalf("error %v is not a ParkError", err)
 		}
 	})
+}
+
+// decodeEdges are valid records that Decode's one-pass reader leaves to
+// encoding/json, or reads with care.
+var decodeEdges = []string{
+	recordHead + `}`,
+	recordHead + `,"title":"Tom \u0026 Jerry \"live\""}`,
+	recordHead + `,"year":1994.0,"runtimeMinutes":1.2e2}`,
+	recordHead + `,"genres":["Drama","Crime"],"adult":false,"imdbRating":9.3,"rottenTomatoesRating":0}`,
+	recordHead + `,"scrapedAt":"2026-11-26T10:30:00.5+01:00"}`,
+	" \n" + recordHead + `,"runId":"second"}` + "\n",
+	recordHead + ",\"director\":\"Jos\xe9\"}",
+}
+
+const recordHead = `{"schema":"movie-record.v1","id":"tt0111161","title":"T","sourceUrl":"http://s/","scrapedAt":"2026-11-26T09:30:00Z","runId":"r"`
+
+// sameAsEncodingJSON fails unless m is what encoding/json reads from data.
+func sameAsEncodingJSON(t *testing.T, data []byte, m processor.Movie) {
+	t.Helper()
+	var want processor.Movie
+	err := json.Unmarshal(data, &want)
+	if _, ok := errors.AsType[*time.ParseError](err); ok {
+		return // a timestamp time.Time refuses: TestDecodeLowercaseTimestamp
+	}
+	if err != nil {
+		t.Fatalf("Decode accepted what encoding/json refuses (%v): %q", err, data)
+	}
+	if !m.ScrapedAt.Equal(want.ScrapedAt) {
+		t.Fatalf("scrapedAt %v, encoding/json reads %v", m.ScrapedAt, want.ScrapedAt)
+	}
+	m.ScrapedAt, want.ScrapedAt = time.Time{}, time.Time{}
+	if !reflect.DeepEqual(m, want) {
+		t.Fatalf("Decode reads\n%+v\nencoding/json reads\n%+v", m, want)
+	}
+}
+
+// RFC 3339 (and so the contract) allows a lowercase t and z; time.Time does not.
+func TestDecodeLowercaseTimestamp(t *testing.T) {
+	m, err := processor.Decode([]byte(recordHead+`,"scrapedAt":"2026-11-26t09:30:00.25z"}`), 64<<10)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := time.Date(2026, 11, 26, 9, 30, 0, 250e6, time.UTC); !m.ScrapedAt.Equal(want) {
+		t.Fatalf("scrapedAt %v, want %v", m.ScrapedAt, want)
+	}
+}
+
+func TestDecodeReadsAsEncodingJSONDoes(t *testing.T) {
+	_, valid := golden(t, "valid")
+	for _, d := range valid {
+		m, err := processor.Decode(d, 64<<10)
+		if err != nil {
+			t.Fatal(err)
+		}
+		sameAsEncodingJSON(t, d, m)
+	}
+	for _, d := range decodeEdges {
+		m, err := processor.Decode([]byte(d), 64<<10)
+		if err != nil {
+			t.Fatalf("%s: %v", d, err)
+		}
+		sameAsEncodingJSON(t, []byte(d), m)
+	}
 }

@@ -1,0 +1,247 @@
+package processor
+
+import (
+	"encoding/json"
+	"strconv"
+	"strings"
+	"unicode/utf8"
+)
+
+// decodeMovie reads a record that movie-record.v1 has accepted into m, in one
+// pass and a handful of allocations: the strings are slices of one copy of
+// data, the optional values share one allocation. A string with escapes or
+// an integer written 57.0 is handed to encoding/json alone. It reads what
+// encoding/json reads (FuzzDecode holds it to that), and also a scrapedAt
+// written with a lowercase t or z, which the contract allows and time.Time
+// refuses. It reports false for anything else it does not expect.
+func decodeMovie(data []byte, m *Movie) bool {
+	d := movieDecoder{s: string(data)}
+	return d.list('{', '}', func() bool {
+		key, ok := d.str()
+		d.space()
+		if !ok || !d.byte(':') {
+			return false
+		}
+		d.space()
+		return d.field(m, key)
+	})
+}
+
+// list reads a JSON object or array, from open to close, calling each at
+// every member or element.
+func (d *movieDecoder) list(open, close byte, each func() bool) bool {
+	d.space()
+	if !d.byte(open) {
+		return false
+	}
+	for first := true; ; first = false {
+		d.space()
+		if d.byte(close) {
+			return true
+		}
+		if !first {
+			if !d.byte(',') {
+				return false
+			}
+			d.space()
+		}
+		if !each() {
+			return false
+		}
+	}
+}
+
+// movieDecoder reads one JSON object of known shape.
+type movieDecoder struct {
+	s   string
+	i   int
+	opt *optionals
+}
+
+// optionals holds the optional values of one movie, so that pointing to them
+// costs one allocation per movie instead of one per value.
+type optionals struct {
+	strs [8]string
+	ints [9]Int
+	f    float64
+	b    bool
+}
+
+func (d *movieDecoder) field(m *Movie, key string) bool {
+	if d.opt == nil {
+		d.opt = new(optionals)
+	}
+	o := d.opt
+	switch key {
+	case "schema":
+		return d.strInto(&m.Schema)
+	case "id":
+		return d.strInto(&m.ID)
+	case "title":
+		return d.strInto(&m.Title)
+	case "sourceUrl":
+		return d.strInto(&m.SourceURL)
+	case "runId":
+		return d.strInto(&m.RunID)
+	case "traceHeader":
+		return d.strInto(&m.TraceHeader)
+	case "scrapedAt":
+		var s string
+		if !d.strInto(&s) {
+			return false
+		}
+		// UnmarshalText parses as time.Time's UnmarshalJSON does; RFC 3339
+		// allows a lowercase t and z, which it does not.
+		var buf [64]byte
+		if m.ScrapedAt.UnmarshalText(append(buf[:0], s...)) == nil {
+			return true
+		}
+		return m.ScrapedAt.UnmarshalText(append(buf[:0], strings.ToUpper(s)...)) == nil
+	case "originalTitle":
+		return d.optStr(&m.OriginalTitle, &o.strs[0])
+	case "releaseDate":
+		return d.optStr(&m.ReleaseDate, &o.strs[1])
+	case "majorGenre":
+		return d.optStr(&m.MajorGenre, &o.strs[2])
+	case "mpaaRating":
+		return d.optStr(&m.MPAARating, &o.strs[3])
+	case "distributor":
+		return d.optStr(&m.Distributor, &o.strs[4])
+	case "sourceMaterial":
+		return d.optStr(&m.SourceMaterial, &o.strs[5])
+	case "creativeType":
+		return d.optStr(&m.CreativeType, &o.strs[6])
+	case "director":
+		return d.optStr(&m.Director, &o.strs[7])
+	case "year":
+		return d.optInt(&m.Year, &o.ints[0])
+	case "runtimeMinutes":
+		return d.optInt(&m.RuntimeMinutes, &o.ints[1])
+	case "rottenTomatoesRating":
+		return d.optInt(&m.RottenTomatoesRating, &o.ints[2])
+	case "imdbVotes":
+		return d.optInt(&m.IMDbVotes, &o.ints[3])
+	case "usGross":
+		return d.optInt(&m.USGross, &o.ints[4])
+	case "worldwideGross":
+		return d.optInt(&m.WorldwideGross, &o.ints[5])
+	case "productionBudget":
+		return d.optInt(&m.ProductionBudget, &o.ints[6])
+	case "usDvdSales":
+		return d.optInt(&m.USDVDSales, &o.ints[7])
+	case "imdbRating":
+		lit := d.number()
+		f, err := strconv.ParseFloat(lit, 64)
+		if lit == "" || err != nil {
+			return false
+		}
+		o.f, m.IMDbRating = f, &o.f
+		return true
+	case "adult":
+		switch {
+		case strings.HasPrefix(d.s[d.i:], "true"):
+			o.b, d.i = true, d.i+4
+		case strings.HasPrefix(d.s[d.i:], "false"):
+			o.b, d.i = false, d.i+5
+		default:
+			return false
+		}
+		m.Adult = &o.b
+		return true
+	case "genres":
+		return d.genres(m)
+	}
+	return false
+}
+
+func (d *movieDecoder) genres(m *Movie) bool {
+	m.Genres = make([]string, 0, 4)
+	return d.list('[', ']', func() bool {
+		g, ok := d.str()
+		m.Genres = append(m.Genres, g)
+		return ok
+	})
+}
+
+func (d *movieDecoder) strInto(dst *string) bool {
+	s, ok := d.str()
+	*dst = s
+	return ok
+}
+
+func (d *movieDecoder) optStr(dst **string, slot *string) bool {
+	if !d.strInto(slot) {
+		return false
+	}
+	*dst = slot
+	return true
+}
+
+func (d *movieDecoder) optInt(dst **Int, slot *Int) bool {
+	lit := d.number()
+	n, err := strconv.ParseInt(lit, 10, 64) // 57.0 and such: Int.UnmarshalJSON
+	if lit == "" {
+		return false
+	}
+	if err != nil && slot.UnmarshalJSON([]byte(lit)) != nil {
+		return false
+	}
+	if err == nil {
+		*slot = Int(n)
+	}
+	*dst = slot
+	return true
+}
+
+// str reads a string: a slice of the record, or when it has escapes or
+// invalid UTF-8, what encoding/json makes of them.
+func (d *movieDecoder) str() (string, bool) {
+	start := d.i
+	if !d.byte('"') {
+		return "", false
+	}
+	end := strings.IndexByte(d.s[d.i:], '"')
+	if end < 0 {
+		return "", false
+	}
+	v := d.s[d.i : d.i+end]
+	if strings.IndexByte(v, '\\') < 0 && utf8.ValidString(v) {
+		d.i += end + 1
+		return v, true
+	}
+	for d.i < len(d.s) && d.s[d.i] != '"' {
+		if d.s[d.i] == '\\' {
+			d.i++
+		}
+		d.i++
+	}
+	if !d.byte('"') {
+		return "", false
+	}
+	var out string
+	err := json.Unmarshal([]byte(d.s[start:d.i]), &out)
+	return out, err == nil
+}
+
+// number reads a number's literal.
+func (d *movieDecoder) number() string {
+	start := d.i
+	for d.i < len(d.s) && (d.s[d.i] >= '0' && d.s[d.i] <= '9' || strings.IndexByte("+-.eE", d.s[d.i]) >= 0) {
+		d.i++
+	}
+	return d.s[start:d.i]
+}
+
+func (d *movieDecoder) byte(c byte) bool {
+	if d.i < len(d.s) && d.s[d.i] == c {
+		d.i++
+		return true
+	}
+	return false
+}
+
+func (d *movieDecoder) space() {
+	for d.i < len(d.s) && (d.s[d.i] == ' ' || d.s[d.i] == '\n' || d.s[d.i] == '\t' || d.s[d.i] == '\r') {
+		d.i++
+	}
+}
