@@ -155,108 +155,83 @@ func (s *Store) versions(ctx context.Context, ms []processor.Versioned) (map[str
 // from two arrays and every formatted value from one string, so an item
 // costs a handful of allocations instead of one per attribute.
 func MovieItem(m processor.Movie, seq string) map[string]types.AttributeValue {
-	b := itemBuilder{
-		item: make(map[string]types.AttributeValue, 28),
-		s:    make([]types.AttributeValueMemberS, 0, 16),
-		n:    make([]types.AttributeValueMemberN, 0, 10),
-		buf:  make([]byte, 0, 256),
-		// formatted: scrapedAt, _seq, _rev, 8 integers, imdbRating
-		formatted: make([]formatted, 0, 12),
+	item := make(map[string]types.AttributeValue, 28)
+	ss := make([]types.AttributeValueMemberS, 0, 16)
+	str := func(name, v string) {
+		ss = append(ss, types.AttributeValueMemberS{Value: v})
+		item[name] = &ss[len(ss)-1]
 	}
-	b.str("id", m.ID)
-	b.str("title", m.Title)
-	b.str("sourceUrl", m.SourceURL)
-	b.str("runId", m.RunID)
-	b.optStr("originalTitle", m.OriginalTitle)
-	b.optStr("releaseDate", m.ReleaseDate)
-	b.optStr("majorGenre", m.MajorGenre)
-	b.optStr("mpaaRating", m.MPAARating)
-	b.optStr("distributor", m.Distributor)
-	b.optStr("sourceMaterial", m.SourceMaterial)
-	b.optStr("creativeType", m.CreativeType)
-	b.optStr("director", m.Director)
+	str("id", m.ID)
+	str("title", m.Title)
+	str("sourceUrl", m.SourceURL)
+	str("runId", m.RunID)
+	for _, f := range [...]struct {
+		name string
+		v    *string
+	}{
+		{"originalTitle", m.OriginalTitle}, {"releaseDate", m.ReleaseDate}, {"majorGenre", m.MajorGenre},
+		{"mpaaRating", m.MPAARating}, {"distributor", m.Distributor}, {"sourceMaterial", m.SourceMaterial},
+		{"creativeType", m.CreativeType}, {"director", m.Director},
+	} {
+		if f.v != nil {
+			str(f.name, *f.v)
+		}
+	}
 	if m.Adult != nil {
-		b.item["adult"] = &types.AttributeValueMemberBOOL{Value: *m.Adult}
+		item["adult"] = &types.AttributeValueMemberBOOL{Value: *m.Adult}
 	}
 	if len(m.Genres) > 0 {
-		ss := make([]types.AttributeValueMemberS, len(m.Genres))
+		gs := make([]types.AttributeValueMemberS, len(m.Genres))
 		genres := make([]types.AttributeValue, len(m.Genres))
 		for i, g := range m.Genres {
-			ss[i].Value = g
-			genres[i] = &ss[i]
+			gs[i].Value = g
+			genres[i] = &gs[i]
 		}
-		b.item["genres"] = &types.AttributeValueMemberL{Value: genres}
+		item["genres"] = &types.AttributeValueMemberL{Value: genres}
 	}
 
-	// The formatted values, into one buffer that becomes one string.
-	b.mark("scrapedAt", 'S', m.ScrapedAt.UTC().AppendFormat(b.buf, time.RFC3339Nano))
-	b.mark(AttrSeq, 'S', append(append(b.buf, zeros[:max(0, seqWidth-len(seq))]...), seq...))
-	b.mark(AttrRev, 'N', strconv.AppendInt(b.buf, m.ScrapedAt.UnixNano(), 10))
-	b.optInt("year", m.Year)
-	b.optInt("runtimeMinutes", m.RuntimeMinutes)
-	b.optInt("rottenTomatoesRating", m.RottenTomatoesRating)
-	b.optInt("imdbVotes", m.IMDbVotes)
-	b.optInt("usGross", m.USGross)
-	b.optInt("worldwideGross", m.WorldwideGross)
-	b.optInt("productionBudget", m.ProductionBudget)
-	b.optInt("usDvdSales", m.USDVDSales)
-	if m.IMDbRating != nil {
-		b.mark("imdbRating", 'N', strconv.AppendFloat(b.buf, *m.IMDbRating, 'f', -1, 64))
+	// The formatted values go into one buffer, which becomes one string.
+	buf := make([]byte, 0, 512)
+	buf = m.ScrapedAt.UTC().AppendFormat(buf, time.RFC3339Nano)
+	scrapedAt := len(buf)
+	buf = append(append(buf, zeros[:max(0, seqWidth-len(seq))]...), seq...)
+	paddedSeq := len(buf)
+	nums := [...]struct {
+		name string
+		v    *processor.Int
+		end  int
+	}{
+		{name: AttrRev}, {name: "year", v: m.Year}, {name: "runtimeMinutes", v: m.RuntimeMinutes},
+		{name: "rottenTomatoesRating", v: m.RottenTomatoesRating}, {name: "imdbVotes", v: m.IMDbVotes},
+		{name: "usGross", v: m.USGross}, {name: "worldwideGross", v: m.WorldwideGross},
+		{name: "productionBudget", v: m.ProductionBudget}, {name: "usDvdSales", v: m.USDVDSales},
+		{name: "imdbRating"},
 	}
-	b.finish()
-	return b.item
-}
-
-// itemBuilder builds one item; see MovieItem.
-type itemBuilder struct {
-	item      map[string]types.AttributeValue
-	s         []types.AttributeValueMemberS
-	n         []types.AttributeValueMemberN
-	buf       []byte
-	formatted []formatted
-}
-
-// formatted is a value written into buf, waiting for finish.
-type formatted struct {
-	name       string
-	kind       byte // 'S' or 'N'
-	start, end int
-}
-
-func (b *itemBuilder) str(name, v string) {
-	b.s = append(b.s, types.AttributeValueMemberS{Value: v})
-	b.item[name] = &b.s[len(b.s)-1]
-}
-
-func (b *itemBuilder) optStr(name string, v *string) {
-	if v != nil {
-		b.str(name, *v)
-	}
-}
-
-func (b *itemBuilder) optInt(name string, v *processor.Int) {
-	if v != nil {
-		b.mark(name, 'N', strconv.AppendInt(b.buf, int64(*v), 10))
-	}
-}
-
-// mark takes buf with a value appended: the value becomes attribute name.
-func (b *itemBuilder) mark(name string, kind byte, buf []byte) {
-	b.formatted = append(b.formatted, formatted{name, kind, len(b.buf), len(buf)})
-	b.buf = buf
-}
-
-// finish turns the formatted values into attributes.
-func (b *itemBuilder) finish() {
-	all := string(b.buf)
-	for _, f := range b.formatted {
-		if f.kind == 'S' {
-			b.str(f.name, all[f.start:f.end])
-			continue
+	for i := range nums {
+		f := &nums[i]
+		switch {
+		case f.name == AttrRev:
+			buf = strconv.AppendInt(buf, m.ScrapedAt.UnixNano(), 10)
+		case f.v != nil:
+			buf = strconv.AppendInt(buf, int64(*f.v), 10)
+		case f.name == "imdbRating" && m.IMDbRating != nil:
+			buf = strconv.AppendFloat(buf, *m.IMDbRating, 'f', -1, 64)
 		}
-		b.n = append(b.n, types.AttributeValueMemberN{Value: all[f.start:f.end]})
-		b.item[f.name] = &b.n[len(b.n)-1]
+		f.end = len(buf)
 	}
+	all := string(buf)
+	str("scrapedAt", all[:scrapedAt])
+	str(AttrSeq, all[scrapedAt:paddedSeq])
+	ns := make([]types.AttributeValueMemberN, len(nums))
+	start := paddedSeq
+	for i, f := range nums {
+		if f.end > start {
+			ns[i].Value = all[start:f.end]
+			item[f.name] = &ns[i]
+		}
+		start = f.end
+	}
+	return item
 }
 
 const seqWidth = 128
