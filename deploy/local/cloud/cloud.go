@@ -115,13 +115,17 @@ func Up(ctx context.Context, o Options) (c *Cloud, err error) {
 	if o.Stage == "" {
 		o.Stage = "local"
 	}
+	if o.Root, err = filepath.Abs(o.Root); err != nil {
+		return nil, err
+	}
 	if o.Log == nil {
 		o.Log = io.Discard
 	}
 	c = &Cloud{opts: o, log: slog.New(slog.NewTextHandler(o.Log, &slog.HandlerOptions{Level: slog.LevelInfo}))}
+	started := c // a failing return sets c to nil before this runs
 	defer func() {
 		if err != nil {
-			c.Close()
+			started.Close()
 			c = nil
 		}
 	}()

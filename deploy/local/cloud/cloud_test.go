@@ -233,3 +233,16 @@ func (s *syncWriter) Write(p []byte) (int, error) {
 	defer s.mu.Unlock()
 	return s.w.Write(p)
 }
+
+// A cloud that cannot start returns the reason and leaves nothing running;
+// it used to panic closing the half-built cloud.
+func TestUpFailsCleanly(t *testing.T) {
+	c, err := cloud.Up(context.Background(), cloud.Options{Root: t.TempDir(), Log: io.Discard})
+	if err == nil {
+		c.Close()
+		t.Fatal("Up in an empty folder: no error")
+	}
+	if c != nil {
+		t.Fatalf("Up failed (%v) but returned a cloud", err)
+	}
+}
