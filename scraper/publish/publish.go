@@ -50,8 +50,13 @@ type Publisher struct {
 	Attempts int
 	// Backoff is the base of the exponential backoff [100ms].
 	Backoff time.Duration
-	// Concurrency bounds the PutRecords calls in flight [4]. Records of one
-	// page have distinct ids, so their order across calls does not matter.
+	// Concurrency bounds the PutRecords calls in flight [1]. Records of one
+	// page have distinct ids, so their order across calls does not matter;
+	// but a shard takes 1,000 records or 1 MiB a second, so a big page sent
+	// all at once to a small stream is partly throttled, and one call at a
+	// time lets the consumer start on the first call's records sooner. On
+	// kinesis-local (one thread) 4 in flight stored a 3,201-film page in
+	// 6.5 s from the trigger, one in flight in 3.9 s.
 	Concurrency int
 	// sleep waits; tests replace it.
 	sleep func(context.Context, time.Duration) error
@@ -72,7 +77,7 @@ func (p *Publisher) Publish(ctx context.Context, entries []Entry) (published int
 	chunks := Chunks(ok)
 	counts := make([]int, len(chunks))
 	fails := make([][]Failure, len(chunks))
-	sem := make(chan struct{}, max(1, cmp.Or(p.Concurrency, 4)))
+	sem := make(chan struct{}, max(1, cmp.Or(p.Concurrency, 1)))
 	var wg sync.WaitGroup
 	for i, chunk := range chunks {
 		sem <- struct{}{}
