@@ -15,6 +15,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"unicode"
 	"time"
 
 	"github.com/PuerkitoBio/goquery"
@@ -35,6 +36,10 @@ type Profile struct {
 	item         cascadia.Selector
 	fields       []compiledField
 	next, detail cascadia.Selector
+	// byClass lists the fields whose selector needs a class, by class;
+	// anyClass the other fields with a selector.
+	byClass  map[string][]int
+	anyClass []int
 }
 
 // Field says where a record field is on an item and how to read it.
@@ -69,6 +74,7 @@ type compiledField struct {
 	name string
 	Field
 	sel cascadia.Selector // nil: the item itself
+	key key               // what an element needs to match sel
 }
 
 // Fields is what a profile may fill: the movie fields of movie-record.v1.
@@ -176,6 +182,16 @@ func (p *Profile) compile() error {
 			if cf.sel, err = cascadia.Compile(f.Selector); err != nil {
 				errs = append(errs, fmt.Errorf("field %q: selector %q: %w", name, f.Selector, err))
 			}
+			k, ok := selectorKey(f.Selector)
+			switch cf.key = k; {
+			case ok && k.class != "":
+				if p.byClass == nil {
+					p.byClass = map[string][]int{}
+				}
+				p.byClass[k.class] = append(p.byClass[k.class], len(p.fields))
+			default:
+				p.anyClass = append(p.anyClass, len(p.fields))
+			}
 		}
 		p.fields = append(p.fields, cf)
 	}
@@ -247,8 +263,7 @@ func (p *Profile) Extract(d *Document) (Page, error) {
 		}
 		page.Movies = append(page.Movies, m)
 		if p.Detail != nil {
-			href, _ := goquery.NewDocumentFromNode(item).FindMatcher(p.detail).First().Attr(p.Detail.Attr)
-			page.Details = append(page.Details, d.resolve(href))
+			page.Details = append(page.Details, d.resolve(attr(firstBelow(item, p.detail), p.Detail.Attr)))
 		}
 	}
 	if p.Next != nil {
@@ -304,7 +319,8 @@ func (d *Document) resolve(href string) string {
 
 // match finds, for each field, the first node under item (in document
 // order) that its selector matches, in one walk of the item: the item itself
-// for a field without a selector, nil when none matches.
+// for a field without a selector, nil when none matches. Each element is only
+// tried against the fields whose key it may have (key.go).
 func (p *Profile) match(item *html.Node, found []*html.Node) {
 	left := 0
 	for i, f := range p.fields {
@@ -315,22 +331,56 @@ func (p *Profile) match(item *html.Node, found []*html.Node) {
 			left++
 		}
 	}
+	try := func(i int, n *html.Node) {
+		f := &p.fields[i]
+		if found[i] == nil && (f.key.tag == "" || f.key.tag == n.Data) && f.sel.Match(n) {
+			found[i] = n
+			left--
+		}
+	}
 	var walk func(n *html.Node)
 	walk = func(n *html.Node) {
 		for c := n.FirstChild; c != nil && left > 0; c = c.NextSibling {
 			if c.Type != html.ElementNode {
 				continue
 			}
-			for i, f := range p.fields {
-				if found[i] == nil && f.sel.Match(c) {
-					found[i] = c
-					left--
-				}
+			for _, i := range p.anyClass {
+				try(i, c)
+			}
+			if len(p.byClass) > 0 {
+				eachClass(c, func(class string) {
+					for _, i := range p.byClass[class] {
+						try(i, c)
+					}
+				})
 			}
 			walk(c)
 		}
 	}
 	walk(item)
+}
+
+// firstBelow is the first descendant of n that sel matches, or nil.
+func firstBelow(n *html.Node, sel cascadia.Selector) *html.Node {
+	for c := n.FirstChild; c != nil; c = c.NextSibling {
+		if m := sel.MatchFirst(c); m != nil {
+			return m
+		}
+	}
+	return nil
+}
+
+// attr is the value of n's attribute name; "" when n is nil or has none.
+func attr(n *html.Node, name string) string {
+	if n == nil {
+		return ""
+	}
+	for _, a := range n.Attr {
+		if a.Namespace == "" && a.Key == name {
+			return a.Val
+		}
+	}
+	return ""
 }
 
 // value reads one field from its node; nil means unknown.
@@ -353,7 +403,7 @@ func (p *Profile) value(n *html.Node, f compiledField) any {
 	} else {
 		raw = text(n)
 	}
-	text := strings.Join(strings.Fields(raw), " ") // trim and collapse white space
+	text := collapse(raw)
 	nulls := p.Nulls
 	if f.Nulls != nil {
 		nulls = f.Nulls
@@ -362,6 +412,24 @@ func (p *Profile) value(n *html.Node, f compiledField) any {
 		return nil
 	}
 	return convert(f.Field, text)
+}
+
+// collapse trims s and turns each run of white space in it into one space,
+// as strings.Join(strings.Fields(s), " ") does, without allocating when s is
+// already so.
+func collapse(s string) string {
+	prevSpace := true // a leading space is not kept
+	for _, r := range s {
+		space := unicode.IsSpace(r)
+		if space && (prevSpace || r != ' ') {
+			return strings.Join(strings.Fields(s), " ")
+		}
+		prevSpace = space
+	}
+	if prevSpace && s != "" {
+		return strings.Join(strings.Fields(s), " ") // a trailing space
+	}
+	return s
 }
 
 // text is the text of n and its descendants, as goquery's Text.
