@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"html/template"
+	"math"
 	"net/http"
 	"sort"
 	"strings"
@@ -80,9 +81,15 @@ type traceRow struct {
 	Status          int
 }
 
+// traceRows lists the n most recent runs, then the n most recent other
+// traces (the processor's invocations, the API's requests), newest first: a
+// run's hundreds of invocations must not push the run itself off the page.
 func (c *Cloud) traceRows(n int) []traceRow {
-	var out []traceRow
-	for _, id := range c.xray.Traces(n) {
+	var runs, others []traceRow
+	for _, id := range c.xray.Traces(math.MaxInt) {
+		if len(runs) == n && len(others) == n {
+			break
+		}
 		row := traceRow{ID: id}
 		for _, s := range c.xray.Trace(id) {
 			if s.ParentID != "" {
@@ -98,9 +105,14 @@ func (c *Cloud) traceRows(n int) []traceRow {
 			row.Status = h.Response.Status
 			break
 		}
-		out = append(out, row)
+		switch {
+		case row.Run && len(runs) < n:
+			runs = append(runs, row)
+		case !row.Run && len(others) < n:
+			others = append(others, row)
+		}
 	}
-	return out
+	return append(runs, others...)
 }
 
 // errorRow is one entry of the error table.
