@@ -56,6 +56,19 @@ func selectorKey(sel string) (k key, ok bool) {
 	return k, true
 }
 
+// has reports whether element n may match a selector of key k.
+func (k key) has(n *html.Node) bool {
+	if k.tag != "" && n.Data != k.tag {
+		return false
+	}
+	if k.class == "" {
+		return true
+	}
+	found := false
+	eachClass(n, func(c string) { found = found || c == k.class })
+	return found
+}
+
 // eachClass calls f with each class name of element n, split as cascadia
 // splits them.
 func eachClass(n *html.Node, f func(string)) {

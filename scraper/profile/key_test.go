@@ -3,6 +3,7 @@ package profile
 import (
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 
@@ -56,6 +57,9 @@ func TestMatchAsEveryFieldOnEveryElement(t *testing.T) {
 		}
 		for _, p := range Builtins() {
 			items := p.item.MatchAll(root)
+			if got := p.findItems(root); !slices.Equal(got, items) {
+				t.Fatalf("%s, profile %s: findItems found %d items, cascadia %d", filepath.Base(page), p.Name, len(got), len(items))
+			}
 			checked += len(items)
 			for n, item := range items {
 				got := make([]*html.Node, len(p.fields))

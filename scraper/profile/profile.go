@@ -15,8 +15,8 @@ import (
 	"slices"
 	"strconv"
 	"strings"
-	"unicode"
 	"time"
+	"unicode"
 
 	"github.com/PuerkitoBio/goquery"
 	"github.com/andybalholm/cascadia"
@@ -36,6 +36,7 @@ type Profile struct {
 	item         cascadia.Selector
 	fields       []compiledField
 	next, detail cascadia.Selector
+	itemKey      key // what an element needs to match item
 	// byClass lists the fields whose selector needs a class, by class;
 	// anyClass the other fields with a selector.
 	byClass  map[string][]int
@@ -152,6 +153,7 @@ func (p *Profile) compile() error {
 	if p.item, err = cascadia.Compile(p.Item); err != nil {
 		errs = append(errs, fmt.Errorf("item selector %q: %w", p.Item, err))
 	}
+	p.itemKey, _ = selectorKey(p.Item) // without one, every element is tried
 	if _, ok := p.Fields["title"]; !ok {
 		errs = append(errs, errors.New("fields: title is required"))
 	}
@@ -248,12 +250,12 @@ func ReadDocument(r io.Reader, base *url.URL) (*Document, error) {
 // matches.
 func (p *Profile) Extract(d *Document) (Page, error) {
 	var page Page
-	items := d.doc.FindMatcher(p.item)
-	if items.Length() == 0 {
+	items := p.findItems(d.doc.Nodes[0])
+	if len(items) == 0 {
 		return page, fmt.Errorf("%w: profile %s found no %q", ErrNoMatch, p.Name, p.Item)
 	}
 	found := make([]*html.Node, len(p.fields))
-	for _, item := range items.Nodes {
+	for _, item := range items {
 		p.match(item, found)
 		m := Movie{}
 		for i, f := range p.fields {
@@ -358,6 +360,24 @@ func (p *Profile) match(item *html.Node, found []*html.Node) {
 		}
 	}
 	walk(item)
+}
+
+// findItems is every element below root that the item selector matches, in
+// document order, as goquery's FindMatcher finds them; an element without
+// the selector's key is not tried.
+func (p *Profile) findItems(root *html.Node) []*html.Node {
+	var out []*html.Node
+	var walk func(*html.Node)
+	walk = func(n *html.Node) {
+		for c := n.FirstChild; c != nil; c = c.NextSibling {
+			if c.Type == html.ElementNode && p.itemKey.has(c) && p.item.Match(c) {
+				out = append(out, c)
+			}
+			walk(c)
+		}
+	}
+	walk(root)
+	return out
 }
 
 // firstBelow is the first descendant of n that sel matches, or nil.
