@@ -57,8 +57,15 @@ func TestMatchAsEveryFieldOnEveryElement(t *testing.T) {
 		}
 		for _, p := range Builtins() {
 			items := p.item.MatchAll(root)
-			if got := p.findItems(root); !slices.Equal(got, items) {
+			if got := findAll(root, p.item, p.itemKey, false); !slices.Equal(got, items) {
 				t.Fatalf("%s, profile %s: findItems found %d items, cascadia %d", filepath.Base(page), p.Name, len(got), len(items))
+			}
+			if p.Next != nil {
+				want := p.next.MatchFirst(root)
+				got := findAll(root, p.next, p.nextKey, true)
+				if want != nil && (len(got) != 1 || got[0] != want) || want == nil && len(got) != 0 {
+					t.Fatalf("%s, profile %s: next link %v, want %v", filepath.Base(page), p.Name, got, want)
+				}
 			}
 			checked += len(items)
 			for n, item := range items {

@@ -37,6 +37,7 @@ type Profile struct {
 	fields       []compiledField
 	next, detail cascadia.Selector
 	itemKey      key // what an element needs to match item
+	nextKey      key // and next
 	// byClass lists the fields whose selector needs a class, by class;
 	// anyClass the other fields with a selector.
 	byClass  map[string][]int
@@ -154,6 +155,9 @@ func (p *Profile) compile() error {
 		errs = append(errs, fmt.Errorf("item selector %q: %w", p.Item, err))
 	}
 	p.itemKey, _ = selectorKey(p.Item) // without one, every element is tried
+	if p.Next != nil {
+		p.nextKey, _ = selectorKey(p.Next.Selector)
+	}
 	if _, ok := p.Fields["title"]; !ok {
 		errs = append(errs, errors.New("fields: title is required"))
 	}
@@ -250,14 +254,14 @@ func ReadDocument(r io.Reader, base *url.URL) (*Document, error) {
 // matches.
 func (p *Profile) Extract(d *Document) (Page, error) {
 	var page Page
-	items := p.findItems(d.doc.Nodes[0])
+	items := findAll(d.doc.Nodes[0], p.item, p.itemKey, false)
 	if len(items) == 0 {
 		return page, fmt.Errorf("%w: profile %s found no %q", ErrNoMatch, p.Name, p.Item)
 	}
 	found := make([]*html.Node, len(p.fields))
 	for _, item := range items {
 		p.match(item, found)
-		m := Movie{}
+		m := make(Movie, len(p.fields))
 		for i, f := range p.fields {
 			if v := p.value(found[i], f); v != nil {
 				m[f.name] = v
@@ -269,8 +273,9 @@ func (p *Profile) Extract(d *Document) (Page, error) {
 		}
 	}
 	if p.Next != nil {
-		href, _ := d.doc.FindMatcher(p.next).First().Attr(p.Next.Attr)
-		page.Next = d.resolve(href)
+		if next := findAll(d.doc.Nodes[0], p.next, p.nextKey, true); len(next) > 0 {
+			page.Next = d.resolve(attr(next[0], p.Next.Attr))
+		}
 	}
 	return page, nil
 }
@@ -362,15 +367,15 @@ func (p *Profile) match(item *html.Node, found []*html.Node) {
 	walk(item)
 }
 
-// findItems is every element below root that the item selector matches, in
-// document order, as goquery's FindMatcher finds them; an element without
-// the selector's key is not tried.
-func (p *Profile) findItems(root *html.Node) []*html.Node {
+// findAll is every element below root that sel matches, in document order,
+// as goquery's FindMatcher finds them, or only the first; an element without
+// the selector's key k is not tried.
+func findAll(root *html.Node, sel cascadia.Selector, k key, first bool) []*html.Node {
 	var out []*html.Node
 	var walk func(*html.Node)
 	walk = func(n *html.Node) {
-		for c := n.FirstChild; c != nil; c = c.NextSibling {
-			if c.Type == html.ElementNode && p.itemKey.has(c) && p.item.Match(c) {
+		for c := n.FirstChild; c != nil && !(first && len(out) > 0); c = c.NextSibling {
+			if c.Type == html.ElementNode && k.has(c) && sel.Match(c) {
 				out = append(out, c)
 			}
 			walk(c)
