@@ -561,23 +561,22 @@ func uniqueStrings(inside []byte, n int) bool {
 // encoding/json reads it.
 func (sc *scanner) str() ([]byte, bool) {
 	sc.i++ // "
-	start := sc.i
-	end := bytes.IndexByte(sc.s[start:], '"')
-	if end < 0 {
-		return nil, false
-	}
-	v := sc.s[start : start+end]
-	if k := bytes.IndexByte(v, '\\'); k >= 0 {
-		sc.i += k
-		return sc.escaped(start)
-	}
-	for _, c := range v {
-		if c < 0x20 {
+	start, ascii := sc.i, true
+	for ; sc.i < len(sc.s); sc.i++ {
+		switch c := sc.s[sc.i]; {
+		case c == '"':
+			v := sc.s[start:sc.i]
+			sc.i++
+			return v, ascii || utf8.Valid(v)
+		case c == '\\':
+			return sc.escaped(start)
+		case c < 0x20:
 			return nil, false
+		case c >= utf8.RuneSelf:
+			ascii = false
 		}
 	}
-	sc.i += end + 1
-	return v, utf8.Valid(v)
+	return nil, false
 }
 
 // escaped reads the rest of a string that holds escapes, from start.

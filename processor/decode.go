@@ -200,14 +200,17 @@ func (d *movieDecoder) str() (string, bool) {
 	if !d.byte('"') {
 		return "", false
 	}
-	end := strings.IndexByte(d.s[d.i:], '"')
-	if end < 0 {
-		return "", false
-	}
-	v := d.s[d.i : d.i+end]
-	if strings.IndexByte(v, '\\') < 0 && utf8.ValidString(v) {
-		d.i += end + 1
-		return v, true
+	ascii := true
+	for i := d.i; i < len(d.s) && d.s[i] != '\\'; i++ {
+		if c := d.s[i]; c == '"' {
+			if v := d.s[d.i:i]; ascii || utf8.ValidString(v) {
+				d.i = i + 1
+				return v, true
+			}
+			break
+		} else if c >= utf8.RuneSelf {
+			ascii = false
+		}
 	}
 	for d.i < len(d.s) && d.s[d.i] != '"' {
 		if d.s[d.i] == '\\' {
