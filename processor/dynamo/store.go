@@ -63,39 +63,51 @@ func (s *Store) PutMovies(ctx context.Context, ms []processor.Versioned) []proce
 		}
 		return res
 	}
-	current, err := s.versions(ctx, ms)
+	items := make([]map[string]types.AttributeValue, len(ms))
+	for i, m := range ms {
+		items[i] = MovieItem(m.Movie, m.Seq)
+	}
+	current, err := s.versions(ctx, items)
 	if err != nil {
 		return fail(err)
 	}
 	var reqs []types.WriteRequest
-	index := make(map[string]int, len(ms))
-	for i, m := range ms {
-		item := MovieItem(m.Movie, m.Seq)
+	var index []int // reqs[k] writes ms[index[k]]
+	puts := make([]types.PutRequest, len(ms))
+	for i, item := range items {
 		rev, _ := strconv.ParseInt(item[AttrRev].(*types.AttributeValueMemberN).Value, 10, 64)
 		seq := item[AttrSeq].(*types.AttributeValueMemberS).Value
-		if cur, ok := current[m.Movie.ID]; ok && (cur.rev > rev || cur.rev == rev && cur.seq >= seq) {
+		if cur, ok := current[ms[i].Movie.ID]; ok && (cur.rev > rev || cur.rev == rev && cur.seq >= seq) {
 			continue // the table holds the same or a newer version: stale
 		}
-		index[m.Movie.ID] = i
-		reqs = append(reqs, types.WriteRequest{PutRequest: &types.PutRequest{Item: item}})
+		puts[i].Item = item
+		reqs, index = append(reqs, types.WriteRequest{PutRequest: &puts[i]}), append(index, i)
 	}
 	for start := 0; start < len(reqs); start += batchSize {
-		chunk := reqs[start:min(start+batchSize, len(reqs))]
-		left, err := s.batchWrite(ctx, s.MoviesTable, chunk)
+		end := min(start+batchSize, len(reqs))
+		left, err := s.batchWrite(ctx, s.MoviesTable, reqs[start:end])
 		unwritten := map[string]bool{}
 		for _, w := range left {
-			unwritten[w.PutRequest.Item["id"].(*types.AttributeValueMemberS).Value] = true
+			unwritten[itemID(w.PutRequest.Item)] = true
 		}
-		for _, w := range chunk {
-			id := w.PutRequest.Item["id"].(*types.AttributeValueMemberS).Value
-			if unwritten[id] {
-				res[index[id]] = processor.WriteResult{Err: fmt.Errorf("put movie %s: %w", id, err)}
+		for k := start; k < end; k++ {
+			i := index[k]
+			if id := ms[i].Movie.ID; unwritten[id] {
+				res[i] = processor.WriteResult{Err: fmt.Errorf("put movie %s: %w", id, err)}
 			} else {
-				res[index[id]] = processor.WriteResult{Written: true}
+				res[i] = processor.WriteResult{Written: true}
 			}
 		}
 	}
 	return res
+}
+
+func itemID(item map[string]types.AttributeValue) string {
+	id, _ := item["id"].(*types.AttributeValueMemberS)
+	if id == nil {
+		return ""
+	}
+	return id.Value
 }
 
 type version struct {
@@ -103,14 +115,14 @@ type version struct {
 	seq string
 }
 
-// versions reads the stored versions of ms's ids (consistently), resending
-// UnprocessedKeys with a doubling backoff.
-func (s *Store) versions(ctx context.Context, ms []processor.Versioned) (map[string]version, error) {
-	out := make(map[string]version, len(ms))
-	for start := 0; start < len(ms); start += 100 {
+// versions reads the stored versions of the items' ids (consistently),
+// resending UnprocessedKeys with a doubling backoff.
+func (s *Store) versions(ctx context.Context, items []map[string]types.AttributeValue) (map[string]version, error) {
+	out := make(map[string]version, len(items))
+	for start := 0; start < len(items); start += 100 {
 		keys := make([]map[string]types.AttributeValue, 0, 100)
-		for _, m := range ms[start:min(start+100, len(ms))] {
-			keys = append(keys, map[string]types.AttributeValue{"id": &types.AttributeValueMemberS{Value: m.Movie.ID}})
+		for _, item := range items[start:min(start+100, len(items))] {
+			keys = append(keys, map[string]types.AttributeValue{"id": item["id"]})
 		}
 		req := map[string]types.KeysAndAttributes{s.MoviesTable: {
 			Keys: keys, ConsistentRead: aws.Bool(true),
