@@ -130,10 +130,13 @@ func Start(ctx context.Context, cfg Config) (*Emulators, error) {
 	}
 	specs := []struct {
 		name string
+		stop syscall.Signal
 		args []string
 		env  []string
 	}{
-		{"kinesis", []string{filepath.Join(kin, "main.js")}, []string{
+		// kinesis-local (a cats-effect program) waits on SIGTERM and SIGINT
+		// until it is killed; it exits at once on SIGHUP. It keeps nothing.
+		{"kinesis", syscall.SIGHUP, []string{filepath.Join(kin, "main.js")}, []string{
 			"KINESIS_MOCK_CERT_PATH=" + filepath.Join(kin, "server.json"),
 			"KINESIS_MOCK_PLAIN_PORT=" + strconv.Itoa(ports[0]),
 			"KINESIS_MOCK_TLS_PORT=" + strconv.Itoa(ports[1]),
@@ -141,7 +144,7 @@ func Start(ctx context.Context, cfg Config) (*Emulators, error) {
 			"UPDATE_STREAM_DURATION=0ms", "REGISTER_STREAM_CONSUMER_DURATION=0ms",
 			"LOG_LEVEL=WARN",
 		}},
-		{"dynamodb", []string{filepath.Join(dyn, "cli.js"), "--host", "127.0.0.1",
+		{"dynamodb", syscall.SIGTERM, []string{filepath.Join(dyn, "cli.js"), "--host", "127.0.0.1",
 			"--port", strconv.Itoa(dynPort[0]), "--createTableMs", "0", "--deleteTableMs", "0", "--updateTableMs", "0"}, nil},
 	}
 	for _, s := range specs {
@@ -155,7 +158,7 @@ func Start(ctx context.Context, cfg Config) (*Emulators, error) {
 			_ = e.Stop() // the start error is the one to report
 			return nil, fmt.Errorf("start %s emulator: %w", s.name, err)
 		}
-		p := &proc{name: s.name, cmd: cmd, exited: make(chan struct{})}
+		p := &proc{name: s.name, stop: s.stop, cmd: cmd, exited: make(chan struct{})}
 		go func() { _ = cmd.Wait(); close(p.exited) }()
 		e.procs = append(e.procs, p)
 	}
@@ -175,14 +178,17 @@ func Start(ctx context.Context, cfg Config) (*Emulators, error) {
 	return e, nil
 }
 
-// Stop ends both emulators with their process groups: SIGTERM, then SIGKILL
-// after two seconds. It waits until they are gone and is safe to call twice.
+// Stop ends both emulators with their process groups, together: the signal
+// each exits on, then SIGKILL after two seconds. It waits until they are
+// gone and is safe to call twice.
 func (e *Emulators) Stop() error {
 	e.stopOnce.Do(func() {
-		var errs []error
-		for _, p := range e.procs {
-			errs = append(errs, stopGroup(p, 2*time.Second))
+		errs := make([]error, len(e.procs))
+		var wg sync.WaitGroup
+		for i, p := range e.procs {
+			wg.Go(func() { errs[i] = stopGroup(p, 2*time.Second) })
 		}
+		wg.Wait()
 		e.stopErr = errors.Join(errs...)
 	})
 	return e.stopErr
@@ -191,13 +197,14 @@ func (e *Emulators) Stop() error {
 // proc is one emulator process; exited closes when it has been reaped.
 type proc struct {
 	name   string
+	stop   syscall.Signal // what it exits on
 	cmd    *exec.Cmd
 	exited chan struct{}
 }
 
 func stopGroup(p *proc, grace time.Duration) error {
 	pid := p.cmd.Process.Pid
-	_ = syscall.Kill(-pid, syscall.SIGTERM)
+	_ = syscall.Kill(-pid, p.stop)
 	select {
 	case <-p.exited:
 	case <-time.After(grace):
