@@ -374,7 +374,7 @@ func findAll(root *html.Node, sel cascadia.Selector, k key, first bool) []*html.
 	var out []*html.Node
 	var walk func(*html.Node)
 	walk = func(n *html.Node) {
-		for c := n.FirstChild; c != nil && !(first && len(out) > 0); c = c.NextSibling {
+		for c := n.FirstChild; c != nil && (!first || len(out) == 0); c = c.NextSibling {
 			if c.Type == html.ElementNode && k.has(c) && sel.Match(c) {
 				out = append(out, c)
 			}
