@@ -17,7 +17,7 @@ import (
 
 // Versioned is a movie and its place in the stream.
 type Versioned struct {
-	Movie Movie
+	Movie *Movie
 	Seq   string
 }
 
@@ -312,7 +312,7 @@ func (h *Handler) writeChunk(ctx context.Context, chunk []*item) (panicked any) 
 	for i, it := range chunk {
 		rctx, end := h.Tracer.Record(ctx, it.movie.TraceHeader, it.movie.ID)
 		ends[i], calls[i] = end, h.Tracer.Call(rctx, "DynamoDB")
-		ms[i] = Versioned{Movie: it.movie, Seq: it.rec.Kinesis.SequenceNumber}
+		ms[i] = Versioned{Movie: &it.movie, Seq: it.rec.Kinesis.SequenceNumber}
 	}
 	var results []WriteResult
 	defer func() {

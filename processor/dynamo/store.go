@@ -166,7 +166,7 @@ func (s *Store) versions(ctx context.Context, items []map[string]types.Attribute
 // A batch builds a thousand of these a second: the attribute values come
 // from two arrays and every formatted value from one string, so an item
 // costs a handful of allocations instead of one per attribute.
-func MovieItem(m processor.Movie, seq string) map[string]types.AttributeValue {
+func MovieItem(m *processor.Movie, seq string) map[string]types.AttributeValue {
 	item := make(map[string]types.AttributeValue, 28)
 	ss := make([]types.AttributeValueMemberS, 0, 16)
 	str := func(name, v string) {

@@ -38,7 +38,7 @@ func New() *Store {
 func (s *Store) PutMovies(ctx context.Context, ms []processor.Versioned) []processor.WriteResult {
 	out := make([]processor.WriteResult, len(ms))
 	for i, m := range ms {
-		out[i].Written, out[i].Err = s.put(ctx, m.Movie, m.Seq)
+		out[i].Written, out[i].Err = s.put(ctx, *m.Movie, m.Seq)
 	}
 	return out
 }

@@ -62,7 +62,7 @@ func goldenReadBack(t *testing.T, s Subject) {
 			t.Fatalf("%s: %v", f, err)
 		}
 		m.ID = uniqueID(m.ID, i) // two golden records may share an id
-		r := s.PutMovies(ctx, []processor.Versioned{{Movie: m, Seq: "100"}})
+		r := s.PutMovies(ctx, []processor.Versioned{{Movie: &m, Seq: "100"}})
 		if len(r) != 1 || r[0].Err != nil || !r[0].Written {
 			t.Fatalf("%s: PutMovies = %+v; want written", f, r)
 		}
@@ -96,8 +96,8 @@ func uniqueID(id string, i int) string {
 	return id[:len(id)-2] + string("0123456789abcdef"[i/16%16]) + string("0123456789abcdef"[i%16])
 }
 
-func movie(id string, scraped time.Time, title string) processor.Movie {
-	return processor.Movie{ID: id, Title: title, SourceURL: "https://example.com/", ScrapedAt: scraped, RunID: "run-1"}
+func movie(id string, scraped time.Time, title string) *processor.Movie {
+	return &processor.Movie{ID: id, Title: title, SourceURL: "https://example.com/", ScrapedAt: scraped, RunID: "run-1"}
 }
 
 func versions(t *testing.T, s Subject) {
@@ -105,7 +105,7 @@ func versions(t *testing.T, s Subject) {
 	t0 := time.Date(2026, 11, 26, 9, 0, 0, 0, time.UTC)
 	steps := []struct {
 		name        string
-		m           processor.Movie
+		m           *processor.Movie
 		seq         string
 		wantWritten bool
 		wantTitle   string
