@@ -88,7 +88,7 @@ type bound struct {
 
 // annotations are keywords that do not constrain a document.
 var annotations = map[string]bool{
-	"$schema": true, "$id": true, "$defs": true, "$comment": true,
+	"$schema": true, "$defs": true, "$comment": true,
 	"title": true, "description": true, "examples": true, "default": true,
 	"deprecated": true, "readOnly": true, "writeOnly": true,
 }
@@ -181,6 +181,9 @@ func (c planCompiler) compile(file string, s map[string]any, depth int) (*plan, 
 	for k, v := range s {
 		if annotations[k] || k == "$ref" {
 			continue
+		}
+		if k == "$id" && v == baseURL+file {
+			continue // a file's own id; another would change how $refs below resolve
 		}
 		if err := c.keyword(p, file, k, v, depth); err != nil {
 			return nil, err

@@ -32,6 +32,7 @@ func TestPlanRefusesKeywordsItDoesNotKnow(t *testing.T) {
 		`{"format": "no-such-format"}`,
 		`{"required": ["a"]}`,
 		`{"$ref": "#/$defs/o", "$defs": {"o": {"properties": {"a": {}}}}, "properties": {"b": {}}}`,
+		`{"properties": {"a": {"$id": "https://elsewhere.example/a.json", "type": "string"}}}`,
 	} {
 		var s map[string]any
 		d := json.NewDecoder(strings.NewReader(schema))
