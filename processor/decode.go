@@ -179,15 +179,13 @@ func (d *movieDecoder) optStr(dst **string, slot *string) bool {
 
 func (d *movieDecoder) optInt(dst **Int, slot *Int) bool {
 	lit := d.number()
-	n, err := strconv.ParseInt(lit, 10, 64) // 57.0 and such: Int.UnmarshalJSON
 	if lit == "" {
 		return false
 	}
-	if err != nil && slot.UnmarshalJSON([]byte(lit)) != nil {
-		return false
-	}
-	if err == nil {
+	if n, err := strconv.ParseInt(lit, 10, 64); err == nil {
 		*slot = Int(n)
+	} else if slot.UnmarshalJSON([]byte(lit)) != nil { // 57.0 and such
+		return false
 	}
 	*dst = slot
 	return true
