@@ -113,12 +113,10 @@ func Start(ctx context.Context, cfg Config) (*Emulators, error) {
 	if err != nil {
 		return nil, fmt.Errorf("node is needed for the emulators: %w", err)
 	}
-	// kinesis-local listens on every interface; the ports must be free there.
-	ports, err := freePorts("", 2)
-	if err != nil {
-		return nil, err
-	}
-	dynPort, err := freePorts("127.0.0.1", 1)
+	// kinesis-local listens on every interface, so its ports must be free
+	// there; all three are found together so that they differ (two separate
+	// searches once gave dynalite kinesis-local's TLS port).
+	ports, err := freePorts("", 3)
 	if err != nil {
 		return nil, err
 	}
@@ -126,7 +124,7 @@ func Start(ctx context.Context, cfg Config) (*Emulators, error) {
 	dyn := filepath.Join(cfg.Root, "node_modules", "dynalite")
 	e := &Emulators{
 		Kinesis:  fmt.Sprintf("http://127.0.0.1:%d", ports[0]),
-		DynamoDB: fmt.Sprintf("http://127.0.0.1:%d", dynPort[0]),
+		DynamoDB: fmt.Sprintf("http://127.0.0.1:%d", ports[2]),
 	}
 	specs := []struct {
 		name string
@@ -145,7 +143,7 @@ func Start(ctx context.Context, cfg Config) (*Emulators, error) {
 			"LOG_LEVEL=WARN",
 		}},
 		{"dynamodb", syscall.SIGTERM, []string{filepath.Join(dyn, "cli.js"), "--host", "127.0.0.1",
-			"--port", strconv.Itoa(dynPort[0]), "--createTableMs", "0", "--deleteTableMs", "0", "--updateTableMs", "0"}, nil},
+			"--port", strconv.Itoa(ports[2]), "--createTableMs", "0", "--deleteTableMs", "0", "--updateTableMs", "0"}, nil},
 	}
 	for _, s := range specs {
 		cmd := exec.Command(node, s.args...)
