@@ -87,6 +87,8 @@ type Cloud struct {
 	opts  Options
 	log   *slog.Logger
 
+	closeOnce sync.Once
+
 	emu      *emulators.Emulators
 	servers  []*http.Server
 	hosts    []*lambda.Host
@@ -465,8 +467,11 @@ func (c *Cloud) SQS() *sqslocal.Server { return c.sqs }
 func (c *Cloud) Hosts() []*lambda.Host { return c.hosts }
 
 // Close stops everything: mappings, functions, servers, emulators, and
-// removes the state file. It is safe on a partly started cloud.
-func (c *Cloud) Close() {
+// removes the state file. It is safe on a partly started cloud, and to call
+// again.
+func (c *Cloud) Close() { c.closeOnce.Do(c.close) }
+
+func (c *Cloud) close() {
 	if c.cancel != nil {
 		c.cancel()
 	}

@@ -157,7 +157,9 @@ func demo(ctx context.Context, root string, getenv func(string) string, stdout, 
 	say("\nthe trace of %s, from the HTTP trigger through Kinesis into DynamoDB:", id)
 	xraylocal.Print(stdout, got.report.TraceID, xraylocal.Waterfall(xraylocal.Film(segs, id)), 40)
 	say("  (all of it: %s/traces/%s)", c.State.Console, got.report.TraceID)
-	say("\nstopping the local cloud… done in %.1fs", time.Since(start).Seconds())
+	stopping := time.Now()
+	c.Close()
+	say("\nlocal cloud stopped in %.1fs; the demo took %.1fs in all", time.Since(stopping).Seconds(), time.Since(start).Seconds())
 	return 0
 }
 
