@@ -102,7 +102,7 @@ func (h *Host) ARN() string { return h.cfg.ARN }
 // traceHeader is the caller's X-Ray header ("Root=…;Parent=…;Sampled=1"), or
 // "" to start a new trace.
 func (h *Host) Invoke(ctx context.Context, payload []byte, traceHeader string, wait bool) (Result, error) {
-	for attempt := 0; ; attempt++ {
+	for {
 		e, err := h.acquire(ctx, wait)
 		if err != nil {
 			return Result{}, err
@@ -110,8 +110,11 @@ func (h *Host) Invoke(ctx context.Context, payload []byte, traceHeader string, w
 		res, healthy, gone := e.invoke(ctx, payload, traceHeader)
 		h.release(e, healthy)
 		// A warm environment whose process has exited since its last
-		// invocation (after reporting a panic, say) is replaced, unseen.
-		if gone && attempt < 2 {
+		// invocation (after reporting a panic, or killed) is dropped and the
+		// invocation goes to another, unseen. Only warm environments are
+		// gone, and each only once, so this ends with a new one at the
+		// latest; gone has no result to return.
+		if gone {
 			continue
 		}
 		return res, nil

@@ -8,6 +8,7 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"slices"
 	"strings"
 	"sync"
 	"syscall"
@@ -281,5 +282,30 @@ func TestAsyncRetries(t *testing.T) {
 	svc.Close()
 	if failed, ok := count(); failed != 3 || ok != 1 {
 		t.Fatalf("%d failed and %d good invocations, want 3 (the first try and 2 retries) and 1", failed, ok)
+	}
+}
+
+// Warm environments killed while idle are replaced unseen, however many: an
+// invocation never comes back as an empty success. (With four dead warm
+// environments it did, after three tries, and a Kinesis mapping took the
+// empty answer for a processed batch.)
+func TestManyDeadWarmEnvironmentsAreReplaced(t *testing.T) {
+	h, _, _ := newHost(t, func(c *lambda.Config) { c.MaxEnvs = 4 })
+	var wg sync.WaitGroup
+	for range 4 { // four warm environments
+		wg.Go(func() { _, _ = h.Invoke(context.Background(), []byte(`{"sleepMs": 300}`), "", true) })
+	}
+	wg.Wait()
+	pids := h.PIDs()
+	if len(pids) != 4 {
+		t.Fatalf("%d environments, want 4", len(pids))
+	}
+	for _, pid := range pids {
+		_ = syscall.Kill(pid, syscall.SIGKILL)
+		waitGone(t, pid)
+	}
+	res, r := invoke(t, h, `{}`, "")
+	if res.FunctionError != "" || r.PID == 0 || slices.Contains(pids, r.PID) {
+		t.Fatalf("after the warm environments died: %+v %s (pid %d)", res, res.Payload, r.PID)
 	}
 }
