@@ -98,6 +98,12 @@ func TestDynamoDBSmoke(t *testing.T) {
 	t.Cleanup(func() {
 		_, _ = client.DeleteTable(context.Background(), &dynamodb.DeleteTableInput{TableName: &table})
 	})
+	// A new table is CREATING for a moment, even on dynalite with
+	// --createTableMs 0; as on AWS, wait until it exists.
+	if err := dynamodb.NewTableExistsWaiter(client, func(o *dynamodb.TableExistsWaiterOptions) { o.MinDelay = 20 * time.Millisecond }).
+		Wait(ctx, &dynamodb.DescribeTableInput{TableName: &table}, 10*time.Second); err != nil {
+		t.Fatal(err)
+	}
 	item := map[string]ddbtypes.AttributeValue{
 		"pk":    &ddbtypes.AttributeValueMemberS{Value: "tt0111161"},
 		"title": &ddbtypes.AttributeValueMemberS{Value: "The Shawshank Redemption"},
