@@ -7,6 +7,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/andybalholm/cascadia"
 	"golang.org/x/net/html"
 )
 
@@ -94,4 +95,15 @@ func TestCollapse(t *testing.T) {
 			t.Errorf("collapse(%q) = %q, want %q", s, got, want)
 		}
 	}
+}
+
+// firstBelow is the first descendant of n that sel matches, or nil: what a
+// field's selector finds, by cascadia alone.
+func firstBelow(n *html.Node, sel cascadia.Selector) *html.Node {
+	for c := n.FirstChild; c != nil; c = c.NextSibling {
+		if m := sel.MatchFirst(c); m != nil {
+			return m
+		}
+	}
+	return nil
 }

@@ -33,11 +33,11 @@ type Profile struct {
 	Next        *Link            `json:"next,omitempty"`
 	Detail      *Link            `json:"detail,omitempty"`
 
-	item         cascadia.Selector
-	fields       []compiledField
-	next, detail cascadia.Selector
-	itemKey      key // what an element needs to match item
-	nextKey      key // and next
+	item    cascadia.Selector
+	fields  []compiledField
+	next    cascadia.Selector
+	itemKey key // what an element needs to match item
+	nextKey key // and next
 	// byClass lists the fields whose selector needs a class, by class;
 	// anyClass the other fields with a selector.
 	byClass  map[string][]int
@@ -66,7 +66,9 @@ type Field struct {
 	Nulls []string `json:"nulls,omitempty"`
 }
 
-// Link finds a URL on the page (Next) or on an item (Detail).
+// Link finds a URL on the page (Next) or on an item (Detail). A profile may
+// name a detail link, and it is checked, but nothing follows it yet: the
+// records come from list pages (one polite request a film would be the cost).
 type Link struct {
 	Selector string `json:"selector"`
 	Attr     string `json:"attr"`
@@ -204,7 +206,7 @@ func (p *Profile) compile() error {
 	for _, l := range []struct {
 		link *Link
 		sel  *cascadia.Selector
-	}{{p.Next, &p.next}, {p.Detail, &p.detail}} {
+	}{{p.Next, &p.next}, {p.Detail, new(cascadia.Selector)}} { // Detail: checked only, see Link
 		if l.link == nil {
 			continue
 		}
@@ -228,8 +230,6 @@ type Page struct {
 	Movies []Movie
 	// Next is the absolute URL of the next page, or "".
 	Next string
-	// Details are the absolute detail-page URLs, one per movie ("" if none).
-	Details []string
 }
 
 // ErrNoMatch means the profile found no item on the page.
@@ -268,9 +268,6 @@ func (p *Profile) Extract(d *Document) (Page, error) {
 			}
 		}
 		page.Movies = append(page.Movies, m)
-		if p.Detail != nil {
-			page.Details = append(page.Details, d.resolve(attr(firstBelow(item, p.detail), p.Detail.Attr)))
-		}
 	}
 	if p.Next != nil {
 		if next := findAll(d.doc.Nodes[0], p.next, p.nextKey, true); len(next) > 0 {
@@ -385,21 +382,8 @@ func findAll(root *html.Node, sel cascadia.Selector, k key, first bool) []*html.
 	return out
 }
 
-// firstBelow is the first descendant of n that sel matches, or nil.
-func firstBelow(n *html.Node, sel cascadia.Selector) *html.Node {
-	for c := n.FirstChild; c != nil; c = c.NextSibling {
-		if m := sel.MatchFirst(c); m != nil {
-			return m
-		}
-	}
-	return nil
-}
-
-// attr is the value of n's attribute name; "" when n is nil or has none.
+// attr is the value of n's attribute name, or "".
 func attr(n *html.Node, name string) string {
-	if n == nil {
-		return ""
-	}
 	for _, a := range n.Attr {
 		if a.Namespace == "" && a.Key == name {
 			return a.Val
