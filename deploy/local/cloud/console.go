@@ -91,10 +91,7 @@ func (c *Cloud) traceRows(n int) []traceRow {
 			break
 		}
 		row := traceRow{ID: id}
-		for _, s := range c.xray.Trace(id) {
-			if s.ParentID != "" {
-				continue
-			}
+		if s, ok := c.xray.Root(id); ok {
 			row.Root, row.Ms = s.Name, (s.EndTime-s.StartTime)*1000
 			row.Start = time.Unix(int64(s.StartTime), 0).UTC().Format("15:04:05")
 			row.Run = strings.Contains(s.Name, "-moviepipe-scraper/")
@@ -103,7 +100,6 @@ func (c *Cloud) traceRows(n int) []traceRow {
 			}
 			_ = json.Unmarshal(s.HTTP, &h)
 			row.Status = h.Response.Status
-			break
 		}
 		switch {
 		case row.Run && len(runs) < n:

@@ -118,6 +118,20 @@ func (d *Daemon) Trace(id string) []Segment {
 	return out
 }
 
+// Root returns a trace's first segment without a parent: where it started.
+func (d *Daemon) Root(id string) (Segment, bool) {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	var root Segment
+	found := false
+	for _, s := range d.traces[id] {
+		if s.ParentID == "" && (!found || s.StartTime < root.StartTime) {
+			root, found = s, true
+		}
+	}
+	return root, found
+}
+
 // Traces returns the ids of the most recent traces, newest first.
 func (d *Daemon) Traces(n int) []string {
 	d.mu.Lock()

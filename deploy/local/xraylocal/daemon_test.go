@@ -65,4 +65,10 @@ func TestDaemonAssemblesTraces(t *testing.T) {
 	if ids := d.Traces(10); len(ids) != 1 || ids[0] != trace {
 		t.Errorf("traces %v", ids)
 	}
+	if root, ok := d.Root(trace); !ok || root.Name != "api/local" || root.EndTime != 101.0 {
+		t.Errorf("root %+v, %v; want the finished api/local", root, ok)
+	}
+	if _, ok := d.Root("1-00000000-000000000000000000000000"); ok {
+		t.Error("a root for an unknown trace")
+	}
 }
