@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"cmp"
 	"context"
+	_ "embed"
 	"encoding/json"
 	"flag"
 	"fmt"
@@ -327,26 +328,9 @@ func goBench(ctx context.Context, dir, pkg, name string, env []string) (string, 
 
 // emulatorBounds says what limits the end-to-end figures here; measured
 // with throwaway programs against the pinned emulators (2026-11-26).
-const emulatorBounds = "" +
-	"\n" +
-	"## What bounds the end-to-end figures on the emulators\n" +
-	"\n" +
-	"Both pipelines spend most of a run inside the two single-threaded emulators, so the ratios\n" +
-	"here say as much about them as about the pipelines:\n" +
-	"\n" +
-	"- **kinesis-local** takes longer for each `PutRecords` as a shard fills: seven calls of 460\n" +
-	"  records into one shard took 80 ms for the first and 1.6 s for the last (5–6.5 s in all);\n" +
-	"  into four shards, 0.3–0.55 s each (3.2 s). Calls sent together queue behind each other\n" +
-	"  (four in flight: 3.9 s). Publishing the page is therefore about 3 s of our whole run, and\n" +
-	"  our store phase, which starts at the first record's arrival, cannot be shorter: the\n" +
-	"  processor stores each record a fraction of a second after it arrives.\n" +
-	"- **dynalite** writes our items (25 attributes, plus the `byYear` index) at about 1,600\n" +
-	"  (one call at a time) to 2,400 (16 in flight) items a second with `BatchWriteItem`, and\n" +
-	"  reads versions with `BatchGetItem` at 6,000–20,000 keys a second. The workshop's way\n" +
-	"  writes two-attribute items to a table without an index.\n" +
-	"\n" +
-	"So on these emulators the store phase's ceiling is about what dynalite can write, and the\n" +
-	"whole run's floor about what kinesis-local needs to take the page.\n"
+//
+//go:embed emulator-bounds.md
+var emulatorBounds string
 
 // benchRuns is how many times each Go benchmark runs; the median is kept.
 const benchRuns = 5
