@@ -202,46 +202,45 @@ func MovieItem(m *processor.Movie, seq string) map[string]types.AttributeValue {
 		item["genres"] = &types.AttributeValueMemberL{Value: genres}
 	}
 
-	// The formatted values go into one buffer, which becomes one string.
+	// The formatted values go into one buffer, which becomes one string:
+	// scrapedAt and _seq (strings), then the numbers.
 	buf := make([]byte, 0, 512)
+	var ends [12]struct {
+		name string
+		end  int
+	}
+	n := 0
+	mark := func(name string) { ends[n].name, ends[n].end = name, len(buf); n++ }
 	buf = m.ScrapedAt.UTC().AppendFormat(buf, time.RFC3339Nano)
-	scrapedAt := len(buf)
+	mark("scrapedAt")
 	buf = append(append(buf, zeros[:max(0, seqWidth-len(seq))]...), seq...)
-	paddedSeq := len(buf)
-	nums := [...]struct {
+	mark(AttrSeq)
+	buf = strconv.AppendInt(buf, m.ScrapedAt.UnixNano(), 10)
+	mark(AttrRev)
+	for _, f := range [...]struct {
 		name string
 		v    *processor.Int
-		end  int
 	}{
-		{name: AttrRev}, {name: "year", v: m.Year}, {name: "runtimeMinutes", v: m.RuntimeMinutes},
-		{name: "rottenTomatoesRating", v: m.RottenTomatoesRating}, {name: "imdbVotes", v: m.IMDbVotes},
-		{name: "usGross", v: m.USGross}, {name: "worldwideGross", v: m.WorldwideGross},
-		{name: "productionBudget", v: m.ProductionBudget}, {name: "usDvdSales", v: m.USDVDSales},
-		{name: "imdbRating"},
-	}
-	for i := range nums {
-		f := &nums[i]
-		switch {
-		case f.name == AttrRev:
-			buf = strconv.AppendInt(buf, m.ScrapedAt.UnixNano(), 10)
-		case f.v != nil:
+		{"year", m.Year}, {"runtimeMinutes", m.RuntimeMinutes}, {"rottenTomatoesRating", m.RottenTomatoesRating},
+		{"imdbVotes", m.IMDbVotes}, {"usGross", m.USGross}, {"worldwideGross", m.WorldwideGross},
+		{"productionBudget", m.ProductionBudget}, {"usDvdSales", m.USDVDSales},
+	} {
+		if f.v != nil {
 			buf = strconv.AppendInt(buf, int64(*f.v), 10)
-		case f.name == "imdbRating" && m.IMDbRating != nil:
-			buf = strconv.AppendFloat(buf, *m.IMDbRating, 'f', -1, 64)
+			mark(f.name)
 		}
-		f.end = len(buf)
+	}
+	if m.IMDbRating != nil {
+		buf = strconv.AppendFloat(buf, *m.IMDbRating, 'f', -1, 64)
+		mark("imdbRating")
 	}
 	all := string(buf)
-	str("scrapedAt", all[:scrapedAt])
-	str(AttrSeq, all[scrapedAt:paddedSeq])
-	ns := make([]types.AttributeValueMemberN, len(nums))
-	start := paddedSeq
-	for i, f := range nums {
-		if f.end > start {
-			ns[i].Value = all[start:f.end]
-			item[f.name] = &ns[i]
-		}
-		start = f.end
+	str(ends[0].name, all[:ends[0].end])
+	str(ends[1].name, all[ends[0].end:ends[1].end])
+	ns := make([]types.AttributeValueMemberN, n-2)
+	for k := 2; k < n; k++ {
+		ns[k-2].Value = all[ends[k-1].end:ends[k].end]
+		item[ends[k].name] = &ns[k-2]
 	}
 	return item
 }
