@@ -2,6 +2,7 @@ package processor
 
 import (
 	"encoding/json"
+	"fmt"
 	"strconv"
 	"strings"
 	"unicode/utf8"
@@ -13,10 +14,11 @@ import (
 // an integer written 57.0 is handed to encoding/json alone. It reads what
 // encoding/json reads (FuzzDecode holds it to that), and also a scrapedAt
 // written with a lowercase t or z, which the contract allows and time.Time
-// refuses. It reports false for anything else it does not expect.
-func decodeMovie(data []byte, m *Movie) bool {
+// refuses. Its error says where it stopped; the contract having accepted the
+// record, an error is a bug (or a time time.Time cannot hold: a leap second).
+func decodeMovie(data []byte, m *Movie) error {
 	d := movieDecoder{s: string(data)}
-	return d.list('{', '}', func() bool {
+	ok := d.list('{', '}', func() bool {
 		key, ok := d.str()
 		d.space()
 		if !ok || !d.byte(':') {
@@ -25,6 +27,13 @@ func decodeMovie(data []byte, m *Movie) bool {
 		d.space()
 		return d.field(m, key)
 	})
+	switch {
+	case ok:
+		return nil
+	case d.err != nil:
+		return d.err
+	}
+	return fmt.Errorf("unexpected input at byte %d", d.i)
 }
 
 // list reads a JSON object or array, from open to close, calling each at
@@ -56,6 +65,7 @@ type movieDecoder struct {
 	s   string
 	i   int
 	opt *optionals
+	err error // why a field could not be read, when there is more to say
 }
 
 // optionals holds the optional values of one movie, so that pointing to them
@@ -96,7 +106,8 @@ func (d *movieDecoder) field(m *Movie, key string) bool {
 		if m.ScrapedAt.UnmarshalText(append(buf[:0], s...)) == nil {
 			return true
 		}
-		return m.ScrapedAt.UnmarshalText(append(buf[:0], strings.ToUpper(s)...)) == nil
+		d.err = m.ScrapedAt.UnmarshalText(append(buf[:0], strings.ToUpper(s)...))
+		return d.err == nil
 	case "originalTitle":
 		return d.optStr(&m.OriginalTitle, &o.strs[0])
 	case "releaseDate":

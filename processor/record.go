@@ -111,11 +111,7 @@ func Decode(data []byte, maxBytes int) (Movie, error) {
 	if err != nil {
 		return m, &ParkError{Reason: ReasonInternal, Message: err.Error()}
 	}
-	if decodeMovie(data, &m) {
-		return m, nil
-	}
-	m = Movie{}
-	if err := json.Unmarshal(data, &m); err != nil {
+	if err := decodeMovie(data, &m); err != nil {
 		// The contract accepted it, so this is our bug, not the record's.
 		return m, &ParkError{Reason: ReasonInternal, Message: "decode valid record: " + err.Error()}
 	}
