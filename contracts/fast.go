@@ -119,7 +119,7 @@ func (c planCompiler) doc(file string) (map[string]any, error) {
 	if err != nil {
 		return nil, fmt.Errorf("%w: %s", errNoPlan, file)
 	}
-	d := json.NewDecoder(strings.NewReader(string(data)))
+	d := json.NewDecoder(bytes.NewReader(data))
 	d.UseNumber()
 	var v map[string]any
 	if err := d.Decode(&v); err != nil {
@@ -128,6 +128,9 @@ func (c planCompiler) doc(file string) (map[string]any, error) {
 	c.docs[file] = v
 	return v, nil
 }
+
+// pointerToken unescapes a JSON Pointer token (RFC 6901).
+var pointerToken = strings.NewReplacer("~1", "/", "~0", "~")
 
 // resolve finds the schema a $ref names, relative to file: "other.json",
 // "#/json/pointer" or both.
@@ -145,7 +148,7 @@ func (c planCompiler) resolve(file, ref string) (string, map[string]any, error) 
 		return "", nil, err
 	}
 	for _, tok := range strings.Split(pointer, "/")[1:] {
-		tok = strings.NewReplacer("~1", "/", "~0", "~").Replace(tok)
+		tok = pointerToken.Replace(tok)
 		m, ok := cur.(map[string]any)
 		if !ok {
 			return "", nil, fmt.Errorf("%w: $ref %q", errNoPlan, ref)
