@@ -2,6 +2,7 @@ package contracts
 
 import (
 	"bytes"
+	"encoding/binary"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -11,6 +12,7 @@ import (
 	"strconv"
 	"strings"
 	"sync/atomic"
+	"time"
 	"unicode/utf16"
 	"unicode/utf8"
 
@@ -53,19 +55,24 @@ type plan struct {
 	enum  []string // enum, of strings
 
 	// objects
-	props         map[string]int // property name → index in propPlan
-	propPlan      []*plan
+	props     map[string]int // property name → index in propPlan
+	propPlan  []*plan
+	propNames []string // index → property name
+	// after[k] is the index of the property that followed property k-1 (the
+	// first, for k = 0) in the last object read: producers write their keys
+	// in one order, so a guess checked against propNames mostly spares a
+	// lookup in props.
+	after         []atomic.Int32
 	required      uint64   // bit i: propPlan[i] is required
 	requiredNames []string // required, until finish turns it into bits
 	closed        bool     // additionalProperties: false
 	objectFromRef bool     // the $ref target has object keywords: no more allowed
 
 	// strings
-	minLen, maxLen int // -1: none
-	patterns       []*regexp.Regexp
-	nonBlank       bool // pattern "\S", checked without the regexp engine
-	formats        []func(any) bool
-	// last is the last string that passed patterns or formats. The records
+	minLen, maxLen int                 // -1: none
+	checks         []func([]byte) bool // patterns, and formats checked here
+	costly         []func([]byte) bool // other formats, remembered in last
+	// last is the last string that passed the costly checks. The records
 	// of one page share their run id, source URL, scrape time and trace
 	// header, so a batch checks each of them about once.
 	last *atomic.Pointer[string] // set by finish
@@ -179,7 +186,7 @@ func (c planCompiler) compile(file string, s map[string]any, depth int) (*plan, 
 		*p = *base
 		p.objectFromRef = base.props != nil || base.closed || len(base.requiredNames) > 0
 		p.requiredNames = slices.Clip(p.requiredNames)
-		p.patterns, p.formats = slices.Clip(p.patterns), slices.Clip(p.formats)
+		p.checks, p.costly = slices.Clip(p.checks), slices.Clip(p.costly)
 	}
 	for k, v := range s {
 		if annotations[k] || k == "$ref" {
@@ -243,6 +250,7 @@ func (c planCompiler) keyword(p *plan, file, k string, v any, depth int) error {
 			}
 			p.props[name] = len(p.propPlan)
 			p.propPlan = append(p.propPlan, sp)
+			p.propNames = append(p.propNames, name)
 		}
 	case "additionalProperties":
 		if b, ok := v.(bool); !ok || b || p.objectFromRef {
@@ -273,22 +281,24 @@ func (c planCompiler) keyword(p *plan, file, k string, v any, depth int) error {
 		if !ok {
 			return unsupported
 		}
-		if s == `\S` {
-			p.nonBlank = true // RE2's \s is [\t\n\f\r ]
-			break
-		}
 		re, err := regexp.Compile(s)
 		if err != nil {
 			return unsupported
 		}
-		p.patterns = append(p.patterns, re)
+		// Tables are built at first use; nearly every pattern gets one (not
+		// those with line or word boundaries).
+		p.checks = append(p.checks, newPattern(re).match)
 	case "format":
 		s, ok := v.(string)
 		f := jsonschema.Formats[s]
-		if !ok || f == nil {
+		switch {
+		case !ok || f == nil:
 			return unsupported
+		case s == "date":
+			p.checks = append(p.checks, isDate)
+		default:
+			p.costly = append(p.costly, func(b []byte) bool { return f(string(b)) })
 		}
-		p.formats = append(p.formats, f)
 	case "minimum", "maximum":
 		num, ok := v.(json.Number)
 		if !ok {
@@ -338,6 +348,7 @@ func finish(p *plan, seen map[*plan]bool) error {
 	}
 	seen[p] = true
 	p.last = new(atomic.Pointer[string])
+	p.after = make([]atomic.Int32, len(p.propPlan)+1)
 	for _, name := range p.requiredNames {
 		i, ok := p.props[name]
 		if !ok {
@@ -434,6 +445,7 @@ func (sc *scanner) object(p *plan, depth int) bool {
 	}
 	sc.i++ // {
 	var seen uint64
+	prev := -1 // the index of the last known key read, -1 before the first
 	sc.space()
 	if sc.i < len(sc.s) && sc.s[sc.i] == '}' {
 		sc.i++
@@ -454,13 +466,14 @@ func (sc *scanner) object(p *plan, depth int) bool {
 		}
 		sc.i++
 		sc.space()
-		idx, known := p.props[string(key)]
+		idx, known := p.property(key, prev)
 		switch {
 		case known:
 			if seen&(1<<idx) != 0 {
 				return false // a duplicate key: jsonschema sees only the last value
 			}
 			seen |= 1 << idx
+			prev = idx
 			if !sc.value(p.propPlan[idx], depth+1) {
 				return false
 			}
@@ -485,6 +498,23 @@ func (sc *scanner) object(p *plan, depth int) bool {
 			return false
 		}
 	}
+}
+
+// property is the index of the property named key, which follows the one
+// with index prev, and whether the plan has such a property.
+func (p *plan) property(key []byte, prev int) (int, bool) {
+	if len(p.propNames) == 0 {
+		return 0, false
+	}
+	after := &p.after[prev+1]
+	if guess := int(after.Load()); guess < len(p.propNames) && p.propNames[guess] == string(key) {
+		return guess, true
+	}
+	idx, known := p.props[string(key)]
+	if known {
+		after.Store(int32(idx))
+	}
+	return idx, known
 }
 
 // anyPlan accepts any JSON value.
@@ -566,15 +596,25 @@ func uniqueStrings(inside []byte, n int) bool {
 // when it has no escapes. ok is false for anything not certainly read as
 // encoding/json reads it.
 func (sc *scanner) str() ([]byte, bool) {
-	sc.i++ // "
-	start, ascii := sc.i, true
-	for ; sc.i < len(sc.s); sc.i++ {
-		switch c := sc.s[sc.i]; {
+	start := sc.i + 1 // after the "
+	i, ascii := start, true
+	// Eight bytes at a time while none of them ends the string, starts an
+	// escape or is a control character.
+	for ; i+8 <= len(sc.s); i += 8 {
+		w := binary.LittleEndian.Uint64(sc.s[i:])
+		if special(w) != 0 {
+			break
+		}
+		ascii = ascii && w&highBits == 0
+	}
+	for ; i < len(sc.s); i++ {
+		switch c := sc.s[i]; {
 		case c == '"':
-			v := sc.s[start:sc.i]
-			sc.i++
+			v := sc.s[start:i]
+			sc.i = i + 1
 			return v, ascii || utf8.Valid(v)
 		case c == '\\':
+			sc.i = i
 			return sc.escaped(start)
 		case c < 0x20:
 			return nil, false
@@ -583,6 +623,19 @@ func (sc *scanner) str() ([]byte, bool) {
 		}
 	}
 	return nil, false
+}
+
+const (
+	lowBits  = 0x0101010101010101
+	highBits = 0x8080808080808080
+)
+
+// special has the high bit of a byte of w set where that byte is a quote,
+// a backslash or a control character (and maybe on bytes after such a one:
+// only the first marked byte is certain).
+func special(w uint64) uint64 {
+	below := func(x uint64, n byte) uint64 { return (x - lowBits*uint64(n)) &^ x & highBits } // bytes < n
+	return below(w^(lowBits*'"'), 1) | below(w^(lowBits*'\\'), 1) | below(w, 0x20)
 }
 
 // escaped reads the rest of a string that holds escapes, from start.
@@ -648,12 +701,22 @@ func (sc *scanner) hex4() (rune, bool) {
 	if sc.i+4 > len(sc.s) {
 		return 0, false
 	}
-	n, err := strconv.ParseUint(string(sc.s[sc.i:sc.i+4]), 16, 32)
-	if err != nil {
-		return 0, false
+	var r rune
+	for _, c := range sc.s[sc.i : sc.i+4] {
+		switch {
+		case '0' <= c && c <= '9':
+			c -= '0'
+		case 'a' <= c && c <= 'f':
+			c -= 'a' - 10
+		case 'A' <= c && c <= 'F':
+			c -= 'A' - 10
+		default:
+			return 0, false
+		}
+		r = r<<4 | rune(c)
 	}
 	sc.i += 4
-	return rune(n), true
+	return r, true
 }
 
 func (p *plan) checkString(s []byte) bool {
@@ -669,28 +732,49 @@ func (p *plan) checkString(s []byte) bool {
 			return false
 		}
 	}
-	if p.nonBlank && len(bytes.Trim(s, "\t\n\f\r ")) == 0 {
-		return false
+	for _, check := range p.checks {
+		if !check(s) {
+			return false
+		}
 	}
-	if len(p.patterns)+len(p.formats) == 0 {
+	if len(p.costly) == 0 {
 		return true
 	}
 	if last := p.last.Load(); last != nil && *last == string(s) { // p.last is set by finish
 		return true
 	}
-	for _, re := range p.patterns {
-		if !re.Match(s) {
+	for _, check := range p.costly {
+		if !check(s) {
 			return false
 		}
 	}
 	v := string(s)
-	for _, f := range p.formats {
-		if !f(v) {
-			return false
-		}
-	}
 	p.last.Store(&v)
 	return true
+}
+
+// isDate is jsonschema's "date" format, an RFC 3339 full-date as time.Parse
+// reads "2006-01-02", without making a string of s.
+func isDate(s []byte) bool {
+	if len(s) != 10 || s[4] != '-' || s[7] != '-' {
+		return false
+	}
+	num := func(b []byte) int {
+		n := 0
+		for _, c := range b {
+			if c < '0' || c > '9' {
+				return -1
+			}
+			n = n*10 + int(c-'0')
+		}
+		return n
+	}
+	year, month, day := num(s[:4]), num(s[5:7]), num(s[8:])
+	if year < 0 || month < 1 || month > 12 || day < 1 {
+		return false
+	}
+	// The day after the last of the month normalises to the next month.
+	return day <= time.Date(year, time.Month(month)+1, 0, 0, 0, 0, 0, time.UTC).Day()
 }
 
 func contains(list []string, s []byte) bool {
@@ -737,8 +821,8 @@ func (sc *scanner) number(p *plan) bool {
 		return false
 	}
 	if plain {
-		i, err := strconv.ParseInt(string(lit), 10, 64)
-		if err != nil || !p.allows(tInteger) {
+		i, ok := parseInt(lit)
+		if !ok || !p.allows(tInteger) {
 			return false
 		}
 		return p.min.belowInt(i) && p.max.aboveInt(i)
@@ -751,6 +835,22 @@ func (sc *scanner) number(p *plan) bool {
 		return false
 	}
 	return (p.min == nil || f > p.min.f) && (p.max == nil || f < p.max.f)
+}
+
+// parseInt reads an integer written plainly (an optional minus and digits)
+// of up to 18 digits, which int64 always holds; ok is false for longer ones.
+func parseInt(lit []byte) (n int64, ok bool) {
+	digits := bytes.TrimPrefix(lit, []byte("-"))
+	if len(digits) == 0 || len(digits) > 18 {
+		return 0, false
+	}
+	for _, c := range digits {
+		n = n*10 + int64(c-'0')
+	}
+	if len(digits) < len(lit) {
+		n = -n
+	}
+	return n, true
 }
 
 // digits reads one or more digits.

@@ -2,11 +2,14 @@ package contracts
 
 import (
 	"encoding/json"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
+
+	"github.com/santhosh-tekuri/jsonschema/v5"
 )
 
 // The fast path is an optimisation: these tests hold it to jsonschema (it
@@ -202,4 +205,23 @@ func TestValidateConcurrently(t *testing.T) {
 		})
 	}
 	wg.Wait()
+}
+
+func TestIsDateIsJSONSchemasDate(t *testing.T) {
+	date := jsonschema.Formats["date"]
+	check := func(s string) {
+		if got, want := isDate([]byte(s)), date(s); got != want {
+			t.Errorf("%q: isDate = %v, jsonschema says %v", s, got, want)
+		}
+	}
+	for _, year := range []int{0, 1, 1900, 1999, 2000, 2024, 2100, 9999} {
+		for month := 0; month <= 13; month++ {
+			for day := 0; day <= 32; day++ {
+				check(fmt.Sprintf("%04d-%02d-%02d", year, month, day))
+			}
+		}
+	}
+	for _, s := range []string{"", "2024-1-01", "2024-01-1", "2024/01/01", "+024-01-01", "2024-0a-01", "2024-01-01 ", "20240-01-01", "-024-01-01"} {
+		check(s)
+	}
 }
