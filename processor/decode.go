@@ -19,7 +19,7 @@ import (
 func decodeMovie(data []byte, m *Movie) error {
 	d := movieDecoder{s: string(data)}
 	ok := d.list('{', '}', func() bool {
-		key, ok := d.str()
+		key, ok := d.key()
 		d.space()
 		if !ok || !d.byte(':') {
 			return false
@@ -202,6 +202,26 @@ func (d *movieDecoder) optInt(dst **Int, slot *Int) bool {
 	return true
 }
 
+// key reads a member's name: short, and without escapes in the records
+// producers write, so it is read byte by byte; one with escapes is left to
+// str.
+func (d *movieDecoder) key() (string, bool) {
+	if d.i >= len(d.s) || d.s[d.i] != '"' {
+		return "", false
+	}
+	for i := d.i + 1; i < len(d.s); i++ {
+		switch d.s[i] {
+		case '"':
+			k := d.s[d.i+1 : i]
+			d.i = i + 1
+			return k, true
+		case '\\':
+			return d.str()
+		}
+	}
+	return "", false
+}
+
 // str reads a string: a slice of the record, or when it has escapes or
 // invalid UTF-8, what encoding/json makes of them.
 func (d *movieDecoder) str() (string, bool) {
@@ -209,16 +229,10 @@ func (d *movieDecoder) str() (string, bool) {
 	if !d.byte('"') {
 		return "", false
 	}
-	ascii := true
-	for i := d.i; i < len(d.s) && d.s[i] != '\\'; i++ {
-		if c := d.s[i]; c == '"' {
-			if v := d.s[d.i:i]; ascii || utf8.ValidString(v) {
-				d.i = i + 1
-				return v, true
-			}
-			break
-		} else if c >= utf8.RuneSelf {
-			ascii = false
+	if end := strings.IndexByte(d.s[d.i:], '"'); end >= 0 {
+		if v := d.s[d.i : d.i+end]; strings.IndexByte(v, '\\') < 0 && utf8.ValidString(v) {
+			d.i += end + 1
+			return v, true
 		}
 	}
 	for d.i < len(d.s) && d.s[d.i] != '"' {
@@ -253,7 +267,11 @@ func (d *movieDecoder) byte(c byte) bool {
 }
 
 func (d *movieDecoder) space() {
-	for d.i < len(d.s) && (d.s[d.i] == ' ' || d.s[d.i] == '\n' || d.s[d.i] == '\t' || d.s[d.i] == '\r') {
-		d.i++
+	for i := d.i; i < len(d.s); i++ {
+		if c := d.s[i]; c != ' ' && c != '\n' && c != '\t' && c != '\r' {
+			d.i = i
+			return
+		}
 	}
+	d.i = len(d.s)
 }
