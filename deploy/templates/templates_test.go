@@ -8,6 +8,7 @@ import (
 	"path/filepath"
 	"slices"
 	"sort"
+	"strconv"
 	"strings"
 	"testing"
 )
@@ -258,6 +259,21 @@ func TestProcessorMapping(t *testing.T) {
 			if !ok {
 				t.Errorf("mapping lacks %s: %v", name, m)
 			}
+		}
+	}
+}
+
+// The processor's Go collector runs less often than by default, under a
+// memory limit no higher than the heap the processor is held to (64 MB for a
+// 10,000-record batch) and inside the function's memory (docs/benchmarks.md).
+func TestProcessorCollector(t *testing.T) {
+	for id, p := range ofType(load(t, "processor"), "AWS::Lambda::Function") {
+		vars, _ := p["Environment"].(map[string]any)["Variables"].(map[string]any)
+		gogc, _ := strconv.Atoi(fmt.Sprint(vars["GOGC"]))
+		limit, ok := strings.CutSuffix(fmt.Sprint(vars["GOMEMLIMIT"]), "MiB")
+		mib, err := strconv.Atoi(limit)
+		if gogc <= 100 || !ok || err != nil || mib <= 0 || mib > 64 || float64(mib) >= num(p["MemorySize"]) {
+			t.Errorf("%s: GOGC %v, GOMEMLIMIT %v, MemorySize %v", id, vars["GOGC"], vars["GOMEMLIMIT"], p["MemorySize"])
 		}
 	}
 }

@@ -29,6 +29,7 @@ import (
 
 	"github.com/moviepipe/moviepipe/deploy/local/cloud"
 	"github.com/moviepipe/moviepipe/deploy/local/lambda"
+	"github.com/moviepipe/moviepipe/deploy/local/sls"
 )
 
 // row is one line of the benchmark table.
@@ -126,22 +127,38 @@ func bench(ctx context.Context, root string, args []string, stdout, stderr io.Wr
 	}
 	env := append(os.Environ(), "GOWORK=off", "AWS_ENDPOINT_URL_KINESIS="+c.State.Kinesis, "AWS_ENDPOINT_URL_DYNAMODB="+c.State.DynamoDB,
 		"AWS_REGION=us-east-1", "AWS_ACCESS_KEY_ID=local", "AWS_SECRET_ACCESS_KEY=local")
-	for _, b := range []struct{ module, pkg, bench, goal, what string }{
-		{"contracts", ".", "ValidateMovieRecord", "", "validate a movie-record.v1 of a scraped page (~800 bytes)"},
-		{"processor", ".", "BatchNoopStore", "≤ 10 µs, ≤ 30 allocs per record", "decode + validate + item build, 1,000-record batches"},
-		{"processor", ".", "BatchDynalite", "", "1,000-record batches into dynalite"},
-		{"processor", ".", "PeakHeap10k", "≤ 64 MB", "heap high-water mark, one 10,000-record batch"},
-		{"scraper", ".", "ParseCatalogue", "≥ 20 MB/s", "HTML parse + extraction, a 250-film catalogue page"},
-		{"scraper", ".", "Records", "", "build + validate movie-record.v1"},
-		{"scraper", ".", "Publish", "", "publisher's own cost per record"},
-		{"query-api", ".", "GetMovie", "≤ 50 µs", "handler overhead with a fake store"},
+	// The processor runs with the collector settings its serverless.yml gives
+	// it; its CPU figure is shown with Go's defaults too.
+	deployed, err := collector(root, "processor")
+	if err != nil {
+		fmt.Fprintln(stderr, "moviepipe-local:", err)
+		return 1
+	}
+	goDefault := []string{"GOGC=100", "GOMEMLIMIT=off"}
+	for _, b := range []struct {
+		module, pkg, bench, goal, what string
+		gc                             []string
+	}{
+		{"contracts", ".", "ValidateMovieRecord", "", "validate a movie-record.v1 of a scraped page (~800 bytes)", nil},
+		{"processor", ".", "BatchNoopStore", "≤ 10 µs, ≤ 30 allocs per record", "decode + validate + item build, 1,000-record batches", deployed},
+		{"processor", ".", "BatchNoopStore", "", "the same, with Go's default collector", goDefault},
+		{"processor", ".", "BatchDynalite", "", "1,000-record batches into dynalite", deployed},
+		{"processor", ".", "PeakHeap10k", "≤ 64 MB", "heap high-water mark, one 10,000-record batch", deployed},
+		{"scraper", ".", "ParseCatalogue", "≥ 20 MB/s", "HTML parse + extraction, a 250-film catalogue page", nil},
+		{"scraper", ".", "Records", "", "build + validate movie-record.v1", nil},
+		{"scraper", ".", "Publish", "", "publisher's own cost per record", nil},
+		{"query-api", ".", "GetMovie", "≤ 50 µs", "handler overhead with a fake store", nil},
 	} {
-		figure, err := goBench(ctx, filepath.Join(root, b.module), b.pkg, b.bench, env)
+		figure, err := goBench(ctx, filepath.Join(root, b.module), b.pkg, b.bench, append(env[:len(env):len(env)], b.gc...))
 		if err != nil {
 			say("  %s %s: %v", b.module, b.bench, err)
 			figure = "failed: " + err.Error()
 		}
-		rows = append(rows, row{b.module, b.what, figure, b.goal, "go test -bench " + b.bench})
+		how := "go test -bench " + b.bench
+		if len(b.gc) > 0 {
+			how += " (" + strings.Join(b.gc, " ") + ")"
+		}
+		rows = append(rows, row{b.module, b.what, figure, b.goal, how})
 	}
 	c.Close()
 
@@ -324,6 +341,29 @@ func goBench(ctx context.Context, dir, pkg, name string, env []string) (string, 
 	nsop := func(f []string) float64 { v, _ := strconv.ParseFloat(f[0], 64); return v }
 	slices.SortFunc(runs, func(a, b []string) int { return cmp.Compare(nsop(a), nsop(b)) })
 	return strings.Join(runs[len(runs)/2], " "), nil
+}
+
+// collector is the Go collector's settings (GOGC, GOMEMLIMIT) that a
+// service's serverless.yml gives its first function, as NAME=value.
+func collector(root, service string) ([]string, error) {
+	f, err := sls.Load(filepath.Join(root, service, "serverless.yml"), sls.Options{Stage: "local", Region: "us-east-1"})
+	if err != nil {
+		return nil, err
+	}
+	svc, err := f.Service()
+	if err != nil {
+		return nil, err
+	}
+	if len(svc.Functions) == 0 {
+		return nil, fmt.Errorf("%s: no functions", service)
+	}
+	var out []string
+	for _, k := range []string{"GOGC", "GOMEMLIMIT"} {
+		if v, ok := svc.Functions[0].Environment[k]; ok {
+			out = append(out, fmt.Sprintf("%s=%v", k, v))
+		}
+	}
+	return out, nil
 }
 
 // emulatorBounds says what limits the end-to-end figures here; measured
