@@ -252,10 +252,14 @@ func (d *movieDecoder) str() (string, bool) {
 // number reads a number's literal.
 func (d *movieDecoder) number() string {
 	start := d.i
-	for d.i < len(d.s) && (d.s[d.i] >= '0' && d.s[d.i] <= '9' || strings.IndexByte("+-.eE", d.s[d.i]) >= 0) {
-		d.i++
+	i := d.i
+	for ; i < len(d.s); i++ {
+		if c := d.s[i]; (c < '0' || c > '9') && c != '-' && c != '+' && c != '.' && c != 'e' && c != 'E' {
+			break
+		}
 	}
-	return d.s[start:d.i]
+	d.i = i
+	return d.s[start:i]
 }
 
 func (d *movieDecoder) byte(c byte) bool {
