@@ -726,7 +726,9 @@ func (p *plan) checkString(s []byte) bool {
 	if p.enum != nil && !contains(p.enum, s) {
 		return false
 	}
-	if p.minLen >= 0 || p.maxLen >= 0 {
+	// s holds between len(s)/4 and len(s) runes: count them only when that
+	// range reaches past a bound.
+	if p.maxLen >= 0 && len(s) > p.maxLen || p.minLen >= 0 && (len(s)+3)/4 < p.minLen {
 		n := utf8.RuneCount(s)
 		if p.minLen >= 0 && n < p.minLen || p.maxLen >= 0 && n > p.maxLen {
 			return false

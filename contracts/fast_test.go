@@ -141,6 +141,14 @@ func TestPlanEdgeCases(t *testing.T) {
 		{"bad escape", `,"director":"\x"}`, false},
 		{"bad date", `,"releaseDate":"1994-02-30"}`, false},
 		{"good date", `,"releaseDate":"1994-09-23"}`, true},
+		// majorGenre is 1 to 64 characters; a character may take up to 4 bytes.
+		{"64 characters", `,"majorGenre":"` + strings.Repeat("a", 64) + `"}`, true},
+		{"65 characters", `,"majorGenre":"` + strings.Repeat("a", 65) + `"}`, false},
+		{"33 two-byte characters", `,"majorGenre":"` + strings.Repeat("é", 33) + `"}`, true},
+		{"64 two-byte characters", `,"majorGenre":"` + strings.Repeat("é", 64) + `"}`, true},
+		{"65 two-byte characters", `,"majorGenre":"` + strings.Repeat("é", 65) + `"}`, false},
+		{"one four-byte character", `,"majorGenre":"🎬"}`, true},
+		{"no character", `,"majorGenre":""}`, false},
 	}
 	p := plans()[MovieRecordV1]
 	for _, tt := range tests {
