@@ -16,13 +16,21 @@ import (
 // use, from the program the regexp is compiled to, so the two answer alike;
 // TestDFAMatchesRegexp and FuzzDFA hold it to that.
 type dfa struct {
-	class  [utf8.RuneSelf]uint8 // byte → its class: bytes every instruction treats alike
-	width  int                  // classes
-	start  uint16
-	empty  bool     // the empty string matches
-	next   []uint16 // state*width + class → state
-	accept []bool   // a match has been seen by this state: Match is true
-	atEnd  []bool   // the input ending here completes a match
+	// class maps a byte to its class: ASCII bytes that every instruction
+	// treats alike share one, and every other byte is the last class.
+	class [256]uint8
+	width int // classes
+	// next is the table: a state is the offset of its row, and
+	// next[state+class] the state after a byte of that class. Accepting
+	// states (a match has been seen: Match is true) and the dead one lead
+	// to themselves, and a non-ASCII byte to unsure, so the loop over a
+	// string is one step per byte.
+	next   []uint32
+	start  uint32
+	stop   uint32 // the first row of a state that has seen a match; unsure is last
+	unsure uint32
+	final  []bool // by row: the string ending here matches
+	empty  bool   // the empty string matches
 }
 
 // pattern is a schema's pattern.
@@ -67,54 +75,99 @@ func newDFA(re *regexp.Regexp) *dfa {
 			return nil
 		}
 	}
-	b := dfaBuilder{prog: prog, ids: map[string]uint16{}, d: &dfa{}, mark: make([]uint32, len(prog.Inst))}
+	b := dfaBuilder{prog: prog, ids: map[string]int{}, d: &dfa{}, mark: make([]uint32, len(prog.Inst))}
 	if !b.classes() {
 		return nil
 	}
 	b.state(nil) // dead
 	b.search = b.closure([]uint32{uint32(prog.Start)}, false)
 	start := b.closure([]uint32{uint32(prog.Start)}, true)
-	b.d.start = uint16(b.state(start))
-	b.d.empty = b.d.accept[b.d.start] || b.endClosure(start, true)
-	for s := 1; s < len(b.sets); s++ { // the table grows as the loop finds states
-		for c := range b.d.width {
+	startID := b.state(start)
+	for s := 0; s < len(b.sets); s++ { // the loop finds the states as it goes
+		for c := range b.reps {
 			id := b.state(b.closure(b.step(b.sets[s], b.reps[c]), false))
 			if id < 0 {
 				return nil
 			}
-			b.d.next[s*b.d.width+c] = uint16(id)
+			b.trans[s][c] = id
 		}
 	}
-	return b.d
+	return b.table(startID, b.accept[startID] || b.endClosure(start, true))
 }
 
-// match reports whether s matches. sure is false when s is not ASCII.
+// table lays out the states found as the dfa's rows: first those that have
+// not seen a match, then those that have, then one more for a string that is
+// not ASCII, so that one comparison tells when the loop can stop.
+func (b *dfaBuilder) table(start int, empty bool) *dfa {
+	d := b.d
+	d.width = len(b.reps) + 1
+	for c := utf8.RuneSelf; c < 256; c++ {
+		d.class[c] = uint8(len(b.reps))
+	}
+	rows := make([]uint32, len(b.sets)+1) // state → its row
+	n := 0
+	for _, accepting := range []bool{false, true} {
+		for id := range b.sets {
+			if b.accept[id] == accepting {
+				rows[id] = uint32(n * d.width)
+				n++
+			}
+		}
+	}
+	unsure := len(b.sets)
+	rows[unsure] = uint32(n * d.width)
+	d.next = make([]uint32, (n+1)*d.width)
+	d.final = make([]bool, n+1)
+	for id, trans := range b.trans {
+		for c := range d.width {
+			to := unsure // a non-ASCII byte
+			switch {
+			case b.accept[id] || id == dead:
+				to = id
+			case c < len(trans):
+				to = trans[c]
+			}
+			d.next[int(rows[id])+c] = rows[to]
+		}
+		d.final[int(rows[id])/d.width] = b.accept[id] || b.atEnd[id]
+	}
+	for c := range d.width {
+		d.next[int(rows[unsure])+c] = rows[unsure]
+	}
+	d.start, d.unsure, d.empty = rows[start], rows[unsure], empty
+	d.stop = rows[unsure]
+	for id := range b.sets {
+		if b.accept[id] {
+			d.stop = min(d.stop, rows[id])
+		}
+	}
+	return d
+}
+
+// match reports whether s matches. sure is false when s is not ASCII and
+// no match was found before its first non-ASCII byte.
 func (d *dfa) match(s []byte) (matched, sure bool) {
 	if len(s) == 0 {
 		return d.empty, true
 	}
 	state := d.start
 	for _, c := range s {
-		switch {
-		case d.accept[state]:
-			return true, true
-		case state == dead:
-			return false, true
+		if state = d.next[state+uint32(d.class[c])]; state >= d.stop {
+			return state != d.unsure, state != d.unsure
 		}
-		if c >= utf8.RuneSelf {
-			return false, false
-		}
-		state = d.next[int(state)*d.width+int(d.class[c])]
 	}
-	return d.accept[state] || d.atEnd[state], true
+	return d.final[state/uint32(d.width)], true
 }
 
 type dfaBuilder struct {
 	prog   *syntax.Prog
 	d      *dfa
-	reps   []byte     // a byte of each class
+	reps   []byte     // a byte of each ASCII class
 	sets   [][]uint32 // state → the instructions it stands for
-	ids    map[string]uint16
+	ids    map[string]int
+	trans  [][]int  // state → the state after a byte of each ASCII class
+	accept []bool   // state → a match has been seen
+	atEnd  []bool   // state → the string ending here completes a match
 	search []uint32 // where a match may start after the first byte (the search is unanchored)
 
 	accepts []*[2]uint64 // pc → the ASCII bytes its rune instruction accepts
@@ -162,7 +215,6 @@ func (b *dfaBuilder) classes() bool {
 		}
 		b.d.class[c] = class
 	}
-	b.d.width = len(b.reps)
 	return true
 }
 
@@ -271,20 +323,20 @@ func (b *dfaBuilder) state(set []uint32) int {
 		b.key = binary.AppendUvarint(b.key, uint64(pc))
 	}
 	if id, ok := b.ids[string(b.key)]; ok {
-		return int(id)
+		return id
 	}
 	if len(b.sets) == maxStates {
 		return -1
 	}
 	id := len(b.sets)
-	b.ids[string(b.key)] = uint16(id)
+	b.ids[string(b.key)] = id
 	b.sets = append(b.sets, set)
 	accept := false
 	for _, pc := range set {
 		accept = accept || b.prog.Inst[pc].Op == syntax.InstMatch
 	}
-	b.d.accept = append(b.d.accept, accept)
-	b.d.atEnd = append(b.d.atEnd, b.endClosure(set, false))
-	b.d.next = append(b.d.next, make([]uint16, b.d.width)...)
+	b.accept = append(b.accept, accept)
+	b.atEnd = append(b.atEnd, b.endClosure(set, false))
+	b.trans = append(b.trans, make([]int, len(b.reps)))
 	return id
 }
