@@ -120,13 +120,6 @@ func bench(ctx context.Context, root string, args []string, stdout, stderr io.Wr
 
 	// Module benchmarks, against the same kind of emulators.
 	say("module benchmarks (go test -bench)")
-	c, err := cloud.Up(ctx, cloud.Options{Root: root, Log: io.Discard})
-	if err != nil {
-		fmt.Fprintln(stderr, "moviepipe-local:", err)
-		return 1
-	}
-	env := append(os.Environ(), "GOWORK=off", "AWS_ENDPOINT_URL_KINESIS="+c.State.Kinesis, "AWS_ENDPOINT_URL_DYNAMODB="+c.State.DynamoDB,
-		"AWS_REGION=us-east-1", "AWS_ACCESS_KEY_ID=local", "AWS_SECRET_ACCESS_KEY=local")
 	// The processor runs with the collector settings its serverless.yml gives
 	// it; its CPU figure is shown with Go's defaults too.
 	deployed, err := collector(root, "processor")
@@ -134,6 +127,13 @@ func bench(ctx context.Context, root string, args []string, stdout, stderr io.Wr
 		fmt.Fprintln(stderr, "moviepipe-local:", err)
 		return 1
 	}
+	c, err := cloud.Up(ctx, cloud.Options{Root: root, Log: io.Discard})
+	if err != nil {
+		fmt.Fprintln(stderr, "moviepipe-local:", err)
+		return 1
+	}
+	env := append(os.Environ(), "GOWORK=off", "AWS_ENDPOINT_URL_KINESIS="+c.State.Kinesis, "AWS_ENDPOINT_URL_DYNAMODB="+c.State.DynamoDB,
+		"AWS_REGION=us-east-1", "AWS_ACCESS_KEY_ID=local", "AWS_SECRET_ACCESS_KEY=local")
 	goDefault := []string{"GOGC=100", "GOMEMLIMIT=off"}
 	for _, b := range []struct {
 		module, pkg, bench, goal, what string
