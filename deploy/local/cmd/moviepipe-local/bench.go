@@ -144,6 +144,7 @@ func bench(ctx context.Context, root string, args []string, stdout, stderr io.Wr
 		{"processor", ".", "BatchNoopStore", "", "the same, with Go's default collector", goDefault},
 		{"processor", ".", "BatchDynalite", "", "1,000-record batches into dynalite", deployed},
 		{"processor", ".", "PeakHeap10k", "≤ 64 MB", "heap high-water mark, one 10,000-record batch", deployed},
+		{"processor", "./tracing", "RecordSegment", "", "X-Ray segment + subsegment of one sampled record", deployed},
 		{"scraper", ".", "ParseCatalogue", "≥ 20 MB/s", "HTML parse + extraction, a 250-film catalogue page", nil},
 		{"scraper", ".", "Records", "", "build + validate movie-record.v1", nil},
 		{"scraper", ".", "Publish", "", "publisher's own cost per record", nil},
