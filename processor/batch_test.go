@@ -7,6 +7,7 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+	"sync"
 	"testing"
 	"time"
 
@@ -171,6 +172,47 @@ func (s slowStore) PutMovies(ctx context.Context, ms []processor.Versioned) []pr
 			out[i].Err = ctx.Err()
 		}
 		return out
+	}
+}
+
+// countingStore is a slowStore that records how many writes were in flight
+// at most.
+type countingStore struct {
+	slowStore
+	mu            sync.Mutex
+	now, inFlight int
+}
+
+func (s *countingStore) PutMovies(ctx context.Context, ms []processor.Versioned) []processor.WriteResult {
+	s.mu.Lock()
+	s.now++
+	s.inFlight = max(s.inFlight, s.now)
+	s.mu.Unlock()
+	defer func() {
+		s.mu.Lock()
+		s.now--
+		s.mu.Unlock()
+	}()
+	return s.slowStore.PutMovies(ctx, ms)
+}
+
+// Independent ids are written concurrently, never more than Concurrency
+// store calls at once.
+func TestWritesInFlightAreBounded(t *testing.T) {
+	s := &countingStore{slowStore: slowStore{memstore.New(), 20 * time.Millisecond}}
+	h, reports := newHandler(s)
+	h.Concurrency = 3
+	h.ChunkSize = 1
+	var datas [][]byte
+	for i := range 20 {
+		datas = append(datas, record("tt000000"+string(rune('0'+i%10))+string(rune('0'+i/10)), "m", time.Now()))
+	}
+	resp, _ := h.Handle(t.Context(), event(1, datas...))
+	if r := (*reports)[0]; r.Stored != 20 || len(resp.BatchItemFailures) != 0 {
+		t.Fatalf("report %+v, %d failures: want 20 stored", r, len(resp.BatchItemFailures))
+	}
+	if s.inFlight < 2 || s.inFlight > 3 {
+		t.Fatalf("%d writes in flight at most, want 2 to 3", s.inFlight)
 	}
 }
 
