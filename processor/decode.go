@@ -251,15 +251,15 @@ func (d *movieDecoder) str() (string, bool) {
 
 // number reads a number's literal.
 func (d *movieDecoder) number() string {
-	start := d.i
 	i := d.i
 	for ; i < len(d.s); i++ {
 		if c := d.s[i]; (c < '0' || c > '9') && c != '-' && c != '+' && c != '.' && c != 'e' && c != 'E' {
 			break
 		}
 	}
+	lit := d.s[d.i:i]
 	d.i = i
-	return d.s[start:i]
+	return lit
 }
 
 func (d *movieDecoder) byte(c byte) bool {
