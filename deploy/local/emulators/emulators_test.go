@@ -1,4 +1,4 @@
-package emulators_test
+package emulators
 
 import (
 	"context"
@@ -7,15 +7,16 @@ import (
 	"syscall"
 	"testing"
 	"time"
-
-	"github.com/moviepipe/moviepipe/deploy/local/emulators"
 )
 
 // TestStartAndStopLeaveNothingBehind starts its own pair of emulators, checks
-// they answer, and checks by pid that Stop leaves no process behind.
+// they answer, and checks by pid that Stop leaves no process behind. Each
+// emulator must exit on the signal Stop sends it, so that stopping the local
+// cloud takes milliseconds instead of the SIGKILL grace (kinesis-local waits
+// on SIGTERM until it is killed).
 func TestStartAndStopLeaveNothingBehind(t *testing.T) {
 	wd, _ := os.Getwd()
-	if _, err := emulators.FindRoot(wd); err != nil {
+	if _, err := FindRoot(wd); err != nil {
 		if os.Getenv("CI") == "true" {
 			t.Fatalf("emulators not installed: %v", err)
 		}
@@ -23,7 +24,7 @@ func TestStartAndStopLeaveNothingBehind(t *testing.T) {
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
-	emu, err := emulators.Start(ctx, emulators.Config{Log: t.Output()})
+	emu, err := Start(ctx, Config{Log: t.Output()})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -38,6 +39,15 @@ func TestStartAndStopLeaveNothingBehind(t *testing.T) {
 	}
 	if err := emu.Stop(); err != nil {
 		t.Fatal(err)
+	}
+	for _, p := range emu.procs {
+		ws, ok := p.cmd.ProcessState.Sys().(syscall.WaitStatus)
+		if !ok {
+			t.Fatalf("%s: no wait status", p.name)
+		}
+		if ws.Signaled() && ws.Signal() == syscall.SIGKILL {
+			t.Errorf("%s ignored %v and had to be killed", p.name, p.stop)
+		}
 	}
 	for _, pid := range pids {
 		if alive(pid) {
