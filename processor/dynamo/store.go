@@ -84,8 +84,7 @@ func (s *Store) PutMovies(ctx context.Context, ms []processor.Versioned) []proce
 	var index []int // reqs[k] writes ms[index[k]]
 	puts := make([]types.PutRequest, len(ms))
 	for i, item := range items {
-		rev, _ := strconv.ParseInt(item[AttrRev].(*types.AttributeValueMemberN).Value, 10, 64)
-		seq := item[AttrSeq].(*types.AttributeValueMemberS).Value
+		rev, seq := ms[i].Movie.ScrapedAt.UnixNano(), item[AttrSeq].(*types.AttributeValueMemberS).Value
 		if cur, ok := current[ms[i].Movie.ID]; ok && (cur.rev > rev || cur.rev == rev && cur.seq >= seq) {
 			continue // the table holds the same or a newer version: stale
 		}
