@@ -22,6 +22,7 @@ import (
 	"slices"
 	"strings"
 	"sync"
+	"unicode/utf8"
 
 	"github.com/santhosh-tekuri/jsonschema/v5"
 )
@@ -149,10 +150,63 @@ func Schema(n Name) ([]byte, error) {
 // schemas are compiled once, on first use. A document the fast path of
 // fast.go certainly accepts is not decoded at all.
 func Validate(n Name, doc []byte) error {
-	if p := plans()[n]; p != nil && p.accepts(doc) {
-		return nil
+	if p := plans()[n]; p != nil {
+		sc := scanner{s: doc}
+		if sc.accepts(p) {
+			return nil
+		}
 	}
 	return validateFull(n, doc)
+}
+
+// Member is where one member of a JSON object sits in its document: its
+// name, and its value's JSON text doc[Start:End].
+type Member struct {
+	Name       string
+	Start, End int
+	// Text reports that the value is a string whose contents,
+	// doc[Start+1:End-1], are its text: valid UTF-8 with no escapes.
+	Text bool
+}
+
+// ValidateMembers is Validate for documents that are JSON objects. When doc
+// is valid it also appends the object's members to dst, in document order,
+// and returns dst, so that a reader of a valid document need not scan it
+// again. A valid doc that is not an object has no members. The errors are
+// Validate's.
+func ValidateMembers(n Name, doc []byte, dst []Member) ([]Member, error) {
+	if p := plans()[n]; p != nil {
+		sc := scanner{s: doc, members: dst, record: true}
+		if sc.accepts(p) {
+			return sc.members, nil
+		}
+	}
+	if err := validateFull(n, doc); err != nil {
+		return dst, err
+	}
+	return appendMembers(dst, doc), nil
+}
+
+// appendMembers appends the members of doc, a JSON document, to dst, as
+// encoding/json reads them: for the documents the fast path leaves to
+// jsonschema.
+func appendMembers(dst []Member, doc []byte) []Member {
+	dec := json.NewDecoder(bytes.NewReader(doc))
+	if t, err := dec.Token(); err != nil || t != json.Delim('{') {
+		return dst
+	}
+	for dec.More() {
+		t, err := dec.Token()
+		name, ok := t.(string)
+		var raw json.RawMessage
+		if err != nil || !ok || dec.Decode(&raw) != nil {
+			return dst // not JSON: Validate has said so already
+		}
+		end := int(dec.InputOffset())
+		text := len(raw) > 0 && raw[0] == '"' && bytes.IndexByte(raw, '\\') < 0 && utf8.Valid(raw)
+		dst = append(dst, Member{Name: name, Start: end - len(raw), End: end, Text: text})
+	}
+	return dst
 }
 
 // validateFull is Validate without the fast path.

@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"math/bits"
 	"regexp"
 	"slices"
 	"strconv"
@@ -377,6 +378,12 @@ func count(v any) (int, bool) {
 // false means "not certain": jsonschema decides.
 func (p *plan) accepts(doc []byte) bool {
 	sc := scanner{s: doc}
+	return sc.accepts(p)
+}
+
+// accepts reports whether the scanner's document is certainly one JSON value
+// valid against p.
+func (sc *scanner) accepts(p *plan) bool {
 	sc.space()
 	if !sc.value(p, 0) {
 		return false
@@ -390,6 +397,12 @@ func (p *plan) accepts(doc []byte) bool {
 type scanner struct {
 	s []byte
 	i int
+
+	// With record set, the members of the top-level object are appended to
+	// members as they are read.
+	record  bool
+	members []Member
+	plain   bool // the last string read had no escapes
 }
 
 const maxDepth = 64
@@ -467,6 +480,7 @@ func (sc *scanner) object(p *plan, depth int) bool {
 		sc.i++
 		sc.space()
 		idx, known := p.property(key, prev)
+		start := sc.i
 		switch {
 		case known:
 			if seen&(1<<idx) != 0 {
@@ -484,6 +498,9 @@ func (sc *scanner) object(p *plan, depth int) bool {
 				return false
 			}
 		}
+		if sc.record && depth == 0 {
+			sc.member(p, idx, known, key, start)
+		}
 		sc.space()
 		if sc.i >= len(sc.s) {
 			return false
@@ -498,6 +515,17 @@ func (sc *scanner) object(p *plan, depth int) bool {
 			return false
 		}
 	}
+}
+
+// member appends the member just read, whose value began at start.
+func (sc *scanner) member(p *plan, idx int, known bool, key []byte, start int) {
+	m := Member{Start: start, End: sc.i, Text: sc.s[start] == '"' && sc.plain}
+	if known {
+		m.Name = p.propNames[idx]
+	} else {
+		m.Name = string(key)
+	}
+	sc.members = append(sc.members, m)
 }
 
 // property is the index of the property named key, which follows the one
@@ -602,7 +630,12 @@ func (sc *scanner) str() ([]byte, bool) {
 	// escape or is a control character.
 	for ; i+8 <= len(sc.s); i += 8 {
 		w := binary.LittleEndian.Uint64(sc.s[i:])
-		if special(w) != 0 {
+		if sp := special(w); sp != 0 {
+			// Go straight to the first marked byte: the bytes before it are
+			// plain.
+			n := bits.TrailingZeros64(sp) / 8
+			ascii = ascii && w&highBits&(1<<(8*n)-1) == 0
+			i += n
 			break
 		}
 		ascii = ascii && w&highBits == 0
@@ -611,10 +644,10 @@ func (sc *scanner) str() ([]byte, bool) {
 		switch c := sc.s[i]; {
 		case c == '"':
 			v := sc.s[start:i]
-			sc.i = i + 1
+			sc.i, sc.plain = i+1, true
 			return v, ascii || utf8.Valid(v)
 		case c == '\\':
-			sc.i = i
+			sc.i, sc.plain = i, false
 			return sc.escaped(start)
 		case c < 0x20:
 			return nil, false

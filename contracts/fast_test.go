@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -232,4 +233,33 @@ func TestIsDateIsJSONSchemasDate(t *testing.T) {
 	for _, s := range []string{"", "2024-1-01", "2024-01-1", "2024/01/01", "+024-01-01", "2024-0a-01", "2024-01-01 ", "20240-01-01", "-024-01-01"} {
 		check(s)
 	}
+}
+
+// FuzzValidateMembers checks that ValidateMembers agrees with Validate, and
+// that the members the fast path lists are the ones encoding/json reads.
+func FuzzValidateMembers(f *testing.F) {
+	for _, dir := range []string{"testdata/valid", "testdata/invalid"} {
+		files, _ := filepath.Glob(filepath.Join(dir, "*.json"))
+		for _, file := range files {
+			doc, err := os.ReadFile(file)
+			if err != nil {
+				f.Fatal(err)
+			}
+			f.Add(doc)
+		}
+	}
+	f.Add([]byte(base + ` , "genres" : ["a","\u00e9"] ,"imdbRating":9.5} `))
+	f.Fuzz(func(t *testing.T, doc []byte) {
+		n := MovieRecordV1
+		members, err := ValidateMembers(n, doc, nil)
+		if want := Validate(n, doc); (err == nil) != (want == nil) {
+			t.Fatalf("ValidateMembers says %v, Validate %v\n%q", err, want, doc)
+		}
+		if err != nil {
+			return
+		}
+		if want := appendMembers(nil, doc); !slices.Equal(members, want) {
+			t.Fatalf("members %+v\nencoding/json reads %+v\n%q", members, want, doc)
+		}
+	})
 }
