@@ -167,9 +167,8 @@ func TestPlanEdgeCases(t *testing.T) {
 	}
 }
 
-// FuzzFastPathNeverAcceptsMore checks, for every contract, that whatever the
-// plan accepts jsonschema accepts too.
-func FuzzFastPathNeverAcceptsMore(f *testing.F) {
+// addExamples seeds f with every golden example, valid and invalid.
+func addExamples(f *testing.F) {
 	for _, dir := range []string{"testdata/valid", "testdata/invalid"} {
 		files, _ := filepath.Glob(filepath.Join(dir, "*.json"))
 		for _, file := range files {
@@ -180,6 +179,12 @@ func FuzzFastPathNeverAcceptsMore(f *testing.F) {
 			f.Add(doc)
 		}
 	}
+}
+
+// FuzzFastPathNeverAcceptsMore checks, for every contract, that whatever the
+// plan accepts jsonschema accepts too.
+func FuzzFastPathNeverAcceptsMore(f *testing.F) {
+	addExamples(f)
 	f.Add([]byte(base + `,"genres":["a","\u00e9"],"imdbRating":9.5}`))
 	f.Add([]byte(`{"schema":"error-record.v1","errorId":"process#s#1","stage":"process","reason":"internal","message":"m","payload":"","payloadEncoding":"utf8","payloadBytes":0,"occurredAt":"2026-11-26T09:30:00Z","validationErrors":[{"instancePath":"","keyword":"k","message":"m"}]}`))
 	f.Fuzz(func(t *testing.T, doc []byte) {
@@ -238,16 +243,7 @@ func TestIsDateIsJSONSchemasDate(t *testing.T) {
 // FuzzValidateMembers checks that ValidateMembers agrees with Validate, and
 // that the members the fast path lists are the ones encoding/json reads.
 func FuzzValidateMembers(f *testing.F) {
-	for _, dir := range []string{"testdata/valid", "testdata/invalid"} {
-		files, _ := filepath.Glob(filepath.Join(dir, "*.json"))
-		for _, file := range files {
-			doc, err := os.ReadFile(file)
-			if err != nil {
-				f.Fatal(err)
-			}
-			f.Add(doc)
-		}
-	}
+	addExamples(f)
 	f.Add([]byte(base + ` , "genres" : ["a","\u00e9"] ,"imdbRating":9.5} `))
 	f.Fuzz(func(t *testing.T, doc []byte) {
 		n := MovieRecordV1
