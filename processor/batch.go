@@ -13,6 +13,8 @@ import (
 	"time"
 
 	"github.com/aws/aws-lambda-go/events"
+
+	"github.com/moviepipe/moviepipe/contracts"
 )
 
 // Versioned is a movie and its place in the stream.
@@ -126,13 +128,14 @@ func (h *Handler) Handle(ctx context.Context, ev events.KinesisEvent) (events.Ki
 	start := now
 	rep := Report{In: len(ev.Records), Parked: map[Reason]int{}}
 	items := make([]item, len(ev.Records))
+	var members []contracts.Member
 	for i := range ev.Records {
 		it := &items[i]
 		it.rec = &ev.Records[i]
 		if age := now.Sub(it.rec.Kinesis.ApproximateArrivalTimestamp.Time); age > rep.MaxAge {
 			rep.MaxAge = age
 		}
-		it.movie, it.parked = h.decode(it.rec)
+		it.movie, it.parked = h.decode(it.rec, &members)
 	}
 
 	// Stop the writes early enough to answer before the deadline.
@@ -194,15 +197,15 @@ func (h *Handler) Handle(ctx context.Context, ev events.KinesisEvent) (events.Ki
 }
 
 // decode turns one record into a movie or a parked record, recovering from
-// any panic on the way.
-func (h *Handler) decode(r *events.KinesisEventRecord) (m Movie, p *Parked) {
+// any panic on the way; members is room for the record's members.
+func (h *Handler) decode(r *events.KinesisEventRecord, members *[]contracts.Member) (m Movie, p *Parked) {
 	defer func() {
 		if v := recover(); v != nil {
 			h.log().Error("panic decoding record", "sequence_number", r.Kinesis.SequenceNumber, "panic", fmt.Sprint(v), "stack", string(debug.Stack()))
 			p = h.newParked(r, nil, &ParkError{Reason: ReasonInternal, Message: fmt.Sprintf("panic: %v", v)})
 		}
 	}()
-	m, err := Decode(r.Kinesis.Data, h.MaxRecordBytes)
+	m, err := decode(r.Kinesis.Data, h.MaxRecordBytes, members)
 	if pe, ok := errors.AsType[*ParkError](err); ok {
 		return m, h.newParked(r, &m, pe)
 	}

@@ -6,46 +6,41 @@ import (
 	"strconv"
 	"strings"
 	"unicode/utf8"
+
+	"github.com/moviepipe/moviepipe/contracts"
 )
 
-// decodeMovie reads a record that movie-record.v1 has accepted into m, in one
-// pass and a handful of allocations: the strings are slices of one copy of
-// data, the optional values share one allocation. A string with escapes or
-// an integer written 57.0 is handed to encoding/json alone. It reads what
-// encoding/json reads (FuzzDecode holds it to that), and also a scrapedAt
-// written with a lowercase t or z, which the contract allows and time.Time
-// refuses. Its error says where it stopped; the contract having accepted the
-// record, an error is a bug (or a time time.Time cannot hold: a leap second).
-func decodeMovie(data []byte, m *Movie) error {
+// decodeMovie reads into m a record that movie-record.v1 has accepted, from
+// the members its validation found, so the record is not scanned twice: the
+// strings are slices of one copy of data, the optional values share one
+// allocation. A string with escapes or invalid UTF-8 or an integer written
+// 57.0 is handed to encoding/json alone. It reads what encoding/json reads
+// (FuzzDecode holds it to that), and also a scrapedAt written with a
+// lowercase t or z, which the contract allows and time.Time refuses. The
+// contract having accepted the record, an error is a bug (or a time
+// time.Time cannot hold: a leap second); it names the member.
+func decodeMovie(data []byte, members []contracts.Member, m *Movie) error {
 	d := movieDecoder{s: string(data)}
-	ok := d.list('{', '}', func() bool {
-		key, ok := d.key()
-		d.space()
-		if !ok || !d.byte(':') {
-			return false
+	for _, mb := range members {
+		d.i, d.end, d.text = mb.Start, mb.End, mb.Text
+		if !d.field(m, mb.Name) || d.i != d.end {
+			if d.err != nil {
+				return fmt.Errorf("%s: %w", mb.Name, d.err)
+			}
+			return fmt.Errorf("%s: unexpected input at byte %d", mb.Name, d.i)
 		}
-		d.space()
-		return d.field(m, key)
-	})
-	switch {
-	case ok:
-		return nil
-	case d.err != nil:
-		return d.err
 	}
-	return fmt.Errorf("unexpected input at byte %d", d.i)
+	return nil
 }
 
-// list reads a JSON object or array, from open to close, calling each at
-// every member or element.
-func (d *movieDecoder) list(open, close byte, each func() bool) bool {
-	d.space()
-	if !d.byte(open) {
+// array reads a JSON array, calling each at every element.
+func (d *movieDecoder) array(each func() bool) bool {
+	if !d.byte('[') {
 		return false
 	}
 	for first := true; ; first = false {
 		d.space()
-		if d.byte(close) {
+		if d.byte(']') {
 			return true
 		}
 		if !first {
@@ -60,12 +55,14 @@ func (d *movieDecoder) list(open, close byte, each func() bool) bool {
 	}
 }
 
-// movieDecoder reads one JSON object of known shape.
+// movieDecoder reads the members of one JSON object of known shape.
 type movieDecoder struct {
-	s   string
-	i   int
-	opt *optionals
-	err error // why a field could not be read, when there is more to say
+	s    string
+	i    int
+	end  int  // where the member's value ends
+	text bool // the member's value is a string whose contents are its text
+	opt  *optionals
+	err  error // why a field could not be read, when there is more to say
 }
 
 // optionals holds the optional values of one movie, so that pointing to them
@@ -167,14 +164,19 @@ func (d *movieDecoder) field(m *Movie, key string) bool {
 
 func (d *movieDecoder) genres(m *Movie) bool {
 	m.Genres = make([]string, 0, 4)
-	return d.list('[', ']', func() bool {
+	return d.array(func() bool {
 		g, ok := d.str()
 		m.Genres = append(m.Genres, g)
 		return ok
 	})
 }
 
+// strInto reads the member's value, a string.
 func (d *movieDecoder) strInto(dst *string) bool {
+	if d.text {
+		*dst, d.i = d.s[d.i+1:d.end-1], d.end
+		return true
+	}
 	s, ok := d.str()
 	*dst = s
 	return ok
@@ -200,26 +202,6 @@ func (d *movieDecoder) optInt(dst **Int, slot *Int) bool {
 	}
 	*dst = slot
 	return true
-}
-
-// key reads a member's name: short, and without escapes in the records
-// producers write, so it is read byte by byte; one with escapes is left to
-// str.
-func (d *movieDecoder) key() (string, bool) {
-	if d.i >= len(d.s) || d.s[d.i] != '"' {
-		return "", false
-	}
-	for i := d.i + 1; i < len(d.s); i++ {
-		switch d.s[i] {
-		case '"':
-			k := d.s[d.i+1 : i]
-			d.i = i + 1
-			return k, true
-		case '\\':
-			return d.str()
-		}
-	}
-	return "", false
 }
 
 // str reads a string: a slice of the record, or when it has escapes or
@@ -249,16 +231,10 @@ func (d *movieDecoder) str() (string, bool) {
 	return out, err == nil
 }
 
-// number reads a number's literal.
+// number reads the member's value, a number, as its literal.
 func (d *movieDecoder) number() string {
-	i := d.i
-	for ; i < len(d.s); i++ {
-		if c := d.s[i]; (c < '0' || c > '9') && c != '-' && c != '+' && c != '.' && c != 'e' && c != 'E' {
-			break
-		}
-	}
-	lit := d.s[d.i:i]
-	d.i = i
+	lit := d.s[d.i:d.end]
+	d.i = d.end
 	return lit
 }
 

@@ -93,11 +93,18 @@ func (e *ParkError) Error() string { return string(e.Reason) + ": " + e.Message 
 // Decode checks one record's data (size, JSON, movie-record.v1) and returns
 // the movie. Every error it returns is a *ParkError.
 func Decode(data []byte, maxBytes int) (Movie, error) {
+	return decode(data, maxBytes, new([]contracts.Member))
+}
+
+// decode is Decode with room for a record's members in *scratch, which a
+// batch reuses from one record to the next.
+func decode(data []byte, maxBytes int, scratch *[]contracts.Member) (Movie, error) {
 	var m Movie
 	if len(data) > maxBytes {
 		return m, &ParkError{Reason: ReasonOversized, Message: fmt.Sprintf("record is %d bytes, the limit is %d", len(data), maxBytes)}
 	}
-	err := contracts.Validate(contracts.MovieRecordV1, data)
+	members, err := contracts.ValidateMembers(contracts.MovieRecordV1, data, (*scratch)[:0])
+	*scratch = members
 	if errors.Is(err, contracts.ErrNotJSON) {
 		return m, &ParkError{Reason: ReasonUndecodable, Message: err.Error()}
 	}
@@ -111,7 +118,7 @@ func Decode(data []byte, maxBytes int) (Movie, error) {
 	if err != nil {
 		return m, &ParkError{Reason: ReasonInternal, Message: err.Error()}
 	}
-	if err := decodeMovie(data, &m); err != nil {
+	if err := decodeMovie(data, members, &m); err != nil {
 		// The contract accepted it, so this is our bug, not the record's.
 		return m, &ParkError{Reason: ReasonInternal, Message: "decode valid record: " + err.Error()}
 	}
