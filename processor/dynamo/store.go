@@ -64,19 +64,21 @@ func (s *Store) PutMovies(ctx context.Context, ms []processor.Versioned) []proce
 		}
 		return res
 	}
+	bufs := make([]*itemBuf, len(ms))
 	items := make([]map[string]types.AttributeValue, len(ms))
 	for i, m := range ms {
-		items[i] = movieItem(m.Movie, m.Seq)
+		bufs[i] = itemBufs.Get().(*itemBuf)
+		items[i] = bufs[i].movieItem(m.Movie, m.Seq)
 	}
 	// The SDK is done with the items when its calls return; the next chunk
-	// reuses their maps.
+	// reuses them.
 	defer func() {
-		for _, item := range items {
-			clear(item)
-			itemMaps.Put(item)
+		for _, b := range bufs {
+			b.reset()
+			itemBufs.Put(b)
 		}
 	}()
-	current, err := s.versions(ctx, items)
+	current, err := s.versions(ctx, bufs)
 	if err != nil {
 		return fail(err)
 	}
@@ -125,12 +127,13 @@ type version struct {
 
 // versions reads the stored versions of the items' ids (consistently),
 // resending UnprocessedKeys with a doubling backoff.
-func (s *Store) versions(ctx context.Context, items []map[string]types.AttributeValue) (map[string]version, error) {
-	out := make(map[string]version, len(items))
-	for start := 0; start < len(items); start += 100 {
+func (s *Store) versions(ctx context.Context, bufs []*itemBuf) (map[string]version, error) {
+	out := make(map[string]version, len(bufs))
+	for start := 0; start < len(bufs); start += 100 {
 		keys := make([]map[string]types.AttributeValue, 0, 100)
-		for _, item := range items[start:min(start+100, len(items))] {
-			keys = append(keys, map[string]types.AttributeValue{"id": item["id"]})
+		for _, b := range bufs[start:min(start+100, len(bufs))] {
+			b.key["id"] = b.item["id"]
+			keys = append(keys, b.key)
 		}
 		req := map[string]types.KeysAndAttributes{s.MoviesTable: {
 			Keys: keys, ConsistentRead: aws.Bool(true),
@@ -169,15 +172,38 @@ func (s *Store) versions(ctx context.Context, items []map[string]types.Attribute
 	return out, nil
 }
 
-// movieItem is the movies-table item of m read at sequence number seq, in a
-// map from itemMaps.
-//
-// A batch builds a thousand of these a second: the attribute values come
-// from two arrays and every formatted value from one string, so an item
-// costs a handful of allocations instead of one per attribute.
-func movieItem(m *processor.Movie, seq string) map[string]types.AttributeValue {
-	item := itemMaps.Get().(map[string]types.AttributeValue)
-	ss := make([]types.AttributeValueMemberS, 0, 16)
+// itemBuf is one movie's item, its key and the attribute values they point
+// to. A batch builds a thousand items a second: itemBufs keeps them between
+// chunks, so an item costs one allocation (its formatted values) instead of
+// one per attribute.
+type itemBuf struct {
+	item   map[string]types.AttributeValue
+	key    map[string]types.AttributeValue // {"id": …}, to read the stored version
+	ss     [16]types.AttributeValueMemberS
+	ns     [12]types.AttributeValueMemberN
+	genres [16]types.AttributeValueMemberS
+	list   [16]types.AttributeValue
+	l      types.AttributeValueMemberL
+	adult  types.AttributeValueMemberBOOL
+}
+
+var itemBufs = sync.Pool{New: func() any {
+	return &itemBuf{item: make(map[string]types.AttributeValue, 28), key: make(map[string]types.AttributeValue, 1)}
+}}
+
+// reset empties b for its next movie, keeping its maps.
+func (b *itemBuf) reset() {
+	item, key := b.item, b.key
+	clear(item)
+	clear(key)
+	*b = itemBuf{item: item, key: key}
+}
+
+// movieItem fills b with the movies-table item of m read at sequence number
+// seq, and returns it.
+func (b *itemBuf) movieItem(m *processor.Movie, seq string) map[string]types.AttributeValue {
+	item := b.item
+	ss := b.ss[:0]
 	str := func(name, v string) {
 		ss = append(ss, types.AttributeValueMemberS{Value: v})
 		item[name] = &ss[len(ss)-1]
@@ -199,16 +225,17 @@ func movieItem(m *processor.Movie, seq string) map[string]types.AttributeValue {
 		}
 	}
 	if m.Adult != nil {
-		item["adult"] = &types.AttributeValueMemberBOOL{Value: *m.Adult}
+		b.adult.Value = *m.Adult
+		item["adult"] = &b.adult
 	}
 	if len(m.Genres) > 0 {
-		gs := make([]types.AttributeValueMemberS, len(m.Genres))
-		genres := make([]types.AttributeValue, len(m.Genres))
-		for i, g := range m.Genres {
-			gs[i].Value = g
-			genres[i] = &gs[i]
+		gs, list := b.genres[:0], b.list[:0] // the contract allows 16; more would be new arrays
+		for _, g := range m.Genres {
+			gs = append(gs, types.AttributeValueMemberS{Value: g})
+			list = append(list, &gs[len(gs)-1])
 		}
-		item["genres"] = &types.AttributeValueMemberL{Value: genres}
+		b.l.Value = list
+		item["genres"] = &b.l
 	}
 
 	// The formatted values go into one buffer, which becomes one string:
@@ -246,17 +273,12 @@ func movieItem(m *processor.Movie, seq string) map[string]types.AttributeValue {
 	all := string(buf)
 	str(ends[0].name, all[:ends[0].end])
 	str(ends[1].name, all[ends[0].end:ends[1].end])
-	ns := make([]types.AttributeValueMemberN, n-2)
 	for k := 2; k < n; k++ {
-		ns[k-2].Value = all[ends[k-1].end:ends[k].end]
-		item[ends[k].name] = &ns[k-2]
+		b.ns[k-2].Value = all[ends[k-1].end:ends[k].end]
+		item[ends[k].name] = &b.ns[k-2]
 	}
 	return item
 }
-
-// itemMaps holds emptied item maps: a new one of 28 attributes costs a
-// kilobyte and a tenth of a record's time with its share of collection.
-var itemMaps = sync.Pool{New: func() any { return make(map[string]types.AttributeValue, 28) }}
 
 const seqWidth = 128
 
