@@ -96,6 +96,18 @@ bench: $(NODE_STAMP) $(LOCAL) build ## measure the goals: one table, written to 
 
 # ---- build and deploy -----------------------------------------------------
 
+# go build applies a main package's default.pgo (profile-guided optimisation):
+# the processor's is a CPU profile of its own benchmarks, the no-op store and
+# dynalite (docs/deploy.md). Refresh it after changing the processor's hot path.
+PGO_PROFILE := processor/cmd/lambda/default.pgo
+
+.PHONY: pgo
+pgo: $(NODE_STAMP) $(WITH_EMULATORS) ## profile the processor's benchmarks into the profile its build optimises with
+	@mkdir -p .moviepipe
+	$(WITH_EMULATORS) -log .moviepipe/pgo-emulators.log -- bash -c '\
+	  cd processor && GOWORK=off go test -pgo=off -run "^$$" -bench "^Benchmark(BatchNoopStore|BatchDynalite)$$" -benchtime 3s \
+	    -o $(CURDIR)/.moviepipe/processor.test -cpuprofile $(CURDIR)/$(PGO_PROFILE) .'
+
 .PHONY: build
 build: $(addprefix dist/,$(addsuffix .zip,$(FUNCTIONS))) ## build every function's bootstrap (linux/arm64) and its zip
 	@ls -l dist/*/bootstrap dist/*.zip 2>/dev/null || echo "no functions yet"
