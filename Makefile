@@ -51,12 +51,14 @@ $(WITH_EMULATORS): $(shell find deploy/local -name '*.go' -not -name '*_test.go'
 
 # ---- test -----------------------------------------------------------------
 
+# -pgo=off: a main package's tests would otherwise build everything under it a
+# second time, optimised with its profile (twice the processor's test build).
 .PHONY: test
 test: $(NODE_STAMP) $(GOTESTSUM) $(WITH_EMULATORS) vet package browser ## run every module's tests (race detector on) against fresh emulators
 	$(WITH_EMULATORS) -log .moviepipe/test-emulators.log -- \
 	  $(GOTESTSUM) --format testname --raw-command -- bash -c '\
 	    rc=0; for m in $(MODULES); do \
-	      (cd $$m && GOWORK=off go test -json -race -count=1 -timeout 20m ./...) || rc=1; \
+	      (cd $$m && GOWORK=off go test -json -race -pgo=off -count=1 -timeout 20m ./...) || rc=1; \
 	    done; exit $$rc'
 
 # The trace page test opens the console in Debian's headless Chromium.
