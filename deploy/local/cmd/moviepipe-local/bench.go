@@ -145,7 +145,6 @@ func bench(ctx context.Context, root string, args []string, stdout, stderr io.Wr
 		{"contracts", ".", "ValidateMovieRecord", "", "validate a movie-record.v1 of a scraped page (~800 bytes)", nil, nil},
 		{"processor", ".", "BatchNoopStore", "≤ 10 µs, ≤ 30 allocs per record", "decode + validate + item build, 1,000-record batches", pgo, deployed},
 		{"processor", ".", "BatchNoopStore", "", "the same, with Go's default collector", pgo, goDefault},
-		{"processor", ".", "BatchNoopStore", "", "the same as deployed, built without the PGO profile", nil, deployed},
 		{"processor", ".", "BatchDynalite", "", "1,000-record batches into dynalite", pgo, deployed},
 		{"processor", ".", "PeakHeap10k", "≤ 64 MB", "heap high-water mark, one 10,000-record batch", pgo, deployed},
 		{"processor", "./tracing", "RecordSegment", "", "X-Ray segment + subsegment of one sampled record", pgo, deployed},
