@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"hash/maphash"
 	"math"
 	"math/bits"
 	"regexp"
@@ -72,11 +73,12 @@ type plan struct {
 	// strings
 	minLen, maxLen int                 // -1: none
 	checks         []func([]byte) bool // patterns, and formats checked here
-	costly         []func([]byte) bool // other formats, remembered in last
-	// last is the last string that passed the costly checks. The records
-	// of one page share their run id, source URL, scrape time and trace
-	// header, so a batch checks each of them about once.
-	last *atomic.Pointer[string] // set by finish
+	costly         []func([]byte) bool // other formats
+	// memo remembers a string that passed the costly checks, or the
+	// patterns of a long one (rememberFrom). The records of one page share
+	// their run id, source URL, scrape time and trace header, so a batch
+	// checks each of them about once.
+	memo *memo // set by finish
 
 	// numbers
 	min, max *bound
@@ -348,7 +350,7 @@ func finish(p *plan, seen map[*plan]bool) error {
 		return nil
 	}
 	seen[p] = true
-	p.last = new(atomic.Pointer[string])
+	p.memo = new(memo)
 	p.after = make([]atomic.Int32, len(p.propPlan)+1)
 	for _, name := range p.requiredNames {
 		i, ok := p.props[name]
@@ -767,25 +769,55 @@ func (p *plan) checkString(s []byte) bool {
 			return false
 		}
 	}
+	remember := len(p.costly) > 0 || len(p.checks) > 0 && len(s) >= rememberFrom
+	if remember && p.memo.holds(s) {
+		return true
+	}
 	for _, check := range p.checks {
 		if !check(s) {
 			return false
 		}
-	}
-	if len(p.costly) == 0 {
-		return true
-	}
-	if last := p.last.Load(); last != nil && *last == string(s) { // p.last is set by finish
-		return true
 	}
 	for _, check := range p.costly {
 		if !check(s) {
 			return false
 		}
 	}
-	v := string(s)
-	p.last.Store(&v)
+	if remember {
+		p.memo.passed(s)
+	}
 	return true
+}
+
+// rememberFrom is the length from which a string's patterns cost more than
+// comparing it with the one remembered.
+const rememberFrom = 32
+
+// memo is the last string that passed a plan's string checks, among those
+// that were worth remembering. A string is remembered the second time in a
+// row it passes, so that one that never repeats, such as a movie id, is
+// never copied.
+type memo struct {
+	last atomic.Pointer[string]
+	seen atomic.Uint64 // the fingerprint of the last string that passed
+}
+
+var memoSeed = maphash.MakeSeed()
+
+// holds reports whether s is the string remembered.
+func (m *memo) holds(s []byte) bool {
+	last := m.last.Load()
+	return last != nil && *last == string(s)
+}
+
+// passed notes that s passed the checks, and remembers it if the string
+// before it was the same.
+func (m *memo) passed(s []byte) {
+	fp := maphash.Bytes(memoSeed, s)
+	if m.seen.Swap(fp) == fp {
+		v := string(s)
+		m.last.Store(&v)
+	}
 }
 
 // isDate is jsonschema's "date" format, an RFC 3339 full-date as time.Parse

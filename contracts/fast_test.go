@@ -201,8 +201,8 @@ func FuzzFastPathNeverAcceptsMore(f *testing.F) {
 // The plans remember the last value each string passed; validating from many
 // goroutines must neither race nor let one record's value vouch for another's.
 func TestValidateConcurrently(t *testing.T) {
-	good := []byte(base + `,"releaseDate":"1994-09-23"}`)
-	bad := []byte(base + `,"releaseDate":"1994-09-31"}`)
+	good := []byte(base + `,"traceHeader":"` + header + `1"}`)
+	bad := []byte(base + `,"traceHeader":"` + header + `2"}`) // Sampled is 0 or 1
 	var wg sync.WaitGroup
 	for g := range 4 {
 		wg.Go(func() {
@@ -258,4 +258,36 @@ func FuzzValidateMembers(f *testing.F) {
 			t.Fatalf("members %+v\nencoding/json reads %+v\n%q", members, want, doc)
 		}
 	})
+}
+
+const header = "Root=1-6745a3c1-5e0c7a2b9d4f1e3a8c6b0d2e;Parent=53995c3f42cd8ad8;Sampled="
+
+// A long string's patterns are remembered from the second time in a row it
+// passes; a string that never repeats is never copied.
+func TestMemo(t *testing.T) {
+	record := plans()[MovieRecordV1]
+	trace, id := record.propPlan[record.props["traceHeader"]].memo, record.propPlan[record.props["id"]].memo
+	for _, m := range []*memo{trace, id} { // as other tests left them: forgotten
+		m.last.Store(nil)
+		m.seen.Store(0)
+	}
+	doc := func(id, sampled string) []byte {
+		return []byte(`{"schema":"movie-record.v1","id":"` + id + `","title":"T","sourceUrl":"http://s/","scrapedAt":"2026-11-26T09:30:00Z","runId":"r","traceHeader":"` + header + sampled + `"}`)
+	}
+	ids := []string{"mv-the-shawshank-redemption-1994-1a2b3c4d", "mv-the-shawshank-redemption-1994-1a2b3c4e", "mv-the-shawshank-redemption-1994-1a2b3c4f"}
+	for i, want := range []*string{nil, new(header + "1"), new(header + "1")} {
+		if err := Validate(MovieRecordV1, doc(ids[i], "1")); err != nil {
+			t.Fatal(err)
+		}
+		if got := trace.last.Load(); (got == nil) != (want == nil) || got != nil && *got != *want {
+			t.Fatalf("after %d records the trace header's memo holds %v, want %v", i+1, got, want)
+		}
+	}
+	if got := id.last.Load(); got != nil {
+		t.Errorf("three distinct ids of %d bytes: the memo copied %q", len(ids[0]), *got)
+	}
+	// What is remembered vouches for nothing else.
+	if Validate(MovieRecordV1, doc(ids[0], "2")) == nil {
+		t.Error("an invalid trace header passed after a valid one was remembered")
+	}
 }
