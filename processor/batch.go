@@ -144,7 +144,8 @@ func (h *Handler) Handle(ctx context.Context, ev events.KinesisEvent) (events.Ki
 
 	// The newest record per id is written; the others in the batch are stale.
 	newest := make(map[string]*item, len(items))
-	var writes, parks []*item
+	writes := make([]*item, 0, len(items))
+	var parks []*item
 	for i := range items {
 		it := &items[i]
 		if it.parked != nil {

@@ -195,7 +195,7 @@ func (d *movieDecoder) optInt(dst **Int, slot *Int) bool {
 	if lit == "" {
 		return false
 	}
-	if n, err := strconv.ParseInt(lit, 10, 64); err == nil {
+	if n, ok := digits(lit); ok {
 		*slot = Int(n)
 	} else if slot.UnmarshalJSON([]byte(lit)) != nil { // 57.0 and such
 		return false
@@ -254,4 +254,21 @@ func (d *movieDecoder) space() {
 		}
 	}
 	d.i = len(d.s)
+}
+
+// digits reads a literal of up to 18 decimal digits, the form producers
+// write integers in, and says whether lit had that form.
+func digits(lit string) (int64, bool) {
+	if lit == "" || len(lit) > 18 {
+		return 0, false
+	}
+	var n int64
+	for i := 0; i < len(lit); i++ {
+		c := lit[i] - '0'
+		if c > 9 {
+			return 0, false
+		}
+		n = n*10 + int64(c)
+	}
+	return n, true
 }

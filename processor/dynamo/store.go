@@ -82,8 +82,8 @@ func (s *Store) PutMovies(ctx context.Context, ms []processor.Versioned) []proce
 	if err != nil {
 		return fail(err)
 	}
-	var reqs []types.WriteRequest
-	var index []int // reqs[k] writes ms[index[k]]
+	reqs := make([]types.WriteRequest, 0, len(ms))
+	index := make([]int, 0, len(ms)) // reqs[k] writes ms[index[k]]
 	puts := make([]types.PutRequest, len(ms))
 	for i, item := range items {
 		rev, seq := ms[i].Movie.ScrapedAt.UnixNano(), item[AttrSeq].(*types.AttributeValueMemberS).Value
