@@ -12,15 +12,15 @@ import (
 
 // decodeMovie reads into m a record that movie-record.v1 has accepted, from
 // the members its validation found, so the record is not scanned twice: the
-// strings are slices of one copy of data, the optional values share one
+// strings are slices of text, the record, and the optional values share one
 // allocation. A string with escapes or invalid UTF-8 or an integer written
 // 57.0 is handed to encoding/json alone. It reads what encoding/json reads
 // (FuzzDecode holds it to that), and also a scrapedAt written with a
 // lowercase t or z, which the contract allows and time.Time refuses. The
 // contract having accepted the record, an error is a bug (or a time
 // time.Time cannot hold: a leap second); it names the member.
-func decodeMovie(data []byte, members []contracts.Member, m *Movie) error {
-	d := movieDecoder{s: string(data)}
+func decodeMovie(text string, members []contracts.Member, m *Movie) error {
+	d := movieDecoder{s: text}
 	for _, mb := range members {
 		d.i, d.end, d.text = mb.Start, mb.End, mb.Text
 		if !d.field(m, mb.Name) || d.i != d.end {

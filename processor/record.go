@@ -93,12 +93,14 @@ func (e *ParkError) Error() string { return string(e.Reason) + ": " + e.Message 
 // Decode checks one record's data (size, JSON, movie-record.v1) and returns
 // the movie. Every error it returns is a *ParkError.
 func Decode(data []byte, maxBytes int) (Movie, error) {
-	return decode(data, maxBytes, new([]contracts.Member))
+	return decode(data, "", maxBytes, new([]contracts.Member))
 }
 
-// decode is Decode with room for a record's members in *scratch, which a
-// batch reuses from one record to the next.
-func decode(data []byte, maxBytes int, scratch *[]contracts.Member) (Movie, error) {
+// decode is Decode for a record of a batch: text is data as a string (a
+// slice of one copy of the batch's data), or empty to have it copied, and
+// *scratch is room for the record's members, reused from one record to the
+// next.
+func decode(data []byte, text string, maxBytes int, scratch *[]contracts.Member) (Movie, error) {
 	var m Movie
 	if len(data) > maxBytes {
 		return m, &ParkError{Reason: ReasonOversized, Message: fmt.Sprintf("record is %d bytes, the limit is %d", len(data), maxBytes)}
@@ -118,7 +120,10 @@ func decode(data []byte, maxBytes int, scratch *[]contracts.Member) (Movie, erro
 	if err != nil {
 		return m, &ParkError{Reason: ReasonInternal, Message: err.Error()}
 	}
-	if err := decodeMovie(data, members, &m); err != nil {
+	if text == "" {
+		text = string(data)
+	}
+	if err := decodeMovie(text, members, &m); err != nil {
 		// The contract accepted it, so this is our bug, not the record's.
 		return m, &ParkError{Reason: ReasonInternal, Message: "decode valid record: " + err.Error()}
 	}
