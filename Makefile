@@ -51,14 +51,12 @@ $(WITH_EMULATORS): $(shell find deploy/local -name '*.go' -not -name '*_test.go'
 
 # ---- test -----------------------------------------------------------------
 
-# -pgo=off: a main package's tests would otherwise build everything under it a
-# second time, optimised with its profile (twice the processor's test build).
 .PHONY: test
 test: $(NODE_STAMP) $(GOTESTSUM) $(WITH_EMULATORS) vet package browser ## run every module's tests (race detector on) against fresh emulators
 	$(WITH_EMULATORS) -log .moviepipe/test-emulators.log -- \
 	  $(GOTESTSUM) --format testname --raw-command -- bash -c '\
 	    rc=0; for m in $(MODULES); do \
-	      (cd $$m && GOWORK=off go test -json -race -pgo=off -count=1 -timeout 20m ./...) || rc=1; \
+	      (cd $$m && GOWORK=off go test -json -race -count=1 -timeout 20m ./...) || rc=1; \
 	    done; exit $$rc'
 
 # The trace page test opens the console in Debian's headless Chromium.
@@ -97,18 +95,6 @@ bench: $(NODE_STAMP) $(LOCAL) build ## measure the goals: one table, written to 
 	$(LOCAL) bench -runs $(or $(RUNS),3) -out docs/benchmarks.md
 
 # ---- build and deploy -----------------------------------------------------
-
-# go build applies a main package's default.pgo (profile-guided optimisation):
-# the processor's is a CPU profile of its own benchmarks, the no-op store and
-# dynalite (docs/deploy.md). Refresh it after changing the processor's hot path.
-PGO_PROFILE := processor/cmd/lambda/default.pgo
-
-.PHONY: pgo
-pgo: $(NODE_STAMP) $(WITH_EMULATORS) ## profile the processor's benchmarks into the profile its build optimises with
-	@mkdir -p .moviepipe
-	$(WITH_EMULATORS) -log .moviepipe/pgo-emulators.log -- bash -c '\
-	  cd processor && GOWORK=off go test -pgo=off -run "^$$" -bench "^Benchmark(BatchNoopStore|BatchDynalite)$$" -benchtime 3s \
-	    -o $(CURDIR)/.moviepipe/processor.test -cpuprofile $(CURDIR)/$(PGO_PROFILE) .'
 
 .PHONY: build
 build: $(addprefix dist/,$(addsuffix .zip,$(FUNCTIONS))) ## build every function's bootstrap (linux/arm64) and its zip

@@ -2,11 +2,8 @@ package templates
 
 import (
 	"archive/zip"
-	"bytes"
-	"debug/buildinfo"
 	"encoding/json"
 	"fmt"
-	"io"
 	"os"
 	"path/filepath"
 	"slices"
@@ -279,35 +276,6 @@ func TestProcessorCollector(t *testing.T) {
 			t.Errorf("%s: GOGC %v, GOMEMLIMIT %v, MemorySize %v", id, vars["GOGC"], vars["GOMEMLIMIT"], p["MemorySize"])
 		}
 	}
-}
-
-// The processor's bootstrap is optimised with its profile
-// (processor/cmd/lambda/default.pgo, which go build applies by itself): the
-// figures in docs/benchmarks.md are measured so.
-func TestProcessorBuiltWithPGO(t *testing.T) {
-	z, err := zip.OpenReader(filepath.Join(root(t), "dist", "processor.zip"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer z.Close()
-	f, err := z.File[0].Open()
-	if err != nil {
-		t.Fatal(err)
-	}
-	bin, err := io.ReadAll(f)
-	if err != nil {
-		t.Fatal(err)
-	}
-	info, err := buildinfo.Read(bytes.NewReader(bin))
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, s := range info.Settings {
-		if s.Key == "-pgo" && strings.HasSuffix(s.Value, "default.pgo") {
-			return
-		}
-	}
-	t.Errorf("the processor's bootstrap was built without its profile: %v", info.Settings)
 }
 
 func num(v any) float64 {

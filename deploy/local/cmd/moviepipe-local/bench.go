@@ -135,33 +135,27 @@ func bench(ctx context.Context, root string, args []string, stdout, stderr io.Wr
 	env := append(os.Environ(), "GOWORK=off", "AWS_ENDPOINT_URL_KINESIS="+c.State.Kinesis, "AWS_ENDPOINT_URL_DYNAMODB="+c.State.DynamoDB,
 		"AWS_REGION=us-east-1", "AWS_ACCESS_KEY_ID=local", "AWS_SECRET_ACCESS_KEY=local")
 	goDefault := []string{"GOGC=100", "GOMEMLIMIT=off"}
-	// The processor's benchmarks are built as its bootstrap is: with its
-	// profile for profile-guided optimisation, when it has one.
-	pgo := pgoFlags(root, "processor")
 	for _, b := range []struct {
 		module, pkg, bench, goal, what string
-		flags, gc                      []string
+		gc                             []string
 	}{
-		{"contracts", ".", "ValidateMovieRecord", "", "validate a movie-record.v1 of a scraped page (~800 bytes)", nil, nil},
-		{"processor", ".", "BatchNoopStore", "≤ 10 µs, ≤ 30 allocs per record", "decode + validate + item build, 1,000-record batches", pgo, deployed},
-		{"processor", ".", "BatchNoopStore", "", "the same, with Go's default collector", pgo, goDefault},
-		{"processor", ".", "BatchDynalite", "", "1,000-record batches into dynalite", pgo, deployed},
-		{"processor", ".", "PeakHeap10k", "≤ 64 MB", "heap high-water mark, one 10,000-record batch", pgo, deployed},
-		{"processor", "./tracing", "RecordSegment", "", "X-Ray segment + subsegment of one sampled record", pgo, deployed},
-		{"scraper", ".", "ParseCatalogue", "≥ 20 MB/s", "HTML parse + extraction, a 250-film catalogue page", nil, nil},
-		{"scraper", ".", "Records", "", "build + validate movie-record.v1", nil, nil},
-		{"scraper", ".", "Publish", "", "publisher's own cost per record", nil, nil},
-		{"query-api", ".", "GetMovie", "≤ 50 µs", "handler overhead with a fake store", nil, nil},
+		{"contracts", ".", "ValidateMovieRecord", "", "validate a movie-record.v1 of a scraped page (~800 bytes)", nil},
+		{"processor", ".", "BatchNoopStore", "≤ 10 µs, ≤ 30 allocs per record", "decode + validate + item build, 1,000-record batches", deployed},
+		{"processor", ".", "BatchNoopStore", "", "the same, with Go's default collector", goDefault},
+		{"processor", ".", "BatchDynalite", "", "1,000-record batches into dynalite", deployed},
+		{"processor", ".", "PeakHeap10k", "≤ 64 MB", "heap high-water mark, one 10,000-record batch", deployed},
+		{"processor", "./tracing", "RecordSegment", "", "X-Ray segment + subsegment of one sampled record", deployed},
+		{"scraper", ".", "ParseCatalogue", "≥ 20 MB/s", "HTML parse + extraction, a 250-film catalogue page", nil},
+		{"scraper", ".", "Records", "", "build + validate movie-record.v1", nil},
+		{"scraper", ".", "Publish", "", "publisher's own cost per record", nil},
+		{"query-api", ".", "GetMovie", "≤ 50 µs", "handler overhead with a fake store", nil},
 	} {
-		figure, err := goBench(ctx, filepath.Join(root, b.module), b.pkg, b.bench, b.flags, append(env[:len(env):len(env)], b.gc...))
+		figure, err := goBench(ctx, filepath.Join(root, b.module), b.pkg, b.bench, append(env[:len(env):len(env)], b.gc...))
 		if err != nil {
 			say("  %s %s: %v", b.module, b.bench, err)
 			figure = "failed: " + err.Error()
 		}
 		how := "go test -bench " + b.bench
-		if len(b.flags) > 0 {
-			how += " -pgo=cmd/lambda/default.pgo"
-		}
 		if len(b.gc) > 0 {
 			how += " (" + strings.Join(b.gc, " ") + ")"
 		}
@@ -327,9 +321,8 @@ var benchLine = regexp.MustCompile(`^Benchmark(\S+?)-\d+\s+\d+\s+(.*)$`)
 // goBench runs one Go benchmark benchRuns times and returns the figures of
 // the median run (by ns/op); a benchmark with sub-benchmarks reports its
 // first.
-func goBench(ctx context.Context, dir, pkg, name string, flags, env []string) (string, error) {
-	args := append([]string{"test", "-run", "^$", "-bench", "^Benchmark" + name + "$", "-benchmem", "-count", strconv.Itoa(benchRuns)}, flags...)
-	cmd := exec.CommandContext(ctx, "go", append(args, pkg)...)
+func goBench(ctx context.Context, dir, pkg, name string, env []string) (string, error) {
+	cmd := exec.CommandContext(ctx, "go", "test", "-run", "^$", "-bench", "^Benchmark"+name+"$", "-benchmem", "-count", strconv.Itoa(benchRuns), pkg)
 	cmd.Dir, cmd.Env = dir, env
 	b, err := cmd.CombinedOutput()
 	if err != nil {
@@ -349,17 +342,6 @@ func goBench(ctx context.Context, dir, pkg, name string, flags, env []string) (s
 	nsop := func(f []string) float64 { v, _ := strconv.ParseFloat(f[0], 64); return v }
 	slices.SortFunc(runs, func(a, b []string) int { return cmp.Compare(nsop(a), nsop(b)) })
 	return strings.Join(runs[len(runs)/2], " "), nil
-}
-
-// pgoFlags is the go test flag that builds a service's code with the
-// profile its bootstrap is built with (go build uses a main package's
-// default.pgo), or nothing when it has none.
-func pgoFlags(root, service string) []string {
-	profile := filepath.Join(root, service, "cmd", "lambda", "default.pgo")
-	if _, err := os.Stat(profile); err != nil {
-		return nil
-	}
-	return []string{"-pgo=" + profile}
 }
 
 // collector is the Go collector's settings (GOGC, GOMEMLIMIT) that a
