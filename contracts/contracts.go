@@ -172,8 +172,9 @@ type Member struct {
 // ValidateMembers is Validate for documents that are JSON objects. When doc
 // is valid it also appends the object's members to dst, in document order,
 // and returns dst, so that a reader of a valid document need not scan it
-// again. A valid doc that is not an object has no members. The errors are
-// Validate's.
+// again. A name given twice is listed twice: the later value is the one
+// jsonschema checked and encoding/json keeps. A valid doc that is not an
+// object has no members. The errors are Validate's.
 func ValidateMembers(n Name, doc []byte, dst []Member) ([]Member, error) {
 	if p := plans()[n]; p != nil {
 		sc := scanner{s: doc, members: dst, record: true}
