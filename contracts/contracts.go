@@ -150,11 +150,8 @@ func Schema(n Name) ([]byte, error) {
 // schemas are compiled once, on first use. A document the fast path of
 // fast.go certainly accepts is not decoded at all.
 func Validate(n Name, doc []byte) error {
-	if p := plans()[n]; p != nil {
-		sc := scanner{s: doc}
-		if sc.accepts(p) {
-			return nil
-		}
+	if p := plans()[n]; p != nil && p.accepts(doc) {
+		return nil
 	}
 	return validateFull(n, doc)
 }
