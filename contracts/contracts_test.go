@@ -24,89 +24,86 @@ func goldenFiles(t testing.TB, dir string) []string {
 	return files
 }
 
-func TestValidRecordsPass(t *testing.T) {
-	for _, f := range goldenFiles(t, "valid") {
-		t.Run(filepath.Base(f), func(t *testing.T) {
-			doc, err := os.ReadFile(f)
+// eachGolden runs f on each example in testdata/<dir>, as a subtest named
+// for the file (without .json).
+func eachGolden(t *testing.T, dir string, f func(t *testing.T, name string, doc []byte)) {
+	t.Helper()
+	for _, file := range goldenFiles(t, dir) {
+		name := strings.TrimSuffix(filepath.Base(file), ".json")
+		t.Run(name, func(t *testing.T) {
+			doc, err := os.ReadFile(file)
 			if err != nil {
 				t.Fatal(err)
 			}
-			if err := contracts.Validate(contracts.MovieRecordV1, doc); err != nil {
-				t.Fatalf("want valid, got %v", err)
-			}
+			f(t, name, doc)
 		})
 	}
+}
+
+func TestValidRecordsPass(t *testing.T) {
+	eachGolden(t, "valid", func(t *testing.T, _ string, doc []byte) {
+		if err := contracts.Validate(contracts.MovieRecordV1, doc); err != nil {
+			t.Fatalf("want valid, got %v", err)
+		}
+	})
 }
 
 // Each invalid example is named <instance path>--<keyword>--<what is wrong>.json,
 // with the path's "/" written "." and "root" for the record itself, or
 // undecodable--<what is wrong>.json for bytes that are not one JSON value.
 func TestInvalidRecordsFailForTheirStatedReason(t *testing.T) {
-	for _, f := range goldenFiles(t, "invalid") {
-		name := strings.TrimSuffix(filepath.Base(f), ".json")
-		t.Run(name, func(t *testing.T) {
-			doc, err := os.ReadFile(f)
-			if err != nil {
-				t.Fatal(err)
+	eachGolden(t, "invalid", func(t *testing.T, name string, doc []byte) {
+		err := contracts.Validate(contracts.MovieRecordV1, doc)
+		parts := strings.Split(name, "--")
+		if parts[0] == "undecodable" {
+			if !errors.Is(err, contracts.ErrNotJSON) {
+				t.Fatalf("want ErrNotJSON, got %v", err)
 			}
-			err = contracts.Validate(contracts.MovieRecordV1, doc)
-			parts := strings.Split(name, "--")
-			if parts[0] == "undecodable" {
-				if !errors.Is(err, contracts.ErrNotJSON) {
-					t.Fatalf("want ErrNotJSON, got %v", err)
+			return
+		}
+		if len(parts) != 3 {
+			t.Fatalf("file name %q is not <path>--<keyword>--<note>", name)
+		}
+		wantPath := "/" + strings.ReplaceAll(parts[0], ".", "/")
+		if parts[0] == "root" {
+			wantPath = ""
+		}
+		ve, ok := errors.AsType[*contracts.ValidationError](err)
+		if !ok {
+			t.Fatalf("want *ValidationError, got %v", err)
+		}
+		for _, v := range ve.Violations {
+			if v.InstancePath == wantPath && v.Keyword == parts[1] {
+				if v.Message == "" {
+					t.Errorf("violation %+v has no message", v)
 				}
 				return
 			}
-			if len(parts) != 3 {
-				t.Fatalf("file name %q is not <path>--<keyword>--<note>", name)
-			}
-			wantPath := "/" + strings.ReplaceAll(parts[0], ".", "/")
-			if parts[0] == "root" {
-				wantPath = ""
-			}
-			ve, ok := errors.AsType[*contracts.ValidationError](err)
-			if !ok {
-				t.Fatalf("want *ValidationError, got %v", err)
-			}
-			for _, v := range ve.Violations {
-				if v.InstancePath == wantPath && v.Keyword == parts[1] {
-					if v.Message == "" {
-						t.Errorf("violation %+v has no message", v)
-					}
-					return
-				}
-			}
-			t.Fatalf("want a %q violation at %q, got %+v", parts[1], wantPath, ve.Violations)
-		})
-	}
+		}
+		t.Fatalf("want a %q violation at %q, got %+v", parts[1], wantPath, ve.Violations)
+	})
 }
 
 // A movie.v1 resource is the record's movie fields: every valid record, less
 // the fields that only travel on the stream, is a valid resource.
 func TestValidRecordsMakeValidMovies(t *testing.T) {
-	for _, f := range goldenFiles(t, "valid") {
-		t.Run(filepath.Base(f), func(t *testing.T) {
-			var m map[string]any
-			doc, err := os.ReadFile(f)
-			if err != nil {
-				t.Fatal(err)
-			}
-			if err := json.Unmarshal(doc, &m); err != nil {
-				t.Fatal(err)
-			}
-			delete(m, "schema")
-			delete(m, "traceHeader")
-			movie, _ := json.Marshal(m)
-			if err := contracts.Validate(contracts.MovieV1, movie); err != nil {
-				t.Fatal(err)
-			}
-			m["traceHeader"] = "Root=1-6745a3c1-5e0c7a2b9d4f1e3a8c6b0d2e;Parent=53995c3f42cd8ad8;Sampled=1"
-			movie, _ = json.Marshal(m)
-			if err := contracts.Validate(contracts.MovieV1, movie); err == nil {
-				t.Fatal("a movie.v1 with a traceHeader passed; the resource must not expose it")
-			}
-		})
-	}
+	eachGolden(t, "valid", func(t *testing.T, _ string, doc []byte) {
+		var m map[string]any
+		if err := json.Unmarshal(doc, &m); err != nil {
+			t.Fatal(err)
+		}
+		delete(m, "schema")
+		delete(m, "traceHeader")
+		movie, _ := json.Marshal(m)
+		if err := contracts.Validate(contracts.MovieV1, movie); err != nil {
+			t.Fatal(err)
+		}
+		m["traceHeader"] = "Root=1-6745a3c1-5e0c7a2b9d4f1e3a8c6b0d2e;Parent=53995c3f42cd8ad8;Sampled=1"
+		movie, _ = json.Marshal(m)
+		if err := contracts.Validate(contracts.MovieV1, movie); err == nil {
+			t.Fatal("a movie.v1 with a traceHeader passed; the resource must not expose it")
+		}
+	})
 }
 
 func TestErrorRecord(t *testing.T) {

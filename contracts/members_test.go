@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"encoding/json"
 	"os"
-	"path/filepath"
 	"slices"
 	"testing"
 	"unicode/utf8"
@@ -49,25 +48,19 @@ func checkMembers(t *testing.T, doc []byte, members []contracts.Member) {
 }
 
 func TestValidateMembersOfValidRecords(t *testing.T) {
-	for _, f := range goldenFiles(t, "valid") {
-		t.Run(filepath.Base(f), func(t *testing.T) {
-			doc, err := os.ReadFile(f)
-			if err != nil {
-				t.Fatal(err)
+	eachGolden(t, "valid", func(t *testing.T, _ string, doc []byte) {
+		members, err := contracts.ValidateMembers(contracts.MovieRecordV1, doc, nil)
+		if err != nil {
+			t.Fatalf("want valid, got %v", err)
+		}
+		checkMembers(t, doc, members)
+		// The examples have no escapes: every string is its contents.
+		for _, m := range members {
+			if plain := doc[m.Start] == '"' && bytes.IndexByte(doc[m.Start:m.End], '\\') < 0; m.Text != plain {
+				t.Errorf("member %q: Text is %v for %s", m.Name, m.Text, doc[m.Start:m.End])
 			}
-			members, err := contracts.ValidateMembers(contracts.MovieRecordV1, doc, nil)
-			if err != nil {
-				t.Fatalf("want valid, got %v", err)
-			}
-			checkMembers(t, doc, members)
-			// The examples have no escapes: every string is its contents.
-			for _, m := range members {
-				if plain := doc[m.Start] == '"' && bytes.IndexByte(doc[m.Start:m.End], '\\') < 0; m.Text != plain {
-					t.Errorf("member %q: Text is %v for %s", m.Name, m.Text, doc[m.Start:m.End])
-				}
-			}
-		})
-	}
+		}
+	})
 }
 
 // A valid record that the fast path leaves to jsonschema has its members
@@ -108,23 +101,17 @@ func TestValidateMembersWithoutTheFastPath(t *testing.T) {
 }
 
 func TestValidateMembersOfInvalidRecords(t *testing.T) {
-	for _, f := range goldenFiles(t, "invalid") {
-		t.Run(filepath.Base(f), func(t *testing.T) {
-			doc, err := os.ReadFile(f)
-			if err != nil {
-				t.Fatal(err)
-			}
-			dst := []contracts.Member{{Name: "kept"}}
-			members, err := contracts.ValidateMembers(contracts.MovieRecordV1, doc, dst)
-			want := contracts.Validate(contracts.MovieRecordV1, doc)
-			if err == nil || want == nil || err.Error() != want.Error() {
-				t.Fatalf("err %v, Validate says %v", err, want)
-			}
-			if len(members) != 1 || members[0].Name != "kept" {
-				t.Errorf("an invalid record changed dst: %+v", members)
-			}
-		})
-	}
+	eachGolden(t, "invalid", func(t *testing.T, _ string, doc []byte) {
+		dst := []contracts.Member{{Name: "kept"}}
+		members, err := contracts.ValidateMembers(contracts.MovieRecordV1, doc, dst)
+		want := contracts.Validate(contracts.MovieRecordV1, doc)
+		if err == nil || want == nil || err.Error() != want.Error() {
+			t.Fatalf("err %v, Validate says %v", err, want)
+		}
+		if len(members) != 1 || members[0].Name != "kept" {
+			t.Errorf("an invalid record changed dst: %+v", members)
+		}
+	})
 }
 
 func TestValidateMembersAppends(t *testing.T) {
