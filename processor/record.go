@@ -93,13 +93,13 @@ func (e *ParkError) Error() string { return string(e.Reason) + ": " + e.Message 
 // Decode checks one record's data (size, JSON, movie-record.v1) and returns
 // the movie. Every error it returns is a *ParkError.
 func Decode(data []byte, maxBytes int) (Movie, error) {
-	return decode(data, "", maxBytes, new([]contracts.Member))
+	return decode(data, string(data), maxBytes, new([]contracts.Member))
 }
 
 // decode is Decode for a record of a batch: text is data as a string (a
-// slice of one copy of the batch's data), or empty to have it copied, and
-// *scratch is room for the record's members, reused from one record to the
-// next.
+// slice of one copy of the batch's data), which the movie's strings slice,
+// and *scratch is room for the record's members, reused from one record to
+// the next.
 func decode(data []byte, text string, maxBytes int, scratch *[]contracts.Member) (Movie, error) {
 	var m Movie
 	if len(data) > maxBytes {
@@ -119,9 +119,6 @@ func decode(data []byte, text string, maxBytes int, scratch *[]contracts.Member)
 	}
 	if err != nil {
 		return m, &ParkError{Reason: ReasonInternal, Message: err.Error()}
-	}
-	if text == "" {
-		text = string(data)
 	}
 	if err := decodeMovie(text, members, &m); err != nil {
 		// The contract accepted it, so this is our bug, not the record's.
