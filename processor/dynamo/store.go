@@ -65,10 +65,9 @@ func (s *Store) PutMovies(ctx context.Context, ms []processor.Versioned) []proce
 		return res
 	}
 	bufs := make([]*itemBuf, len(ms))
-	items := make([]map[string]types.AttributeValue, len(ms))
 	for i, m := range ms {
 		bufs[i] = itemBufs.Get().(*itemBuf)
-		items[i] = bufs[i].movieItem(m.Movie, m.Seq)
+		bufs[i].fill(m.Movie, m.Seq)
 	}
 	// The SDK is done with the items when its calls return; the next chunk
 	// reuses them.
@@ -85,12 +84,12 @@ func (s *Store) PutMovies(ctx context.Context, ms []processor.Versioned) []proce
 	reqs := make([]types.WriteRequest, 0, len(ms))
 	index := make([]int, 0, len(ms)) // reqs[k] writes ms[index[k]]
 	puts := make([]types.PutRequest, len(ms))
-	for i, item := range items {
-		rev, seq := ms[i].Movie.ScrapedAt.UnixNano(), item[AttrSeq].(*types.AttributeValueMemberS).Value
+	for i, b := range bufs {
+		rev, seq := ms[i].Movie.ScrapedAt.UnixNano(), b.item[AttrSeq].(*types.AttributeValueMemberS).Value
 		if cur, ok := current[ms[i].Movie.ID]; ok && (cur.rev > rev || cur.rev == rev && cur.seq >= seq) {
 			continue // the table holds the same or a newer version: stale
 		}
-		puts[i].Item = item
+		puts[i].Item = b.item
 		reqs, index = append(reqs, types.WriteRequest{PutRequest: &puts[i]}), append(index, i)
 	}
 	for start := 0; start < len(reqs); start += batchSize {
@@ -199,9 +198,8 @@ func (b *itemBuf) reset() {
 	*b = itemBuf{item: item, key: key}
 }
 
-// movieItem fills b with the movies-table item of m read at sequence number
-// seq, and returns it.
-func (b *itemBuf) movieItem(m *processor.Movie, seq string) map[string]types.AttributeValue {
+// fill makes b.item the movies-table item of m read at sequence number seq.
+func (b *itemBuf) fill(m *processor.Movie, seq string) {
 	item := b.item
 	ss := b.ss[:0]
 	str := func(name, v string) {
@@ -277,7 +275,6 @@ func (b *itemBuf) movieItem(m *processor.Movie, seq string) map[string]types.Att
 		b.ns[k-2].Value = all[ends[k-1].end:ends[k].end]
 		item[ends[k].name] = &b.ns[k-2]
 	}
-	return item
 }
 
 const seqWidth = 128
