@@ -8,7 +8,9 @@
 // against the schemas in its tests.
 //
 // Unknown values are omitted: a property is present with a value of its type,
-// or absent. null never appears.
+// or absent. null never appears. Every document is I-JSON (RFC 7493): UTF-8,
+// no lone surrogates, no member name given twice. The golden examples are in
+// the examples package.
 package contracts
 
 import (
@@ -22,8 +24,8 @@ import (
 	"slices"
 	"strings"
 	"sync"
-	"unicode/utf8"
 
+	"github.com/go-json-experiment/json/jsontext"
 	"github.com/santhosh-tekuri/jsonschema/v5"
 )
 
@@ -50,8 +52,9 @@ var files embed.FS
 // ErrUnknownContract is returned for a Name that has no schema.
 var ErrUnknownContract = errors.New("unknown contract")
 
-// ErrNotJSON is returned by Validate when the document is not a single JSON
-// value. Such a document can never become valid: callers park it as undecodable.
+// ErrNotJSON is returned by Validate when the document is not a single I-JSON
+// value (RFC 7493). Such a document can never become valid: callers park it
+// as undecodable.
 var ErrNotJSON = errors.New("not a JSON document")
 
 // Violation is one way in which a document breaks its contract.
@@ -95,17 +98,6 @@ func (e *ValidationError) Error() string {
 
 var compiled = sync.OnceValues(compileAll)
 
-// plans holds the fast path of each contract that has one (see fast.go).
-var plans = sync.OnceValue(func() map[Name]*plan {
-	out := map[Name]*plan{}
-	for _, n := range Names() {
-		if p, err := compilePlan(n); err == nil {
-			out[n] = p
-		}
-	}
-	return out
-})
-
 func compileAll() (map[Name]*jsonschema.Schema, error) {
 	c := jsonschema.NewCompiler()
 	c.Draft = jsonschema.Draft2020
@@ -142,73 +134,16 @@ func Schema(n Name) ([]byte, error) {
 	return data, nil
 }
 
-// Validate checks that doc is one JSON value that satisfies contract n.
+// Validate checks that doc is one I-JSON value (RFC 7493) that satisfies
+// contract n.
 //
-// It returns nil when doc is valid; an error wrapping ErrNotJSON when doc is not
-// JSON; a *ValidationError listing every violation when doc breaks the
-// contract; and an error wrapping ErrUnknownContract for an unknown n. The
-// schemas are compiled once, on first use. A document the fast path of
-// fast.go certainly accepts is not decoded at all.
+// It returns nil when doc is valid; an error wrapping ErrNotJSON when doc is
+// not one I-JSON value (not JSON, invalid UTF-8, an escaped lone surrogate, a
+// member name given twice, data after the value); a *ValidationError listing
+// every violation when doc breaks the contract; and an error wrapping
+// ErrUnknownContract for an unknown n. The schemas are compiled once, on
+// first use, and are safe to use from many goroutines.
 func Validate(n Name, doc []byte) error {
-	if p := plans()[n]; p != nil && p.accepts(doc) {
-		return nil
-	}
-	return validateFull(n, doc)
-}
-
-// Member is where one member of a JSON object sits in its document: its
-// name, and its value's JSON text doc[Start:End].
-type Member struct {
-	Name       string
-	Start, End int
-	// Text reports that the value is a string whose contents,
-	// doc[Start+1:End-1], are its text: valid UTF-8 with no escapes.
-	Text bool
-}
-
-// ValidateMembers is Validate for documents that are JSON objects. When doc
-// is valid it also appends the object's members to dst, in document order,
-// and returns dst, so that a reader of a valid document need not scan it
-// again. A name given twice is listed twice: the later value is the one
-// jsonschema checked and encoding/json keeps. A valid doc that is not an
-// object has no members. The errors are Validate's.
-func ValidateMembers(n Name, doc []byte, dst []Member) ([]Member, error) {
-	if p := plans()[n]; p != nil {
-		sc := scanner{s: doc, members: dst, record: true}
-		if sc.accepts(p) {
-			return sc.members, nil
-		}
-	}
-	if err := validateFull(n, doc); err != nil {
-		return dst, err
-	}
-	return appendMembers(dst, doc), nil
-}
-
-// appendMembers appends the members of doc, a JSON document, to dst, as
-// encoding/json reads them: for the documents the fast path leaves to
-// jsonschema.
-func appendMembers(dst []Member, doc []byte) []Member {
-	dec := json.NewDecoder(bytes.NewReader(doc))
-	if t, err := dec.Token(); err != nil || t != json.Delim('{') {
-		return dst
-	}
-	for dec.More() {
-		t, err := dec.Token()
-		name, ok := t.(string)
-		var raw json.RawMessage
-		if err != nil || !ok || dec.Decode(&raw) != nil {
-			return dst // not JSON: Validate has said so already
-		}
-		end := int(dec.InputOffset())
-		text := len(raw) > 0 && raw[0] == '"' && bytes.IndexByte(raw, '\\') < 0 && utf8.Valid(raw)
-		dst = append(dst, Member{Name: name, Start: end - len(raw), End: end, Text: text})
-	}
-	return dst
-}
-
-// validateFull is Validate without the fast path.
-func validateFull(n Name, doc []byte) error {
 	schemas, err := compiled()
 	if err != nil {
 		return err
@@ -228,17 +163,34 @@ func validateFull(n Name, doc []byte) error {
 	return err
 }
 
+// decode reads doc for jsonschema, after checking that it is I-JSON:
+// encoding/json would replace invalid UTF-8 and lone surrogates with U+FFFD
+// and keep the last of two members of one name, so that what is validated
+// would not be what another reader of the same bytes sees.
 func decode(doc []byte) (any, error) {
+	if err := checkIJSON(doc); err != nil {
+		return nil, fmt.Errorf("%w: %s", ErrNotJSON, strings.TrimPrefix(err.Error(), "jsontext: "))
+	}
 	d := json.NewDecoder(bytes.NewReader(doc))
 	d.UseNumber()
 	var v any
 	if err := d.Decode(&v); err != nil {
 		return nil, fmt.Errorf("%w: %w", ErrNotJSON, err)
 	}
-	if _, err := d.Token(); err != io.EOF {
-		return nil, fmt.Errorf("%w: data after the first value", ErrNotJSON)
-	}
 	return v, nil
+}
+
+// checkIJSON reads doc as one I-JSON value, with the strict defaults of
+// encoding/json/v2's jsontext, and says what is wrong with it.
+func checkIJSON(doc []byte) error {
+	d := jsontext.NewDecoder(bytes.NewReader(doc))
+	if _, err := d.ReadValue(); err != nil {
+		return err
+	}
+	if _, err := d.ReadToken(); !errors.Is(err, io.EOF) {
+		return errors.New("data after the first value")
+	}
+	return nil
 }
 
 // violations flattens the validator's tree into its leaves: the failures a

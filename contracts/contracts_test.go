@@ -3,40 +3,27 @@ package contracts_test
 import (
 	"encoding/json"
 	"errors"
-	"fmt"
-	"os"
-	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 
 	"github.com/moviepipe/moviepipe/contracts"
+	"github.com/moviepipe/moviepipe/contracts/examples"
 )
 
-func goldenFiles(t testing.TB, dir string) []string {
-	t.Helper()
-	files, err := filepath.Glob(filepath.Join("testdata", dir, "*.json"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	if len(files) < 10 {
-		t.Fatalf("testdata/%s holds %d examples, want at least 10", dir, len(files))
-	}
-	return files
-}
-
-// eachGolden runs f on each example in testdata/<dir>, as a subtest named
-// for the file (without .json).
+// eachGolden runs f on each golden example of dir ("valid" or "invalid"),
+// as a subtest named for the example.
 func eachGolden(t *testing.T, dir string, f func(t *testing.T, name string, doc []byte)) {
 	t.Helper()
-	for _, file := range goldenFiles(t, dir) {
-		name := strings.TrimSuffix(filepath.Base(file), ".json")
-		t.Run(name, func(t *testing.T) {
-			doc, err := os.ReadFile(file)
-			if err != nil {
-				t.Fatal(err)
-			}
-			f(t, name, doc)
-		})
+	list := examples.Valid()
+	if dir == "invalid" {
+		list = examples.Invalid()
+	}
+	if len(list) < 10 {
+		t.Fatalf("examples/%s holds %d examples, want at least 10", dir, len(list))
+	}
+	for _, e := range list {
+		t.Run(e.Name, func(t *testing.T) { f(t, e.Name, e.Data) })
 	}
 }
 
@@ -183,61 +170,43 @@ func TestSchemasAreWellFormed(t *testing.T) {
 	}
 }
 
-// BenchmarkValidateMovieRecord validates records as a stream carries them:
-// "page" is the records of one scraped page (each its own film; the run id,
-// source URL, scrape time and trace header shared), "distinct" the valid
-// examples in turn (nothing shared; one left to jsonschema).
-func BenchmarkValidateMovieRecord(b *testing.B) {
-	b.Run("page", func(b *testing.B) { benchValidate(b, pageOfRecords(b, 100)) })
-	var docs [][]byte
-	for _, f := range goldenFiles(b, "valid") {
-		doc, err := os.ReadFile(f)
-		if err != nil {
-			b.Fatal(err)
-		}
-		docs = append(docs, doc)
+// Validate is safe from many goroutines: the schemas are compiled once and
+// shared, and one document's answer never leaks into another's.
+func TestValidateConcurrently(t *testing.T) {
+	good := examples.Valid()[0].Data
+	bad := examples.Invalid()[0].Data
+	var wg sync.WaitGroup
+	for g := range 4 {
+		wg.Go(func() {
+			for i := range 200 {
+				doc, wantValid := good, true
+				if (g+i)%2 == 0 {
+					doc, wantValid = bad, false
+				}
+				if err := contracts.Validate(contracts.MovieRecordV1, doc); (err == nil) != wantValid {
+					t.Errorf("goroutine %d, round %d: err = %v, want valid %v", g, i, err, wantValid)
+					return
+				}
+			}
+		})
 	}
-	b.Run("distinct", func(b *testing.B) { benchValidate(b, docs) })
+	wg.Wait()
 }
 
-func benchValidate(b *testing.B, docs [][]byte) {
-	size := 0
-	for _, d := range docs {
-		size += len(d)
+// BenchmarkValidateMovieRecord validates the record of one film of a
+// scraped catalogue page, every field present.
+func BenchmarkValidateMovieRecord(b *testing.B) {
+	var doc []byte
+	for _, e := range examples.Valid() {
+		if e.Name == "catalogue-every-field" {
+			doc = e.Data
+		}
 	}
 	b.ReportAllocs()
-	b.SetBytes(int64(size / len(docs)))
-	i := 0
+	b.SetBytes(int64(len(doc)))
 	for b.Loop() {
-		if err := contracts.Validate(contracts.MovieRecordV1, docs[i%len(docs)]); err != nil {
-			b.Fatal(err)
-		}
-		i++
-	}
-}
-
-// pageOfRecords is n films of one catalogue page, every field present.
-func pageOfRecords(b *testing.B, n int) [][]byte {
-	doc, err := os.ReadFile("testdata/valid/catalogue-every-field.json")
-	if err != nil {
-		b.Fatal(err)
-	}
-	var m map[string]any
-	if err := json.Unmarshal(doc, &m); err != nil {
-		b.Fatal(err)
-	}
-	m["sourceUrl"] = "http://127.0.0.1:8080/films?page=3"
-	docs := make([][]byte, n)
-	for i := range docs {
-		m["id"] = fmt.Sprintf("mv-film-%d-%d-%08x", i, 1950+i%60, i*7919)
-		m["title"] = fmt.Sprintf("Film & Story No. %d", i)
-		m["director"] = fmt.Sprintf("Director %d", i%37)
-		m["year"] = 1950 + i%60
-		m["releaseDate"] = fmt.Sprintf("%d-%02d-%02d", 1950+i%60, 1+i%12, 1+i%28)
-		m["imdbRating"] = float64(i%100) / 10
-		if docs[i], err = json.Marshal(m); err != nil {
+		if err := contracts.Validate(contracts.MovieRecordV1, doc); err != nil {
 			b.Fatal(err)
 		}
 	}
-	return docs
 }

@@ -13,30 +13,17 @@ import (
 	"time"
 
 	"github.com/aws/aws-lambda-go/events"
-
-	"github.com/moviepipe/moviepipe/contracts"
 )
-
-// Versioned is a movie and its place in the stream.
-type Versioned struct {
-	Movie *Movie
-	Seq   string
-}
-
-// WriteResult is the outcome of one movie's write.
-type WriteResult struct {
-	Written bool  // false: the table holds the same or a newer version
-	Err     error // the write may succeed if tried again later
-}
 
 // Store keeps movies and parked records.
 type Store interface {
-	// PutMovies writes each movie unless the table holds the same or a newer
-	// version of it (by scrapedAt, then by sequence number), and returns one
-	// result per movie, in order. The ids are distinct, and no other writer
-	// changes them meanwhile: Kinesis delivers one partition key (the movie
-	// id) to one invocation at a time, and the handler writes an id once.
-	PutMovies(ctx context.Context, ms []Versioned) []WriteResult
+	// PutMovie writes m, read at sequence number seq, unless the table holds
+	// the same or a newer version of it (by scrapedAt, then by sequence
+	// number): written is false then. The comparison and the write are one
+	// conditional write, so writers of the same id at the same time (a replay
+	// next to the live mapping, a redrive) leave the newest version whatever
+	// their order. An error means the write may succeed if tried again.
+	PutMovie(ctx context.Context, m *Movie, seq string) (written bool, err error)
 	// Park writes entries to the error table; writing an entry twice leaves
 	// one. It returns the entries it could not write, which may succeed if
 	// tried again later, and why.
@@ -46,12 +33,9 @@ type Store interface {
 // Tracer continues a record's trace from the trace header it carries.
 type Tracer interface {
 	// Record starts a segment for one record, annotated with its movie id,
-	// and returns the context to make its calls in, and the function that
-	// ends the segment.
+	// and returns the context to make its calls in (the store's call is a
+	// subsegment of it), and the function that ends the segment.
 	Record(ctx context.Context, traceHeader, movieID string) (context.Context, func(error))
-	// Call opens, in a record's context, a subsegment for a store call that
-	// writes the record with others; the returned function closes it.
-	Call(ctx context.Context, name string) func(error)
 }
 
 // Parked is a record that can never succeed, as the error table keeps it.
@@ -97,10 +81,11 @@ type Handler struct {
 	Log    *slog.Logger
 	// MaxRecordBytes parks larger records as oversized.
 	MaxRecordBytes int
-	// Concurrency bounds the store calls in flight.
+	// MaxClockSkew is how far after its arrival on the stream a record may be
+	// stamped; a later one is parked (CheckClock).
+	MaxClockSkew time.Duration
+	// Concurrency bounds the writes in flight.
 	Concurrency int
-	// ChunkSize is how many movies one store call writes [25, BatchWriteItem's limit].
-	ChunkSize int
 	// ErrorTTL is how long the error table keeps an entry.
 	ErrorTTL time.Duration
 	// Margin is kept free before the invocation's deadline: records not
@@ -124,43 +109,53 @@ type item struct {
 // never returns an error: a failure that may pass is a batch item failure, one
 // that cannot is parked.
 func (h *Handler) Handle(ctx context.Context, ev events.KinesisEvent) (events.KinesisEventResponse, error) {
-	now := h.now()
-	start := now
+	start := h.now()
 	rep := Report{In: len(ev.Records), Parked: map[Reason]int{}}
 	items := make([]item, len(ev.Records))
-	var members []contracts.Member
-	text := batchText(ev.Records) // the movies' strings are slices of it
 	for i := range ev.Records {
 		it := &items[i]
 		it.rec = &ev.Records[i]
-		if age := now.Sub(it.rec.Kinesis.ApproximateArrivalTimestamp.Time); age > rep.MaxAge {
-			rep.MaxAge = age
-		}
-		n := len(it.rec.Kinesis.Data)
-		it.movie, it.parked = h.decode(it.rec, text[:n], &members)
-		text = text[n:]
+		rep.MaxAge = max(rep.MaxAge, start.Sub(it.rec.Kinesis.ApproximateArrivalTimestamp.Time))
+		it.movie, it.parked = h.decode(it.rec)
 	}
 
 	// Stop the writes early enough to answer before the deadline.
 	wctx, cancel := h.workContext(ctx)
 	defer cancel()
+	writes, parks := plan(items)
+	var wg sync.WaitGroup
+	wg.Go(func() { h.park(wctx, parks) })
+	h.writeAll(wctx, writes)
+	wg.Wait()
 
-	// The newest record per id is written; the others in the batch are stale.
+	resp := rep.count(items)
+	rep.Duration = h.now().Sub(start)
+	h.log().InfoContext(ctx, "batch done", "records", rep.In, "stored", rep.Stored, "stale", rep.Stale,
+		"parked", rep.Parked, "retry", rep.Retried, "max_age_ms", rep.MaxAge.Milliseconds(), "duration_ms", rep.Duration.Milliseconds())
+	if h.Metrics != nil {
+		h.Metrics(rep)
+	}
+	return resp, nil
+}
+
+// plan splits a batch's decoded items into the movies to write, the newest
+// record of each id, and the records to park; the older records of an id
+// are stale already.
+func plan(items []item) (writes, parks []*item) {
 	newest := make(map[string]*item, len(items))
-	writes := make([]*item, 0, len(items))
-	var parks []*item
 	for i := range items {
 		it := &items[i]
 		if it.parked != nil {
 			parks = append(parks, it)
 			continue
 		}
-		if cur, ok := newest[it.movie.ID]; !ok || newer(it, cur) {
-			if ok {
-				cur.outcome = Stale
-			}
+		cur, ok := newest[it.movie.ID]
+		switch {
+		case !ok:
 			newest[it.movie.ID] = it
-		} else {
+		case newer(it, cur):
+			cur.outcome, newest[it.movie.ID] = Stale, it
+		default:
 			it.outcome = Stale
 		}
 	}
@@ -169,12 +164,12 @@ func (h *Handler) Handle(ctx context.Context, ev events.KinesisEvent) (events.Ki
 			writes = append(writes, it)
 		}
 	}
+	return writes, parks
+}
 
-	var wg sync.WaitGroup
-	wg.Go(func() { h.park(wctx, parks) })
-	h.writeAll(wctx, writes)
-	wg.Wait()
-
+// count adds up the items' outcomes and lists those to deliver again: the
+// retries, and any record the deadline left unfinished.
+func (rep *Report) count(items []item) events.KinesisEventResponse {
 	var resp events.KinesisEventResponse
 	for i := range items {
 		it := &items[i]
@@ -185,47 +180,28 @@ func (h *Handler) Handle(ctx context.Context, ev events.KinesisEvent) (events.Ki
 			rep.Stale++
 		case Park:
 			rep.Parked[it.parked.Reason]++
-		default: // Retry, or never reached before the deadline
+		default:
 			it.outcome = Retry
 			rep.Retried++
 			resp.BatchItemFailures = append(resp.BatchItemFailures, events.KinesisBatchItemFailure{ItemIdentifier: it.rec.Kinesis.SequenceNumber})
 		}
 	}
-	rep.Duration = h.now().Sub(start)
-	h.log().InfoContext(ctx, "batch done", "records", rep.In, "stored", rep.Stored, "stale", rep.Stale,
-		"parked", rep.Parked, "retry", rep.Retried, "max_age_ms", rep.MaxAge.Milliseconds(), "duration_ms", rep.Duration.Milliseconds())
-	if h.Metrics != nil {
-		h.Metrics(rep)
-	}
-	return resp, nil
-}
-
-// batchText is one copy of the records' data, one after the other: one
-// allocation for the batch instead of one per record.
-func batchText(records []events.KinesisEventRecord) string {
-	var b strings.Builder
-	n := 0
-	for i := range records {
-		n += len(records[i].Kinesis.Data)
-	}
-	b.Grow(n)
-	for i := range records {
-		b.Write(records[i].Kinesis.Data)
-	}
-	return b.String()
+	return resp
 }
 
 // decode turns one record into a movie or a parked record, recovering from
-// any panic on the way; text is its data as a string, members room for its
-// members.
-func (h *Handler) decode(r *events.KinesisEventRecord, text string, members *[]contracts.Member) (m Movie, p *Parked) {
+// any panic on the way.
+func (h *Handler) decode(r *events.KinesisEventRecord) (m Movie, p *Parked) {
 	defer func() {
 		if v := recover(); v != nil {
 			h.log().Error("panic decoding record", "sequence_number", r.Kinesis.SequenceNumber, "panic", fmt.Sprint(v), "stack", string(debug.Stack()))
 			p = h.newParked(r, nil, &ParkError{Reason: ReasonInternal, Message: fmt.Sprintf("panic: %v", v)})
 		}
 	}()
-	m, err := decode(r.Kinesis.Data, text, h.MaxRecordBytes, members)
+	m, err := Decode(r.Kinesis.Data, h.MaxRecordBytes)
+	if err == nil {
+		err = CheckClock(&m, r.Kinesis.ApproximateArrivalTimestamp.Time, h.MaxClockSkew)
+	}
 	if pe, ok := errors.AsType[*ParkError](err); ok {
 		return m, h.newParked(r, &m, pe)
 	}
@@ -277,18 +253,13 @@ func CompareSequence(a, b string) int {
 	return strings.Compare(a, b)
 }
 
-// writeAll writes the movies in chunks, a bounded number of chunks in
-// flight, and stops starting chunks when the deadline is near.
+// writeAll writes the movies, a bounded number in flight, and stops
+// starting writes when the deadline is near.
 func (h *Handler) writeAll(ctx context.Context, writes []*item) {
-	size := h.ChunkSize
-	if size <= 0 {
-		size = 25
-	}
 	sem := make(chan struct{}, max(1, h.Concurrency))
 	var wg sync.WaitGroup
 	defer wg.Wait() // the writes in flight finish (or fail) before the outcomes are read
-	for lo := 0; lo < len(writes); lo += size {
-		chunk := writes[lo:min(lo+size, len(writes))]
+	for _, it := range writes {
 		select {
 		case sem <- struct{}{}:
 		case <-ctx.Done():
@@ -296,81 +267,61 @@ func (h *Handler) writeAll(ctx context.Context, writes []*item) {
 		}
 		wg.Go(func() {
 			defer func() { <-sem }()
-			h.write(ctx, chunk)
+			h.write(ctx, it)
 		})
 	}
 }
 
-// write writes one chunk. A panic in the store is recovered: a chunk that
-// panics is written again one movie at a time, so that only the movie that
-// panics is parked, with reason internal.
-func (h *Handler) write(ctx context.Context, chunk []*item) {
-	v := h.writeChunk(ctx, chunk)
-	if v == nil {
-		return
+// write writes one movie in a segment of its own, which continues its
+// producer's trace; the store's call is a subsegment of it.
+func (h *Handler) write(ctx context.Context, it *item) {
+	rctx, end := h.Tracer.Record(ctx, it.movie.TraceHeader, it.movie.ID)
+	written, err := h.put(rctx, it)
+	end(err)
+	var pe *panicError
+	switch {
+	case errors.As(err, &pe):
+		h.parkPanic(ctx, it, pe)
+	case err != nil:
+		it.outcome = Retry
+		h.log().WarnContext(ctx, "write movie failed, will retry", "id", it.movie.ID, "sequence_number", it.rec.Kinesis.SequenceNumber, "error", err)
+	case written:
+		it.outcome = Stored
+	default:
+		it.outcome = Stale
 	}
-	if len(chunk) > 1 {
-		for _, it := range chunk {
-			h.write(ctx, []*item{it})
+}
+
+// put is the store's PutMovie, with a panic turned into a *panicError.
+func (h *Handler) put(ctx context.Context, it *item) (written bool, err error) {
+	defer func() {
+		if v := recover(); v != nil {
+			err = &panicError{value: v, stack: debug.Stack()}
 		}
-		return
-	}
-	it := chunk[0]
-	h.log().Error("panic writing movie", "id", it.movie.ID, "panic", fmt.Sprint(v))
-	it.parked = h.newParked(it.rec, &it.movie, &ParkError{Reason: ReasonInternal, Message: fmt.Sprintf("panic: %v", v)})
-	// Park it now: the parking of the batch has already started.
+	}()
+	return h.Store.PutMovie(ctx, &it.movie, it.rec.Kinesis.SequenceNumber)
+}
+
+// panicError is a panic in the store, recovered: a bug, not the record's
+// fault, but one that would recur on every delivery.
+type panicError struct {
+	value any
+	stack []byte
+}
+
+func (e *panicError) Error() string { return fmt.Sprintf("panic: %v", e.value) }
+
+// parkPanic parks a record whose write panicked, with reason internal, so
+// that it does not stall its shard; it is parked on its own because the
+// parking of the batch has already started.
+func (h *Handler) parkPanic(ctx context.Context, it *item, pe *panicError) {
+	h.log().ErrorContext(ctx, "panic writing movie", "id", it.movie.ID, "panic", fmt.Sprint(pe.value), "stack", string(pe.stack))
+	it.parked = h.newParked(it.rec, &it.movie, &ParkError{Reason: ReasonInternal, Message: pe.Error()})
 	it.outcome = Park
 	if failed, err := h.Store.Park(ctx, []ErrorRecord{NewErrorRecord(*it.parked, h.ErrorTTL)}); err != nil || len(failed) > 0 {
 		it.outcome = Retry
 	}
 }
-
-// writeChunk makes one store call for a chunk; each record has its own
-// segment, continuing its producer's trace, with the call as a subsegment.
-// It returns what the store panicked with, if it did.
-func (h *Handler) writeChunk(ctx context.Context, chunk []*item) (panicked any) {
-	ends := make([]func(error), len(chunk))
-	calls := make([]func(error), len(chunk))
-	ms := make([]Versioned, len(chunk))
-	for i, it := range chunk {
-		rctx, end := h.Tracer.Record(ctx, it.movie.TraceHeader, it.movie.ID)
-		ends[i], calls[i] = end, h.Tracer.Call(rctx, "DynamoDB")
-		ms[i] = Versioned{Movie: &it.movie, Seq: it.rec.Kinesis.SequenceNumber}
-	}
-	var results []WriteResult
-	defer func() {
-		if v := recover(); v != nil {
-			panicked, results = v, nil
-			h.log().Debug("panic in the store", "stack", string(debug.Stack()))
-		}
-		for i := range chunk {
-			err := errPanic
-			if i < len(results) {
-				err = results[i].Err
-			}
-			calls[i](err)
-			ends[i](err)
-		}
-	}()
-	results = h.Store.PutMovies(ctx, ms)
-	if len(results) != len(chunk) {
-		panic(fmt.Sprintf("store answered %d results for %d movies", len(results), len(chunk)))
-	}
-	for i, it := range chunk {
-		switch r := results[i]; {
-		case r.Err != nil:
-			it.outcome = Retry
-			h.log().Warn("write movie failed, will retry", "id", it.movie.ID, "sequence_number", it.rec.Kinesis.SequenceNumber, "error", r.Err)
-		case r.Written:
-			it.outcome = Stored
-		default:
-			it.outcome = Stale
-		}
-	}
-	return nil
-}
-
-var errPanic = errors.New("panic in the store")
 
 func (h *Handler) park(ctx context.Context, parks []*item) {
 	if len(parks) == 0 {

@@ -43,19 +43,27 @@ func mixedBatch(t *testing.T) events.KinesisEvent {
 	return ev
 }
 
-// want counts the outcomes the mixed batch must have: one stored record per
-// distinct id among the valid ones (the newest), the others stale, every
-// invalid one parked.
-func wantMixed(t *testing.T) (stored, stale, parked int) {
-	_, valid := golden(t, "valid")
-	_, invalid := golden(t, "invalid")
+// wantMixed counts the outcomes the mixed batch must have: one stored
+// record per distinct id among the valid ones stamped before they reached
+// the stream (the newest), the others stale; every invalid one parked, and
+// the valid ones stamped after their arrival beyond the allowed skew (the
+// contract admits up to 2099).
+func wantMixed(t *testing.T, ev events.KinesisEvent) (stored, stale, parked, skewed int) {
 	ids := map[string]bool{}
-	for _, d := range valid {
-		var r struct{ ID string }
-		_ = json.Unmarshal(d, &r)
-		ids[r.ID] = true
+	for _, r := range ev.Records {
+		m, err := processor.Decode(r.Kinesis.Data, 64<<10)
+		switch {
+		case err != nil:
+			parked++
+		case m.ScrapedAt.After(r.Kinesis.ApproximateArrivalTimestamp.Add(5 * time.Minute)):
+			skewed++
+		case ids[m.ID]:
+			stale++
+		default:
+			ids[m.ID] = true
+		}
 	}
-	return len(ids), len(valid) - len(ids), len(invalid) + 1
+	return len(ids), stale, parked + skewed, skewed
 }
 
 func TestMixedBatch(t *testing.T) {
@@ -69,7 +77,10 @@ func TestMixedBatch(t *testing.T) {
 	if len(resp.BatchItemFailures) != 0 {
 		t.Fatalf("failures %v, want none", failures(resp))
 	}
-	stored, stale, parked := wantMixed(t)
+	stored, stale, parked, skewed := wantMixed(t, ev)
+	if skewed == 0 || stored == 0 || stale == 0 {
+		t.Fatalf("the mixed batch has %d skewed, %d stored, %d stale records; want some of each", skewed, stored, stale)
+	}
 	r := (*reports)[0]
 	total := 0
 	for _, n := range r.Parked {
@@ -78,7 +89,8 @@ func TestMixedBatch(t *testing.T) {
 	if r.In != len(ev.Records) || r.Stored != stored || r.Stale != stale || total != parked || r.Retried != 0 {
 		t.Fatalf("report %+v; want stored %d, stale %d, parked %d", r, stored, stale, parked)
 	}
-	if r.Parked[processor.ReasonOversized] != 1 || r.Parked[processor.ReasonUndecodable] != 2 || r.Parked[processor.ReasonUnsupported] != 1 {
+	if r.Parked[processor.ReasonOversized] != 1 || r.Parked[processor.ReasonUndecodable] != 5 ||
+		r.Parked[processor.ReasonUnsupported] != 1 || r.Parked[processor.ReasonClockSkew] != skewed {
 		t.Fatalf("parked by reason %v", r.Parked)
 	}
 	movies, errs := s.Counts()
@@ -122,7 +134,7 @@ func TestFailedWritesAreRetriedOthersAreNot(t *testing.T) {
 		return nil
 	}
 	h, reports := newHandler(s)
-	t0 := time.Now()
+	t0 := scraped
 	ev := event(1, record("tt0000001", "a", t0), record("tt0000002", "b", t0), []byte("nope"), record("tt0000003", "c", t0))
 	resp, _ := h.Handle(t.Context(), ev)
 	if got, want := failures(resp), []string{ev.Records[1].Kinesis.SequenceNumber}; !slices.Equal(got, want) {
@@ -149,7 +161,7 @@ func TestFailedParkIsRetried(t *testing.T) {
 	s := memstore.New()
 	s.FailPark = func(processor.ErrorRecord) error { return errThrottled }
 	h, _ := newHandler(s)
-	ev := event(1, []byte("nope"), record("tt0000001", "a", time.Now()))
+	ev := event(1, []byte("nope"), record("tt0000001", "a", scraped))
 	resp, _ := h.Handle(t.Context(), ev)
 	if got := failures(resp); !slices.Equal(got, []string{ev.Records[0].Kinesis.SequenceNumber}) {
 		t.Fatalf("failures %v", got)
@@ -162,16 +174,12 @@ type slowStore struct {
 	delay time.Duration
 }
 
-func (s slowStore) PutMovies(ctx context.Context, ms []processor.Versioned) []processor.WriteResult {
+func (s slowStore) PutMovie(ctx context.Context, m *processor.Movie, seq string) (bool, error) {
 	select {
 	case <-time.After(s.delay):
-		return s.Store.PutMovies(ctx, ms)
+		return s.Store.PutMovie(ctx, m, seq)
 	case <-ctx.Done():
-		out := make([]processor.WriteResult, len(ms))
-		for i := range out {
-			out[i].Err = ctx.Err()
-		}
-		return out
+		return false, ctx.Err()
 	}
 }
 
@@ -183,7 +191,7 @@ type countingStore struct {
 	now, inFlight int
 }
 
-func (s *countingStore) PutMovies(ctx context.Context, ms []processor.Versioned) []processor.WriteResult {
+func (s *countingStore) PutMovie(ctx context.Context, m *processor.Movie, seq string) (bool, error) {
 	s.mu.Lock()
 	s.now++
 	s.inFlight = max(s.inFlight, s.now)
@@ -193,19 +201,18 @@ func (s *countingStore) PutMovies(ctx context.Context, ms []processor.Versioned)
 		s.now--
 		s.mu.Unlock()
 	}()
-	return s.slowStore.PutMovies(ctx, ms)
+	return s.slowStore.PutMovie(ctx, m, seq)
 }
 
 // Independent ids are written concurrently, never more than Concurrency
-// store calls at once.
+// at once.
 func TestWritesInFlightAreBounded(t *testing.T) {
 	s := &countingStore{slowStore: slowStore{memstore.New(), 20 * time.Millisecond}}
 	h, reports := newHandler(s)
 	h.Concurrency = 3
-	h.ChunkSize = 1
 	var datas [][]byte
 	for i := range 20 {
-		datas = append(datas, record("tt000000"+string(rune('0'+i%10))+string(rune('0'+i/10)), "m", time.Now()))
+		datas = append(datas, record("tt000000"+string(rune('0'+i%10))+string(rune('0'+i/10)), "m", scraped))
 	}
 	resp, _ := h.Handle(t.Context(), event(1, datas...))
 	if r := (*reports)[0]; r.Stored != 20 || len(resp.BatchItemFailures) != 0 {
@@ -221,11 +228,10 @@ func TestDeadlineReportsTheRest(t *testing.T) {
 	s := slowStore{memstore.New(), 40 * time.Millisecond}
 	h, reports := newHandler(s)
 	h.Concurrency = 1
-	h.ChunkSize = 1
 	h.Margin = 10 * time.Millisecond
 	var datas [][]byte
 	for i := range 20 {
-		datas = append(datas, record("tt000000"+string(rune('0'+i%10))+string(rune('0'+i/10)), "m", time.Now()))
+		datas = append(datas, record("tt000000"+string(rune('0'+i%10))+string(rune('0'+i/10)), "m", scraped))
 	}
 	ev := event(1, datas...)
 	ctx, cancel := context.WithTimeout(t.Context(), 150*time.Millisecond)
@@ -258,19 +264,17 @@ func TestDeadlineReportsTheRest(t *testing.T) {
 // panicStore panics on one id, as a bug in an adapter would.
 type panicStore struct{ *memstore.Store }
 
-func (s panicStore) PutMovies(ctx context.Context, ms []processor.Versioned) []processor.WriteResult {
-	for _, m := range ms {
-		if m.Movie.ID == "tt0000002" {
-			panic("boom")
-		}
+func (s panicStore) PutMovie(ctx context.Context, m *processor.Movie, seq string) (bool, error) {
+	if m.ID == "tt0000002" {
+		panic("boom")
 	}
-	return s.Store.PutMovies(ctx, ms)
+	return s.Store.PutMovie(ctx, m, seq)
 }
 
 func TestPanicIsParkedAsInternal(t *testing.T) {
 	s := panicStore{memstore.New()}
 	h, reports := newHandler(s)
-	ev := event(1, record("tt0000001", "a", time.Now()), record("tt0000002", "b", time.Now()))
+	ev := event(1, record("tt0000001", "a", scraped), record("tt0000002", "b", scraped))
 	resp, err := h.Handle(t.Context(), ev)
 	if err != nil || len(resp.BatchItemFailures) != 0 {
 		t.Fatalf("resp %v, err %v", failures(resp), err)

@@ -14,7 +14,8 @@ type Config struct {
 	Concurrency    int           // WRITE_CONCURRENCY, 1–64, default 16
 	MaxRecordBytes int           // MAX_RECORD_BYTES, 1 KiB–1 MiB, default 64 KiB
 	ErrorTTL       time.Duration // ERROR_TTL_DAYS, 1–365, default 30
-	Margin         time.Duration // DEADLINE_MARGIN, a Go duration, default 2s
+	Margin         time.Duration // DEADLINE_MARGIN, a Go duration 0s–1m, default 2s
+	MaxClockSkew   time.Duration // MAX_CLOCK_SKEW, a Go duration 0s–24h, default 5m
 }
 
 // LoadConfig reads the configuration and reports every missing or malformed
@@ -40,21 +41,26 @@ func LoadConfig(getenv func(string) string) (Config, error) {
 		}
 		return n
 	}
+	durationIn := func(name string, def, hi time.Duration) time.Duration {
+		v := getenv(name)
+		if v == "" {
+			return def
+		}
+		d, err := time.ParseDuration(v)
+		if err != nil || d < 0 || d > hi {
+			errs = append(errs, fmt.Errorf("%s=%q: want a duration from 0s to %s", name, v, hi))
+			return def
+		}
+		return d
+	}
 	c := Config{
 		MoviesTable:    required("MOVIES_TABLE"),
 		ErrorsTable:    required("ERRORS_TABLE"),
 		Concurrency:    intIn("WRITE_CONCURRENCY", 16, 1, 64),
 		MaxRecordBytes: intIn("MAX_RECORD_BYTES", 64<<10, 1<<10, 1<<20),
 		ErrorTTL:       time.Duration(intIn("ERROR_TTL_DAYS", 30, 1, 365)) * 24 * time.Hour,
-		Margin:         2 * time.Second,
-	}
-	if v := getenv("DEADLINE_MARGIN"); v != "" {
-		d, err := time.ParseDuration(v)
-		if err != nil || d < 0 || d > time.Minute {
-			errs = append(errs, fmt.Errorf("DEADLINE_MARGIN=%q: want a duration from 0s to 1m", v))
-		} else {
-			c.Margin = d
-		}
+		Margin:         durationIn("DEADLINE_MARGIN", 2*time.Second, time.Minute),
+		MaxClockSkew:   durationIn("MAX_CLOCK_SKEW", 5*time.Minute, 24*time.Hour),
 	}
 	return c, errors.Join(errs...)
 }

@@ -15,7 +15,7 @@ func TestLoadConfigDefaults(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	want := processor.Config{MoviesTable: "m", ErrorsTable: "e", Concurrency: 16, MaxRecordBytes: 64 << 10, ErrorTTL: 30 * 24 * time.Hour, Margin: 2 * time.Second}
+	want := processor.Config{MoviesTable: "m", ErrorsTable: "e", Concurrency: 16, MaxRecordBytes: 64 << 10, ErrorTTL: 30 * 24 * time.Hour, Margin: 2 * time.Second, MaxClockSkew: 5 * time.Minute}
 	if c != want {
 		t.Fatalf("got %+v, want %+v", c, want)
 	}
@@ -23,12 +23,12 @@ func TestLoadConfigDefaults(t *testing.T) {
 
 func TestLoadConfigNamesEveryProblem(t *testing.T) {
 	_, err := processor.LoadConfig(env(map[string]string{
-		"WRITE_CONCURRENCY": "0", "MAX_RECORD_BYTES": "lots", "ERROR_TTL_DAYS": "9999", "DEADLINE_MARGIN": "soon",
+		"WRITE_CONCURRENCY": "0", "MAX_RECORD_BYTES": "lots", "ERROR_TTL_DAYS": "9999", "DEADLINE_MARGIN": "soon", "MAX_CLOCK_SKEW": "-1s",
 	}))
 	if err == nil {
 		t.Fatal("want an error")
 	}
-	for _, name := range []string{"MOVIES_TABLE", "ERRORS_TABLE", "WRITE_CONCURRENCY", "MAX_RECORD_BYTES", "ERROR_TTL_DAYS", "DEADLINE_MARGIN"} {
+	for _, name := range []string{"MOVIES_TABLE", "ERRORS_TABLE", "WRITE_CONCURRENCY", "MAX_RECORD_BYTES", "ERROR_TTL_DAYS", "DEADLINE_MARGIN", "MAX_CLOCK_SKEW"} {
 		if !strings.Contains(err.Error(), name) {
 			t.Errorf("error does not name %s: %v", name, err)
 		}

@@ -6,17 +6,13 @@ import (
 	"flag"
 	"fmt"
 	"log/slog"
-	"os"
-	"path/filepath"
-	"sort"
-	"strings"
 	"testing"
 	"time"
 
 	"github.com/aws/aws-lambda-go/events"
 
+	"github.com/moviepipe/moviepipe/contracts/examples"
 	"github.com/moviepipe/moviepipe/processor"
-	"github.com/moviepipe/moviepipe/processor/internal/storetest"
 )
 
 var update = flag.Bool("update", false, "rewrite the golden files in testdata")
@@ -28,9 +24,13 @@ func (noTracer) Record(ctx context.Context, _, _ string) (context.Context, func(
 	return ctx, func(error) {}
 }
 
-func (noTracer) Call(context.Context, string) func(error) { return func(error) {} }
-
-var arrival = time.Date(2026, 11, 26, 9, 30, 0, 0, time.UTC)
+// arrival is when the test batches reached the stream: a day after the
+// scrape times the tests use (scraped, and 2026-11-26 09:00 plus an hour or
+// so), so that none of them is ahead of its arrival.
+var (
+	arrival = time.Date(2026, 11, 27, 9, 30, 0, 0, time.UTC)
+	scraped = time.Date(2026, 11, 26, 12, 0, 0, 0, time.UTC)
+)
 
 // event builds a batch from one shard with increasing sequence numbers,
 // starting after first.
@@ -51,18 +51,16 @@ func event(first int, datas ...[]byte) events.KinesisEvent {
 	return ev
 }
 
-// golden reads contracts/testdata/<dir>/*.json in name order.
+// golden returns the contracts' golden examples of dir ("valid" or
+// "invalid"), in name order.
 func golden(t testing.TB, dir string) (names []string, datas [][]byte) {
 	t.Helper()
-	files, _ := filepath.Glob(filepath.Join(storetest.ContractsDir(t), dir, "*.json"))
-	sort.Strings(files)
-	for _, f := range files {
-		d, err := os.ReadFile(f)
-		if err != nil {
-			t.Fatal(err)
-		}
-		names = append(names, strings.TrimSuffix(filepath.Base(f), ".json"))
-		datas = append(datas, d)
+	list := examples.Valid()
+	if dir == "invalid" {
+		list = examples.Invalid()
+	}
+	for _, e := range list {
+		names, datas = append(names, e.Name), append(datas, e.Data)
 	}
 	return names, datas
 }
@@ -88,7 +86,7 @@ func failures(resp events.KinesisEventResponse) []string {
 func newHandler(s processor.Store) (*processor.Handler, *[]processor.Report) {
 	var reports []processor.Report
 	return &processor.Handler{
-		Store: s, Tracer: noTracer{}, Log: slog.New(slog.DiscardHandler), MaxRecordBytes: 64 << 10, Concurrency: 8,
+		Store: s, Tracer: noTracer{}, Log: slog.New(slog.DiscardHandler), MaxRecordBytes: 64 << 10, Concurrency: 8, MaxClockSkew: 5 * time.Minute,
 		ErrorTTL: 24 * time.Hour, Margin: 100 * time.Millisecond,
 		Metrics: func(r processor.Report) { reports = append(reports, r) },
 	}, &reports

@@ -69,7 +69,7 @@ func TestDynamoReplayLeavesTablesIdentical(t *testing.T) {
 	store, c := dynamoStore(t, nil)
 	h, reports := newHandler(store)
 	ev := mixedBatch(t)
-	wantStored, wantStale, wantParked := wantMixed(t)
+	wantStored, wantStale, wantParked, _ := wantMixed(t, ev)
 	var movies, errs []string
 	for round := range 3 {
 		resp, err := h.Handle(t.Context(), ev)
@@ -167,16 +167,16 @@ func (f *throttle) RoundTrip(req *http.Request) (*http.Response, error) {
 
 func TestDynamoThrottlingIsRetriedNothingLostOrDuplicated(t *testing.T) {
 	for name, tc := range map[string]struct{ target, match, body string }{
-		"BatchWriteItem ProvisionedThroughputExceeded": {"BatchWriteItem", "tt0000002", provisionedExceeded},
-		"BatchGetItem Throttling":                      {"BatchGetItem", "tt0000003", throttlingException},
-		"parking BatchWriteItem Throttling":            {"BatchWriteItem", "process#", throttlingException},
+		"PutItem ProvisionedThroughputExceeded": {"PutItem", "tt0000002", provisionedExceeded},
+		"PutItem Throttling":                    {"PutItem", "tt0000003", throttlingException},
+		"parking BatchWriteItem Throttling":     {"BatchWriteItem", "process#", throttlingException},
 	} {
 		t.Run(name, func(t *testing.T) {
 			f := &throttle{next: http.DefaultTransport, target: tc.target, match: tc.match, body: tc.body}
 			f.on.Store(true)
 			store, c := dynamoStore(t, f)
 			h, reports := newHandler(store)
-			t0 := time.Now()
+			t0 := scraped
 			ev := event(1, record("tt0000001", "a", t0), record("tt0000002", "b", t0), []byte("not json"), record("tt0000003", "c", t0), record("tt0000004", "d", t0))
 			resp, err := h.Handle(t.Context(), ev)
 			if err != nil {

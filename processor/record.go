@@ -78,6 +78,7 @@ const (
 	ReasonUndecodable Reason = "undecodable"
 	ReasonOversized   Reason = "oversized"
 	ReasonUnsupported Reason = "unsupported_schema"
+	ReasonClockSkew   Reason = "clock_skew"
 	ReasonInternal    Reason = "internal"
 )
 
@@ -90,23 +91,14 @@ type ParkError struct {
 
 func (e *ParkError) Error() string { return string(e.Reason) + ": " + e.Message }
 
-// Decode checks one record's data (size, JSON, movie-record.v1) and returns
-// the movie. Every error it returns is a *ParkError.
+// Decode checks one record's data (size, I-JSON, movie-record.v1) and reads
+// the movie with encoding/json. Every error it returns is a *ParkError.
 func Decode(data []byte, maxBytes int) (Movie, error) {
-	return decode(data, string(data), maxBytes, new([]contracts.Member))
-}
-
-// decode is Decode for a record of a batch: text is data as a string (a
-// slice of one copy of the batch's data), which the movie's strings slice,
-// and *scratch is room for the record's members, reused from one record to
-// the next.
-func decode(data []byte, text string, maxBytes int, scratch *[]contracts.Member) (Movie, error) {
 	var m Movie
 	if len(data) > maxBytes {
 		return m, &ParkError{Reason: ReasonOversized, Message: fmt.Sprintf("record is %d bytes, the limit is %d", len(data), maxBytes)}
 	}
-	members, err := contracts.ValidateMembers(contracts.MovieRecordV1, data, (*scratch)[:0])
-	*scratch = members
+	err := contracts.Validate(contracts.MovieRecordV1, data)
 	if errors.Is(err, contracts.ErrNotJSON) {
 		return m, &ParkError{Reason: ReasonUndecodable, Message: err.Error()}
 	}
@@ -120,11 +112,23 @@ func decode(data []byte, text string, maxBytes int, scratch *[]contracts.Member)
 	if err != nil {
 		return m, &ParkError{Reason: ReasonInternal, Message: err.Error()}
 	}
-	if err := decodeMovie(text, members, &m); err != nil {
+	if err := json.Unmarshal(data, &m); err != nil {
 		// The contract accepted it, so this is our bug, not the record's.
-		return m, &ParkError{Reason: ReasonInternal, Message: "decode valid record: " + err.Error()}
+		return Movie{}, &ParkError{Reason: ReasonInternal, Message: "decode valid record: " + err.Error()}
 	}
 	return m, nil
+}
+
+// CheckClock parks a movie stamped later than its record's arrival on the
+// stream by more than skew: its producer's clock is wrong, and written, it
+// would win over every honest scrape until that time comes.
+func CheckClock(m *Movie, arrived time.Time, skew time.Duration) error {
+	if ahead := m.ScrapedAt.Sub(arrived); ahead > skew {
+		return &ParkError{Reason: ReasonClockSkew, Message: fmt.Sprintf(
+			"scrapedAt %s is %s after the record reached the stream (%s); the allowed clock skew is %s",
+			m.ScrapedAt.UTC().Format(time.RFC3339Nano), ahead.Round(time.Second), arrived.UTC().Format(time.RFC3339), skew)}
+	}
+	return nil
 }
 
 // schemaName returns the record's "schema" property when the record is a JSON

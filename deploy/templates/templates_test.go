@@ -8,7 +8,6 @@ import (
 	"path/filepath"
 	"slices"
 	"sort"
-	"strconv"
 	"strings"
 	"testing"
 )
@@ -200,8 +199,8 @@ func TestIAMIsExactlyWhatEachFunctionNeeds(t *testing.T) {
 	}
 	want := map[string][]string{
 		"processor": append(logsFor("moviepipe-processor-dev"),
-			"dynamodb:BatchGetItem import:moviepipe-dev-MoviesTableArn",
-			"dynamodb:BatchWriteItem import:moviepipe-dev-MoviesTableArn",
+			// Movies only by conditional PutItem (docs/data.md); parked records in batches.
+			"dynamodb:PutItem import:moviepipe-dev-MoviesTableArn",
 			"dynamodb:BatchWriteItem import:moviepipe-dev-ErrorsTableArn",
 			"kinesis:DescribeStream "+stream, "kinesis:DescribeStreamSummary "+stream, "kinesis:GetRecords "+stream,
 			"kinesis:GetShardIterator "+stream, "kinesis:ListShards "+stream,
@@ -263,17 +262,20 @@ func TestProcessorMapping(t *testing.T) {
 	}
 }
 
-// The processor's Go collector runs less often than by default, under a
-// memory limit no higher than the heap the processor is held to (64 MB for a
-// 10,000-record batch) and inside the function's memory (docs/benchmarks.md).
-func TestProcessorCollector(t *testing.T) {
+// The processor's memory buys the CPU a saturated shard needs (1,000
+// records/s at about 230 µs each, traced: 0.23 vCPU, which 512 MB gives;
+// processor/serverless.yml, BenchmarkBatchSDK), and its Go collector runs
+// with Go's defaults: nothing measured asks for tuning.
+func TestProcessorCPUShare(t *testing.T) {
 	for id, p := range ofType(load(t, "processor"), "AWS::Lambda::Function") {
+		if mb := num(p["MemorySize"]); mb < 512 {
+			t.Errorf("%s: MemorySize %v; want at least 512 MB", id, mb)
+		}
 		vars, _ := p["Environment"].(map[string]any)["Variables"].(map[string]any)
-		gogc, _ := strconv.Atoi(fmt.Sprint(vars["GOGC"]))
-		limit, ok := strings.CutSuffix(fmt.Sprint(vars["GOMEMLIMIT"]), "MiB")
-		mib, err := strconv.Atoi(limit)
-		if gogc <= 100 || !ok || err != nil || mib <= 0 || mib > 64 || float64(mib) >= num(p["MemorySize"]) {
-			t.Errorf("%s: GOGC %v, GOMEMLIMIT %v, MemorySize %v", id, vars["GOGC"], vars["GOMEMLIMIT"], p["MemorySize"])
+		for _, k := range []string{"GOGC", "GOMEMLIMIT", "GOMAXPROCS"} {
+			if v, ok := vars[k]; ok {
+				t.Errorf("%s: %s=%v; want Go's default", id, k, v)
+			}
 		}
 	}
 }

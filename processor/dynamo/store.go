@@ -6,22 +6,22 @@
 //	_rev  N  scrapedAt in Unix nanoseconds
 //	_seq  S  the Kinesis sequence number, zero-padded to 128 digits
 //
-// A movie is written only over an item that is strictly older (a smaller
-// _rev, or the same _rev and a smaller _seq), so redelivery and replay change
-// nothing. The versions are read with BatchGetItem and the newer movies
-// written with BatchWriteItem: this relies on Kinesis delivering one
-// partition key (the movie id) to one invocation at a time, so nothing else
-// writes an id between its read and its write. The year index (GSI byYear:
-// year, id) lists movies by year.
+// A movie is written with PutItem on the condition that the table holds no
+// item of its id, or one strictly older: a smaller _rev, or the same _rev
+// and a smaller _seq. DynamoDB checks the condition and writes in one step,
+// so redelivery, a replay next to the live mapping, a redrive and any other
+// writer of the same id at the same time leave the newest version, whatever
+// the order of their writes; a write that fails the condition is stale. The
+// year index (GSI byYear: year, id) lists movies by year.
+//
+// Parked records go to the errors table with BatchWriteItem.
 package dynamo
 
 import (
 	"context"
 	"errors"
 	"fmt"
-	"strconv"
 	"strings"
-	"sync"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -34,7 +34,7 @@ import (
 
 // API is the part of the DynamoDB client the store uses.
 type API interface {
-	BatchGetItem(context.Context, *dynamodb.BatchGetItemInput, ...func(*dynamodb.Options)) (*dynamodb.BatchGetItemOutput, error)
+	PutItem(context.Context, *dynamodb.PutItemInput, ...func(*dynamodb.Options)) (*dynamodb.PutItemOutput, error)
 	BatchWriteItem(context.Context, *dynamodb.BatchWriteItemInput, ...func(*dynamodb.Options)) (*dynamodb.BatchWriteItemOutput, error)
 }
 
@@ -43,7 +43,8 @@ type Store struct {
 	API         API
 	MoviesTable string
 	ErrorsTable string
-	// UnprocessedRetries bounds the rounds spent resending UnprocessedItems.
+	// UnprocessedRetries bounds the rounds spent resending the error table's
+	// UnprocessedItems.
 	UnprocessedRetries int
 	// Backoff is the first pause between those rounds; it doubles each round.
 	Backoff time.Duration
@@ -55,231 +56,83 @@ const (
 	AttrSeq = "_seq"
 )
 
-// PutMovies implements processor.Store.
-func (s *Store) PutMovies(ctx context.Context, ms []processor.Versioned) []processor.WriteResult {
-	res := make([]processor.WriteResult, len(ms))
-	fail := func(err error) []processor.WriteResult {
-		for i := range res {
-			res[i] = processor.WriteResult{Err: err}
-		}
-		return res
+// movieItem is a movie as the movies table holds it (docs/data.md): the movie.v1
+// fields under their contract names, absent when unknown, and its version.
+type movieItem struct {
+	ID                   string         `dynamodbav:"id"`
+	Title                string         `dynamodbav:"title"`
+	OriginalTitle        *string        `dynamodbav:"originalTitle,omitempty"`
+	Adult                *bool          `dynamodbav:"adult,omitempty"`
+	Year                 *processor.Int `dynamodbav:"year,omitempty"`
+	ReleaseDate          *string        `dynamodbav:"releaseDate,omitempty"`
+	RuntimeMinutes       *processor.Int `dynamodbav:"runtimeMinutes,omitempty"`
+	Genres               []string       `dynamodbav:"genres,omitempty"`
+	MajorGenre           *string        `dynamodbav:"majorGenre,omitempty"`
+	MPAARating           *string        `dynamodbav:"mpaaRating,omitempty"`
+	Distributor          *string        `dynamodbav:"distributor,omitempty"`
+	SourceMaterial       *string        `dynamodbav:"sourceMaterial,omitempty"`
+	CreativeType         *string        `dynamodbav:"creativeType,omitempty"`
+	Director             *string        `dynamodbav:"director,omitempty"`
+	RottenTomatoesRating *processor.Int `dynamodbav:"rottenTomatoesRating,omitempty"`
+	IMDbRating           *float64       `dynamodbav:"imdbRating,omitempty"`
+	IMDbVotes            *processor.Int `dynamodbav:"imdbVotes,omitempty"`
+	USGross              *processor.Int `dynamodbav:"usGross,omitempty"`
+	WorldwideGross       *processor.Int `dynamodbav:"worldwideGross,omitempty"`
+	ProductionBudget     *processor.Int `dynamodbav:"productionBudget,omitempty"`
+	USDVDSales           *processor.Int `dynamodbav:"usDvdSales,omitempty"`
+	SourceURL            string         `dynamodbav:"sourceUrl"`
+	ScrapedAt            string         `dynamodbav:"scrapedAt"` // RFC 3339 in UTC
+	RunID                string         `dynamodbav:"runId"`
+	Rev                  int64          `dynamodbav:"_rev"`
+	Seq                  string         `dynamodbav:"_seq"`
+}
+
+// newMovieItem is the item of m read at sequence number seq. The contract bounds
+// scrapedAt to years 2000–2099, so its Unix nanoseconds always fit in _rev.
+func newMovieItem(m *processor.Movie, seq string) movieItem {
+	return movieItem{
+		ID: m.ID, Title: m.Title, OriginalTitle: m.OriginalTitle, Adult: m.Adult, Year: m.Year,
+		ReleaseDate: m.ReleaseDate, RuntimeMinutes: m.RuntimeMinutes, Genres: m.Genres,
+		MajorGenre: m.MajorGenre, MPAARating: m.MPAARating, Distributor: m.Distributor,
+		SourceMaterial: m.SourceMaterial, CreativeType: m.CreativeType, Director: m.Director,
+		RottenTomatoesRating: m.RottenTomatoesRating, IMDbRating: m.IMDbRating, IMDbVotes: m.IMDbVotes,
+		USGross: m.USGross, WorldwideGross: m.WorldwideGross, ProductionBudget: m.ProductionBudget,
+		USDVDSales: m.USDVDSales, SourceURL: m.SourceURL, RunID: m.RunID,
+		ScrapedAt: m.ScrapedAt.UTC().Format(time.RFC3339Nano),
+		Rev:       m.ScrapedAt.UnixNano(),
+		Seq:       PadSequence(seq),
 	}
-	bufs := make([]*itemBuf, len(ms))
-	for i, m := range ms {
-		bufs[i] = itemBufs.Get().(*itemBuf)
-		bufs[i].fill(m.Movie, m.Seq)
-	}
-	// The SDK is done with the items when its calls return; the next chunk
-	// reuses them.
-	defer func() {
-		for _, b := range bufs {
-			b.reset()
-			itemBufs.Put(b)
-		}
-	}()
-	current, err := s.versions(ctx, bufs)
+}
+
+// olderThan is the condition of a movie's write: the table holds no item of
+// its id, or an older version of it.
+const olderThan = "attribute_not_exists(#id) OR #rev < :rev OR (#rev = :rev AND #seq < :seq)"
+
+var olderThanNames = map[string]string{"#id": "id", "#rev": AttrRev, "#seq": AttrSeq}
+
+// PutMovie implements processor.Store with one conditional PutItem.
+func (s *Store) PutMovie(ctx context.Context, m *processor.Movie, seq string) (bool, error) {
+	item, err := attributevalue.MarshalMap(newMovieItem(m, seq))
 	if err != nil {
-		return fail(err)
+		return false, fmt.Errorf("marshal movie %s: %w", m.ID, err)
 	}
-	reqs := make([]types.WriteRequest, 0, len(ms))
-	index := make([]int, 0, len(ms)) // reqs[k] writes ms[index[k]]
-	puts := make([]types.PutRequest, len(ms))
-	for i, b := range bufs {
-		rev, seq := ms[i].Movie.ScrapedAt.UnixNano(), b.item[AttrSeq].(*types.AttributeValueMemberS).Value
-		if cur, ok := current[ms[i].Movie.ID]; ok && (cur.rev > rev || cur.rev == rev && cur.seq >= seq) {
-			continue // the table holds the same or a newer version: stale
-		}
-		puts[i].Item = b.item
-		reqs, index = append(reqs, types.WriteRequest{PutRequest: &puts[i]}), append(index, i)
+	_, err = s.API.PutItem(ctx, &dynamodb.PutItemInput{
+		TableName:                 aws.String(s.MoviesTable),
+		Item:                      item,
+		ConditionExpression:       aws.String(olderThan),
+		ExpressionAttributeNames:  olderThanNames,
+		ExpressionAttributeValues: map[string]types.AttributeValue{":rev": item[AttrRev], ":seq": item[AttrSeq]},
+	})
+	if _, ok := errors.AsType[*types.ConditionalCheckFailedException](err); ok {
+		return false, nil // the table holds this version or a newer one
 	}
-	for start := 0; start < len(reqs); start += batchSize {
-		end := min(start+batchSize, len(reqs))
-		left, err := s.batchWrite(ctx, s.MoviesTable, reqs[start:end])
-		unwritten := map[string]bool{}
-		for _, w := range left {
-			unwritten[itemID(w.PutRequest.Item)] = true
-		}
-		for k := start; k < end; k++ {
-			i := index[k]
-			if id := ms[i].Movie.ID; unwritten[id] {
-				res[i] = processor.WriteResult{Err: fmt.Errorf("put movie %s: %w", id, err)}
-			} else {
-				res[i] = processor.WriteResult{Written: true}
-			}
-		}
+	if err != nil {
+		return false, fmt.Errorf("put movie %s: %w", m.ID, err)
 	}
-	return res
-}
-
-func itemID(item map[string]types.AttributeValue) string {
-	id, _ := item["id"].(*types.AttributeValueMemberS)
-	if id == nil {
-		return ""
-	}
-	return id.Value
-}
-
-type version struct {
-	rev int64
-	seq string
-}
-
-// versions reads the stored versions of the items' ids (consistently),
-// resending UnprocessedKeys with a doubling backoff.
-func (s *Store) versions(ctx context.Context, bufs []*itemBuf) (map[string]version, error) {
-	out := make(map[string]version, len(bufs))
-	for start := 0; start < len(bufs); start += 100 {
-		keys := make([]map[string]types.AttributeValue, 0, 100)
-		for _, b := range bufs[start:min(start+100, len(bufs))] {
-			b.key["id"] = b.item["id"]
-			keys = append(keys, b.key)
-		}
-		req := map[string]types.KeysAndAttributes{s.MoviesTable: {
-			Keys: keys, ConsistentRead: aws.Bool(true),
-			ProjectionExpression:     aws.String("#id, #rev, #seq"),
-			ExpressionAttributeNames: map[string]string{"#id": "id", "#rev": AttrRev, "#seq": AttrSeq},
-		}}
-		pause := s.Backoff
-		for round := 0; len(req) > 0; round++ {
-			got, err := s.API.BatchGetItem(ctx, &dynamodb.BatchGetItemInput{RequestItems: req})
-			if err != nil {
-				return nil, fmt.Errorf("read versions: %w", err)
-			}
-			for _, item := range got.Responses[s.MoviesTable] {
-				id, _ := item["id"].(*types.AttributeValueMemberS)
-				rev, _ := item[AttrRev].(*types.AttributeValueMemberN)
-				seq, _ := item[AttrSeq].(*types.AttributeValueMemberS)
-				if id == nil || rev == nil || seq == nil {
-					continue
-				}
-				n, _ := strconv.ParseInt(rev.Value, 10, 64)
-				out[id.Value] = version{n, seq.Value}
-			}
-			req = got.UnprocessedKeys
-			if len(req) == 0 {
-				break
-			}
-			if round == s.UnprocessedRetries {
-				return nil, fmt.Errorf("read versions: keys still unprocessed after %d rounds", round+1)
-			}
-			if err := sleep(ctx, pause); err != nil {
-				return nil, err
-			}
-			pause *= 2
-		}
-	}
-	return out, nil
-}
-
-// itemBuf is one movie's item, its key and the attribute values they point
-// to. A batch builds a thousand items a second: itemBufs keeps them between
-// chunks, so an item costs one allocation (its formatted values) instead of
-// one per attribute.
-type itemBuf struct {
-	item   map[string]types.AttributeValue
-	key    map[string]types.AttributeValue // {"id": …}, to read the stored version
-	ss     [16]types.AttributeValueMemberS
-	ns     [12]types.AttributeValueMemberN
-	genres [16]types.AttributeValueMemberS
-	list   [16]types.AttributeValue
-	l      types.AttributeValueMemberL
-	adult  types.AttributeValueMemberBOOL
-}
-
-var itemBufs = sync.Pool{New: func() any {
-	return &itemBuf{item: make(map[string]types.AttributeValue, 28), key: make(map[string]types.AttributeValue, 1)}
-}}
-
-// reset empties b for its next movie, keeping its maps.
-func (b *itemBuf) reset() {
-	item, key := b.item, b.key
-	clear(item)
-	clear(key)
-	*b = itemBuf{item: item, key: key}
-}
-
-// fill makes b.item the movies-table item of m read at sequence number seq.
-func (b *itemBuf) fill(m *processor.Movie, seq string) {
-	item := b.item
-	ss := b.ss[:0]
-	str := func(name, v string) {
-		ss = append(ss, types.AttributeValueMemberS{Value: v})
-		item[name] = &ss[len(ss)-1]
-	}
-	str("id", m.ID)
-	str("title", m.Title)
-	str("sourceUrl", m.SourceURL)
-	str("runId", m.RunID)
-	for _, f := range [...]struct {
-		name string
-		v    *string
-	}{
-		{"originalTitle", m.OriginalTitle}, {"releaseDate", m.ReleaseDate}, {"majorGenre", m.MajorGenre},
-		{"mpaaRating", m.MPAARating}, {"distributor", m.Distributor}, {"sourceMaterial", m.SourceMaterial},
-		{"creativeType", m.CreativeType}, {"director", m.Director},
-	} {
-		if f.v != nil {
-			str(f.name, *f.v)
-		}
-	}
-	if m.Adult != nil {
-		b.adult.Value = *m.Adult
-		item["adult"] = &b.adult
-	}
-	if len(m.Genres) > 0 {
-		gs, list := b.genres[:0], b.list[:0] // the contract allows 16; more would be new arrays
-		for _, g := range m.Genres {
-			gs = append(gs, types.AttributeValueMemberS{Value: g})
-			list = append(list, &gs[len(gs)-1])
-		}
-		b.l.Value = list
-		item["genres"] = &b.l
-	}
-
-	// The formatted values go into one buffer, which becomes one string:
-	// scrapedAt and _seq (strings), then the numbers.
-	buf := make([]byte, 0, 512)
-	var ends [12]struct {
-		name string
-		end  int
-	}
-	n := 0
-	mark := func(name string) { ends[n].name, ends[n].end = name, len(buf); n++ }
-	buf = m.ScrapedAt.UTC().AppendFormat(buf, time.RFC3339Nano)
-	mark("scrapedAt")
-	buf = append(append(buf, zeros[:max(0, seqWidth-len(seq))]...), seq...)
-	mark(AttrSeq)
-	buf = strconv.AppendInt(buf, m.ScrapedAt.UnixNano(), 10)
-	mark(AttrRev)
-	for _, f := range [...]struct {
-		name string
-		v    *processor.Int
-	}{
-		{"year", m.Year}, {"runtimeMinutes", m.RuntimeMinutes}, {"rottenTomatoesRating", m.RottenTomatoesRating},
-		{"imdbVotes", m.IMDbVotes}, {"usGross", m.USGross}, {"worldwideGross", m.WorldwideGross},
-		{"productionBudget", m.ProductionBudget}, {"usDvdSales", m.USDVDSales},
-	} {
-		if f.v != nil {
-			buf = strconv.AppendInt(buf, int64(*f.v), 10)
-			mark(f.name)
-		}
-	}
-	if m.IMDbRating != nil {
-		buf = strconv.AppendFloat(buf, *m.IMDbRating, 'f', -1, 64)
-		mark("imdbRating")
-	}
-	all := string(buf)
-	str(ends[0].name, all[:ends[0].end])
-	str(ends[1].name, all[ends[0].end:ends[1].end])
-	for k := 2; k < n; k++ {
-		b.ns[k-2].Value = all[ends[k-1].end:ends[k].end]
-		item[ends[k].name] = &b.ns[k-2]
-	}
+	return true, nil
 }
 
 const seqWidth = 128
-
-var zeros = strings.Repeat("0", seqWidth)
 
 // PadSequence left-pads a Kinesis sequence number (up to 128 digits) with
 // zeros so that string order is numeric order.
@@ -287,7 +140,7 @@ func PadSequence(seq string) string {
 	if len(seq) >= seqWidth {
 		return seq
 	}
-	return zeros[:seqWidth-len(seq)] + seq
+	return strings.Repeat("0", seqWidth-len(seq)) + seq
 }
 
 // batchSize is BatchWriteItem's limit.

@@ -41,14 +41,6 @@ func (x XRay) Record(ctx context.Context, traceHeader, movieID string) (context.
 	return ctx, func(err error) { seg.Close(err) }
 }
 
-// Call opens a subsegment for a DynamoDB call that writes the record of
-// ctx together with others (BatchGetItem, then BatchWriteItem).
-func (x XRay) Call(ctx context.Context, name string) func(error) {
-	_, seg := xray.BeginSubsegment(ctx, name)
-	seg.Namespace = "aws"
-	return func(err error) { seg.Close(err) }
-}
-
 // Instrument makes every call of clients built from cfg a subsegment.
 func Instrument(cfg *aws.Config) { awsv2.AWSV2Instrumentor(&cfg.APIOptions) }
 

@@ -6,9 +6,15 @@ import (
 	"encoding/json"
 	"log/slog"
 	"net"
+	"net/http"
+	"net/http/httptest"
 	"testing"
 	"time"
 
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/credentials"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 	"github.com/aws/aws-xray-sdk-go/v2/xray"
 
 	"github.com/moviepipe/moviepipe/processor/tracing"
@@ -17,31 +23,13 @@ import (
 // The record's segment continues the producer's trace: same trace id, the
 // producer's segment as parent, and the producer's sampling decision.
 func TestRecordContinuesTheProducersTrace(t *testing.T) {
-	conn, err := net.ListenPacket("udp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer conn.Close()
-	if err := xray.Configure(xray.Config{DaemonAddr: conn.LocalAddr().String()}); err != nil {
-		t.Fatal(err)
-	}
-	const header = "Root=1-6745a3c1-5e0c7a2b9d4f1e3a8c6b0d2e;Parent=53995c3f42cd8ad8;Sampled=1"
-	ctx, end := tracing.XRay{Name: "processor"}.Record(context.Background(), header, "tt0111161")
+	conn := daemon(t)
+	ctx, end := tracing.XRay{Name: "processor"}.Record(context.Background(), testHeader, "tt0111161")
 	if xray.GetSegment(ctx) == nil {
 		t.Fatal("no segment in the record's context")
 	}
 	end(nil)
-
-	_ = conn.SetReadDeadline(time.Now().Add(5 * time.Second))
-	buf := make([]byte, 64<<10)
-	n, _, err := conn.ReadFrom(buf)
-	if err != nil {
-		t.Fatal(err)
-	}
-	_, doc, ok := bytes.Cut(buf[:n], []byte("\n"))
-	if !ok {
-		t.Fatalf("datagram has no header line: %q", buf[:n])
-	}
+	doc := readSegment(t, conn)
 	var seg struct {
 		Name        string            `json:"name"`
 		TraceID     string            `json:"trace_id"`
@@ -57,8 +45,40 @@ func TestRecordContinuesTheProducersTrace(t *testing.T) {
 	}
 }
 
+const testHeader = "Root=1-6745a3c1-5e0c7a2b9d4f1e3a8c6b0d2e;Parent=53995c3f42cd8ad8;Sampled=1"
+
+// daemon listens as the X-Ray daemon does and points the SDK at it.
+func daemon(t *testing.T) net.PacketConn {
+	t.Helper()
+	conn, err := net.ListenPacket("udp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { conn.Close() })
+	if err := xray.Configure(xray.Config{DaemonAddr: conn.LocalAddr().String()}); err != nil {
+		t.Fatal(err)
+	}
+	return conn
+}
+
+// readSegment reads one datagram and returns its segment document.
+func readSegment(t *testing.T, conn net.PacketConn) []byte {
+	t.Helper()
+	_ = conn.SetReadDeadline(time.Now().Add(5 * time.Second))
+	buf := make([]byte, 64<<10)
+	n, _, err := conn.ReadFrom(buf)
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, doc, ok := bytes.Cut(buf[:n], []byte("\n"))
+	if !ok {
+		t.Fatalf("datagram has no header line: %q", buf[:n])
+	}
+	return doc
+}
+
 // BenchmarkRecordSegment is what tracing costs a sampled record: its
-// segment and its store call's subsegment, sent to a local daemon address.
+// segment and its PutItem's subsegment, sent to a local daemon address.
 func BenchmarkRecordSegment(b *testing.B) {
 	conn, err := net.ListenPacket("udp", "127.0.0.1:0")
 	if err != nil {
@@ -82,7 +102,47 @@ func BenchmarkRecordSegment(b *testing.B) {
 	b.ReportAllocs()
 	for b.Loop() {
 		ctx, end := x.Record(context.Background(), header, "mv-the-land-girls-1998-6d1f0a01")
-		x.Call(ctx, "DynamoDB")(nil)
+		_, call := xray.BeginSubsegment(ctx, "DynamoDB") // what the instrumented client opens for PutItem
+		call.Close(nil)
 		end(nil)
+	}
+}
+
+// The record's write is the instrumented SDK's own PutItem subsegment, inside
+// the record's segment: what X-Ray shows as the record's DynamoDB entry is
+// the real call.
+func TestStoreCallIsASubsegmentOfTheRecord(t *testing.T) {
+	conn := daemon(t)
+	ddb := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
+		w.Header().Set("Content-Type", "application/x-amz-json-1.0")
+		_, _ = w.Write([]byte(`{}`))
+	}))
+	defer ddb.Close()
+	cfg := aws.Config{Region: "us-east-1", Credentials: credentials.NewStaticCredentialsProvider("k", "s", ""), BaseEndpoint: aws.String(ddb.URL)}
+	tracing.Instrument(&cfg)
+	client := dynamodb.NewFromConfig(cfg)
+
+	ctx, end := tracing.XRay{Name: "processor"}.Record(context.Background(), testHeader, "tt0111161")
+	_, err := client.PutItem(ctx, &dynamodb.PutItemInput{TableName: aws.String("movies"), Item: map[string]types.AttributeValue{"id": &types.AttributeValueMemberS{Value: "tt0111161"}}})
+	end(err)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var seg struct {
+		Name        string `json:"name"`
+		Subsegments []struct {
+			Name      string         `json:"name"`
+			Namespace string         `json:"namespace"`
+			AWS       map[string]any `json:"aws"`
+		} `json:"subsegments"`
+	}
+	if err := json.Unmarshal(readSegment(t, conn), &seg); err != nil {
+		t.Fatal(err)
+	}
+	if seg.Name != "processor" || len(seg.Subsegments) != 1 {
+		t.Fatalf("segment %+v; want processor with one subsegment", seg)
+	}
+	if sub := seg.Subsegments[0]; sub.Name != "DynamoDB" || sub.Namespace != "aws" || sub.AWS["operation"] != "PutItem" {
+		t.Fatalf("subsegment %+v; want the SDK's DynamoDB PutItem", sub)
 	}
 }

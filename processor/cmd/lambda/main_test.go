@@ -4,6 +4,7 @@ import (
 	"context"
 	"strings"
 	"testing"
+	"time"
 )
 
 func TestBuildFailsNamingEveryProblem(t *testing.T) {
@@ -15,12 +16,12 @@ func TestBuildFailsNamingEveryProblem(t *testing.T) {
 
 func TestBuildWires(t *testing.T) {
 	t.Setenv("AWS_REGION", "us-east-1")
-	env := map[string]string{"MOVIES_TABLE": "movies", "ERRORS_TABLE": "errors", "WRITE_CONCURRENCY": "4"}
+	env := map[string]string{"MOVIES_TABLE": "movies", "ERRORS_TABLE": "errors", "WRITE_CONCURRENCY": "4", "MAX_CLOCK_SKEW": "90s"}
 	h, err := build(context.Background(), func(k string) string { return env[k] })
 	if err != nil {
 		t.Fatal(err)
 	}
-	if h.Concurrency != 4 || h.Store == nil || h.Tracer == nil || h.Metrics == nil {
+	if h.Concurrency != 4 || h.MaxClockSkew != 90*time.Second || h.Store == nil || h.Tracer == nil || h.Metrics == nil {
 		t.Fatalf("handler %+v", h)
 	}
 }

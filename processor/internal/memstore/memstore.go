@@ -34,19 +34,13 @@ func New() *Store {
 	return &Store{movies: map[string]version{}, errors: map[string]processor.ErrorRecord{}}
 }
 
-// PutMovies implements processor.Store.
-func (s *Store) PutMovies(ctx context.Context, ms []processor.Versioned) []processor.WriteResult {
-	out := make([]processor.WriteResult, len(ms))
-	for i, m := range ms {
-		out[i].Written, out[i].Err = s.put(ctx, *m.Movie, m.Seq)
-	}
-	return out
-}
-
-func (s *Store) put(ctx context.Context, m processor.Movie, seq string) (bool, error) {
+// PutMovie implements processor.Store: the comparison and the write happen
+// under one lock, as DynamoDB's conditional write is one step.
+func (s *Store) PutMovie(ctx context.Context, mp *processor.Movie, seq string) (bool, error) {
 	if err := ctx.Err(); err != nil {
 		return false, err
 	}
+	m := *mp
 	if s.FailPut != nil {
 		if err := s.FailPut(m); err != nil {
 			return false, err

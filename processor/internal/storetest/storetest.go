@@ -7,13 +7,14 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"os"
-	"path/filepath"
+	"math/rand/v2"
 	"reflect"
+	"sync"
 	"testing"
 	"time"
 
 	"github.com/moviepipe/moviepipe/contracts"
+	"github.com/moviepipe/moviepipe/contracts/examples"
 	"github.com/moviepipe/moviepipe/processor"
 )
 
@@ -31,40 +32,21 @@ func Run(t *testing.T, newStore func(t *testing.T) Subject) {
 	t.Run("golden records read back as movie.v1", func(t *testing.T) { goldenReadBack(t, newStore(t)) })
 	t.Run("versions", func(t *testing.T) { versions(t, newStore(t)) })
 	t.Run("park is idempotent", func(t *testing.T) { park(t, newStore(t)) })
-	t.Run("a batch of new, stale and newer movies", func(t *testing.T) { batch(t, newStore(t)) })
-}
-
-// ContractsDir is where the contracts module's golden examples are.
-func ContractsDir(t testing.TB) string {
-	t.Helper()
-	for d, _ := os.Getwd(); filepath.Dir(d) != d; d = filepath.Dir(d) {
-		if _, err := os.Stat(filepath.Join(d, "contracts", "testdata", "valid")); err == nil {
-			return filepath.Join(d, "contracts", "testdata")
-		}
-	}
-	t.Fatal("contracts/testdata not found above the working directory")
-	return ""
+	t.Run("many ids: new, stale and newer movies", func(t *testing.T) { manyIDs(t, newStore(t)) })
+	t.Run("concurrent writers of one id leave the newest", func(t *testing.T) { concurrentWriters(t, newStore(t)) })
 }
 
 func goldenReadBack(t *testing.T, s Subject) {
 	ctx := t.Context()
-	files, _ := filepath.Glob(filepath.Join(ContractsDir(t), "valid", "*.json"))
-	if len(files) == 0 {
-		t.Fatal("no golden records")
-	}
-	for i, f := range files {
-		data, err := os.ReadFile(f)
-		if err != nil {
-			t.Fatal(err)
-		}
+	for i, e := range examples.Valid() {
+		f, data := e.Name, e.Data
 		m, err := processor.Decode(data, 1<<20)
 		if err != nil {
 			t.Fatalf("%s: %v", f, err)
 		}
 		m.ID = uniqueID(m.ID, i) // two golden records may share an id
-		r := s.PutMovies(ctx, []processor.Versioned{{Movie: &m, Seq: "100"}})
-		if len(r) != 1 || r[0].Err != nil || !r[0].Written {
-			t.Fatalf("%s: PutMovies = %+v; want written", f, r)
+		if written, err := s.PutMovie(ctx, &m, "100"); err != nil || !written {
+			t.Fatalf("%s: PutMovie = %v, %v; want written", f, written, err)
 		}
 		got, ok, err := s.Movie(ctx, m.ID)
 		if err != nil || !ok {
@@ -119,11 +101,10 @@ func versions(t *testing.T, s Subject) {
 		{"newer scrape, earlier in the stream", movie("tt0000001", t0.Add(time.Nanosecond), "v4"), "1", true, "v4"},
 	}
 	for _, st := range steps {
-		r := s.PutMovies(ctx, []processor.Versioned{{Movie: st.m, Seq: st.seq}})
-		if len(r) != 1 || r[0].Err != nil {
-			t.Fatalf("%s: %+v", st.name, r)
+		written, err := s.PutMovie(ctx, st.m, st.seq)
+		if err != nil {
+			t.Fatalf("%s: %v", st.name, err)
 		}
-		written := r[0].Written
 		if written != st.wantWritten {
 			t.Errorf("%s: written = %v, want %v", st.name, written, st.wantWritten)
 		}
@@ -179,45 +160,84 @@ func park(t *testing.T, s Subject) {
 	}
 }
 
-func batch(t *testing.T, s Subject) {
+// manyIDs writes 60 movies, then each again: every third older, every
+// third the same, every third newer.
+func manyIDs(t *testing.T, s Subject) {
 	ctx := t.Context()
 	t0 := time.Date(2026, 11, 26, 9, 0, 0, 0, time.UTC)
-	var first []processor.Versioned
-	for i := range 60 { // more than one BatchWriteItem
-		first = append(first, processor.Versioned{Movie: movie(fmt.Sprintf("tt%07d", i), t0, "v1"), Seq: "500"})
-	}
-	for i, r := range s.PutMovies(ctx, first) {
-		if r.Err != nil || !r.Written {
-			t.Fatalf("first write of %d: %+v", i, r)
+	id := func(i int) string { return fmt.Sprintf("tt%07d", i) }
+	for i := range 60 {
+		if written, err := s.PutMovie(ctx, movie(id(i), t0, "v1"), "500"); err != nil || !written {
+			t.Fatalf("first write of %d: %v, %v", i, written, err)
 		}
 	}
-	// Again: every third older, every third the same, every third newer.
-	var second []processor.Versioned
 	for i := range 60 {
+		m, seq := movie(id(i), t0.Add(-time.Hour), "older"), "900"
 		switch i % 3 {
-		case 0:
-			second = append(second, processor.Versioned{Movie: movie(fmt.Sprintf("tt%07d", i), t0.Add(-time.Hour), "older"), Seq: "900"})
 		case 1:
-			second = append(second, first[i])
+			m, seq = movie(id(i), t0, "v1"), "500"
 		case 2:
-			second = append(second, processor.Versioned{Movie: movie(fmt.Sprintf("tt%07d", i), t0, "newer"), Seq: "600"})
+			m, seq = movie(id(i), t0, "newer"), "600"
 		}
-	}
-	for i, r := range s.PutMovies(ctx, second) {
-		if r.Err != nil || r.Written != (i%3 == 2) {
-			t.Fatalf("second write of %d: %+v", i, r)
+		if written, err := s.PutMovie(ctx, m, seq); err != nil || written != (i%3 == 2) {
+			t.Fatalf("second write of %d: %v, %v; want written %v", i, written, err, i%3 == 2)
 		}
 	}
 	for i := range 60 {
-		got, ok, err := s.Movie(ctx, fmt.Sprintf("tt%07d", i))
-		var m struct{ Title string }
-		_ = json.Unmarshal(got, &m)
 		want := "v1"
 		if i%3 == 2 {
 			want = "newer"
 		}
-		if err != nil || !ok || m.Title != want {
-			t.Fatalf("movie %d: %q, want %q (%v %v)", i, m.Title, want, ok, err)
+		if got := title(t, s, id(i)); got != want {
+			t.Fatalf("movie %d: %q, want %q", i, got, want)
 		}
 	}
+}
+
+// concurrentWriters writes 40 versions of one id from 40 goroutines at
+// once, in shuffled order, for several ids: the newest version is stored,
+// and it is reported written.
+func concurrentWriters(t *testing.T, s Subject) {
+	ctx := t.Context()
+	t0 := time.Date(2026, 11, 26, 9, 0, 0, 0, time.UTC)
+	const versions = 40
+	for round := range 5 {
+		id := fmt.Sprintf("tt%07d", 100+round)
+		order := rand.New(rand.NewPCG(uint64(round), 7)).Perm(versions)
+		newestWritten := make(chan bool, 1)
+		var wg sync.WaitGroup
+		for _, v := range order {
+			wg.Go(func() {
+				// Versions differ by scrape time, and the last two only by sequence number.
+				scraped, seq := t0.Add(time.Duration(min(v, versions-2))*time.Second), fmt.Sprint(1000+v)
+				written, err := s.PutMovie(ctx, movie(id, scraped, fmt.Sprintf("v%d", v)), seq)
+				if err != nil {
+					t.Errorf("version %d: %v", v, err)
+				}
+				if v == versions-1 {
+					newestWritten <- written
+				}
+			})
+		}
+		wg.Wait()
+		if !<-newestWritten {
+			t.Fatalf("round %d: the newest version was reported stale", round)
+		}
+		if got, want := title(t, s, id), fmt.Sprintf("v%d", versions-1); got != want {
+			t.Fatalf("round %d: %s holds %q; want the newest, %q", round, id, got, want)
+		}
+	}
+}
+
+func title(t *testing.T, s Subject, id string) string {
+	t.Helper()
+	got, ok, err := s.Movie(t.Context(), id)
+	if err != nil || !ok {
+		t.Fatalf("movie %s: %v, %v", id, ok, err)
+	}
+	var m struct{ Title string }
+	if err := json.Unmarshal(got, &m); err != nil {
+		t.Fatal(err)
+	}
+	return m.Title
 }

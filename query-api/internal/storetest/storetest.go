@@ -5,12 +5,11 @@ package storetest
 import (
 	"context"
 	"encoding/json"
-	"os"
-	"path/filepath"
 	"slices"
 	"testing"
 
 	"github.com/moviepipe/moviepipe/contracts"
+	"github.com/moviepipe/moviepipe/contracts/examples"
 	queryapi "github.com/moviepipe/moviepipe/query-api"
 )
 
@@ -25,23 +24,13 @@ type Subject interface {
 // one per id (the last example of an id wins).
 func Golden(t testing.TB) []map[string]any {
 	t.Helper()
-	var dir string
-	for d, _ := os.Getwd(); filepath.Dir(d) != d; d = filepath.Dir(d) {
-		if _, err := os.Stat(filepath.Join(d, "contracts", "testdata", "valid")); err == nil {
-			dir = filepath.Join(d, "contracts", "testdata", "valid")
-			break
-		}
-	}
-	files, _ := filepath.Glob(filepath.Join(dir, "*.json"))
-	if len(files) == 0 {
-		t.Fatal("no golden records in contracts/testdata/valid")
+	list := examples.Valid()
+	if len(list) == 0 {
+		t.Fatal("no golden records in contracts/examples")
 	}
 	byID := map[string]map[string]any{}
-	for _, f := range files {
-		data, err := os.ReadFile(f)
-		if err != nil {
-			t.Fatal(err)
-		}
+	for _, e := range list {
+		data := e.Data
 		var m map[string]any
 		if err := json.Unmarshal(data, &m); err != nil {
 			t.Fatal(err)

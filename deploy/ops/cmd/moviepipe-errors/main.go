@@ -53,7 +53,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	}
 	sub := flag.NewFlagSet(fs.Arg(0), flag.ContinueOnError)
 	sub.SetOutput(stderr)
-	reason := sub.String("reason", "", "only this reason (invalid_record, undecodable, oversized, unsupported_schema, publish_failed, internal)")
+	reason := sub.String("reason", "", "only this reason (invalid_record, undecodable, oversized, unsupported_schema, clock_skew, publish_failed, internal)")
 	from := sub.String("from", "", "only this stage: scrape or process")
 	dry := sub.Bool("dry-run", false, "say what redrive would do, change nothing")
 	if err := sub.Parse(fs.Args()[1:]); err != nil {
