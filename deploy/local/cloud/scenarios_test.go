@@ -222,6 +222,52 @@ func TestPoisonRecordsThenReplay(t *testing.T) {
 	}
 }
 
+// A replay of the whole stream from TRIM_HORIZON, through a second mapping,
+// while the next scrape is being stored by the live one: the replay writes
+// the older scrape's records at the same time as the live mapping writes the
+// newer ones, and the table ends as the live mapping alone leaves it, every
+// film from the newer scrape (docs/operations.md).
+func TestReplayWhileScraping(t *testing.T) {
+	r := up(t, cloud.Options{})
+	films := titledFilms(t, root(t))
+	if code, first := r.scrape(`{}`); code >= 300 || first.RunID == "" {
+		t.Fatalf("first scrape answered %d: %+v", code, first)
+	}
+	if stored := r.settle(3 * time.Minute); stored != films {
+		t.Fatalf("%d films stored after the first scrape, want %d", stored, films)
+	}
+	second := make(chan report, 1)
+	go func() { _, rep := r.scrape(`{}`); second <- rep }()
+	time.Sleep(500 * time.Millisecond) // the live mapping is storing the second scrape
+	if err := r.c.Replay(t.Context()); err != nil {
+		t.Fatal(err)
+	}
+	rep := <-second
+	if rep.RunID == "" {
+		t.Fatalf("second scrape: %+v", rep)
+	}
+	if stored := r.settle(3 * time.Minute); stored != films {
+		t.Fatalf("%d films stored, want %d", stored, films)
+	}
+	runs := map[string]int{}
+	p := dynamodb.NewScanPaginator(r.db, &dynamodb.ScanInput{TableName: &r.movies, ConsistentRead: aws.Bool(true)})
+	for p.HasMorePages() {
+		page, err := p.NextPage(t.Context())
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, it := range page.Items {
+			runs[attr(it["runId"])]++
+		}
+	}
+	if len(runs) != 1 || runs[rep.RunID] != films {
+		t.Fatalf("films by run %v; want all %d from the second run %s", runs, films, rep.RunID)
+	}
+	if got := r.parked(); len(got) != 1 || got["scrape/invalid_record"] != 2*(3201-films) {
+		t.Fatalf("parked %v; want only the scraper's refusals of both runs", got)
+	}
+}
+
 // Scenario 3: DynamoDB throttling at 30%: nothing lost, nothing duplicated.
 func TestDynamoDBThrottling(t *testing.T) {
 	r := up(t, cloud.Options{Faults: &faults.Config{DynamoDBThrottle: 0.3, Seed: 7}})
