@@ -1,7 +1,9 @@
 // Package profile describes a web page layout as data and parses pages with
 // it. A profile names the item selector, one selector per record field (text
 // or attribute), how each value is converted, the null tokens, the next-page
-// link and an optional detail link. goquery is used here and nowhere else.
+// link and an optional detail link. Selectors are compiled once, when a
+// profile is parsed, and run through goquery (FindMatcher, Text, Attr);
+// goquery is used here and nowhere else.
 package profile
 
 import (
@@ -16,11 +18,9 @@ import (
 	"strconv"
 	"strings"
 	"time"
-	"unicode"
 
 	"github.com/PuerkitoBio/goquery"
 	"github.com/andybalholm/cascadia"
-	"golang.org/x/net/html"
 )
 
 // Profile is a page layout.
@@ -33,15 +33,10 @@ type Profile struct {
 	Next        *Link            `json:"next,omitempty"`
 	Detail      *Link            `json:"detail,omitempty"`
 
-	item    cascadia.Selector
-	fields  []compiledField
-	next    cascadia.Selector
-	itemKey key // what an element needs to match item
-	nextKey key // and next
-	// byClass lists the fields whose selector needs a class, by class;
-	// anyClass the other fields with a selector.
-	byClass  map[string][]int
-	anyClass []int
+	// Compiled by Parse; goquery's FindMatcher takes the selectors.
+	item   cascadia.Selector
+	fields []compiledField
+	next   cascadia.Selector
 }
 
 // Field says where a record field is on an item and how to read it.
@@ -78,7 +73,6 @@ type compiledField struct {
 	name string
 	Field
 	sel cascadia.Selector // nil: the item itself
-	key key               // what an element needs to match sel
 }
 
 // Fields is what a profile may fill: the movie fields of movie-record.v1.
@@ -156,10 +150,6 @@ func (p *Profile) compile() error {
 	if p.item, err = cascadia.Compile(p.Item); err != nil {
 		errs = append(errs, fmt.Errorf("item selector %q: %w", p.Item, err))
 	}
-	p.itemKey, _ = selectorKey(p.Item) // without one, every element is tried
-	if p.Next != nil {
-		p.nextKey, _ = selectorKey(p.Next.Selector)
-	}
 	if _, ok := p.Fields["title"]; !ok {
 		errs = append(errs, errors.New("fields: title is required"))
 	}
@@ -169,38 +159,8 @@ func (p *Profile) compile() error {
 	}
 	slices.Sort(names)
 	for _, name := range names {
-		f := p.Fields[name]
-		if !slices.Contains(Fields, name) {
-			errs = append(errs, fmt.Errorf("field %q: not a movie-record.v1 field", name))
-		}
-		if !slices.Contains(types, f.Type) {
-			errs = append(errs, fmt.Errorf("field %q: type %q is not one of string, integer, number, date, bool, list", name, f.Type))
-		}
-		if f.Type == "date" && len(f.Layouts) == 0 {
-			errs = append(errs, fmt.Errorf("field %q: a date needs layouts", name))
-		}
-		if f.Type == "list" && f.Separator == "" {
-			errs = append(errs, fmt.Errorf("field %q: a list needs a separator", name))
-		}
-		if f.Type == "bool" && (len(f.True) == 0 || len(f.False) == 0) {
-			errs = append(errs, fmt.Errorf("field %q: a bool needs true and false words", name))
-		}
-		cf := compiledField{name: name, Field: f}
-		if f.Selector != "" {
-			if cf.sel, err = cascadia.Compile(f.Selector); err != nil {
-				errs = append(errs, fmt.Errorf("field %q: selector %q: %w", name, f.Selector, err))
-			}
-			k, ok := selectorKey(f.Selector)
-			switch cf.key = k; {
-			case ok && k.class != "":
-				if p.byClass == nil {
-					p.byClass = map[string][]int{}
-				}
-				p.byClass[k.class] = append(p.byClass[k.class], len(p.fields))
-			default:
-				p.anyClass = append(p.anyClass, len(p.fields))
-			}
-		}
+		cf, err := compileField(name, p.Fields[name])
+		errs = append(errs, err)
 		p.fields = append(p.fields, cf)
 	}
 	for _, l := range []struct {
@@ -218,6 +178,35 @@ func (p *Profile) compile() error {
 		}
 	}
 	return errors.Join(errs...)
+}
+
+// compileField checks one field and compiles its selector, naming every
+// problem.
+func compileField(name string, f Field) (compiledField, error) {
+	var errs []error
+	if !slices.Contains(Fields, name) {
+		errs = append(errs, fmt.Errorf("field %q: not a movie-record.v1 field", name))
+	}
+	if !slices.Contains(types, f.Type) {
+		errs = append(errs, fmt.Errorf("field %q: type %q is not one of string, integer, number, date, bool, list", name, f.Type))
+	}
+	if f.Type == "date" && len(f.Layouts) == 0 {
+		errs = append(errs, fmt.Errorf("field %q: a date needs layouts", name))
+	}
+	if f.Type == "list" && f.Separator == "" {
+		errs = append(errs, fmt.Errorf("field %q: a list needs a separator", name))
+	}
+	if f.Type == "bool" && (len(f.True) == 0 || len(f.False) == 0) {
+		errs = append(errs, fmt.Errorf("field %q: a bool needs true and false words", name))
+	}
+	cf := compiledField{name: name, Field: f}
+	if f.Selector != "" {
+		var err error
+		if cf.sel, err = cascadia.Compile(f.Selector); err != nil {
+			errs = append(errs, fmt.Errorf("field %q: selector %q: %w", name, f.Selector, err))
+		}
+	}
+	return cf, errors.Join(errs...)
 }
 
 // Movie is one item's fields: string, int64, float64, bool or []string
@@ -254,25 +243,22 @@ func ReadDocument(r io.Reader, base *url.URL) (*Document, error) {
 // matches.
 func (p *Profile) Extract(d *Document) (Page, error) {
 	var page Page
-	items := findAll(d.doc.Nodes[0], p.item, p.itemKey, false)
-	if len(items) == 0 {
+	items := d.doc.FindMatcher(p.item)
+	if items.Length() == 0 {
 		return page, fmt.Errorf("%w: profile %s found no %q", ErrNoMatch, p.Name, p.Item)
 	}
-	found := make([]*html.Node, len(p.fields))
-	for _, item := range items {
-		p.match(item, found)
+	for _, item := range items.EachIter() {
 		m := make(Movie, len(p.fields))
-		for i, f := range p.fields {
-			if v := p.value(found[i], f); v != nil {
+		for _, f := range p.fields {
+			if v := p.value(item, f); v != nil {
 				m[f.name] = v
 			}
 		}
 		page.Movies = append(page.Movies, m)
 	}
 	if p.Next != nil {
-		if next := findAll(d.doc.Nodes[0], p.next, p.nextKey, true); len(next) > 0 {
-			page.Next = d.resolve(attr(next[0], p.Next.Attr))
-		}
+		href, _ := d.doc.FindMatcher(p.next).First().Attr(p.Next.Attr)
+		page.Next = d.resolve(href)
 	}
 	return page, nil
 }
@@ -321,98 +307,27 @@ func (d *Document) resolve(href string) string {
 	return u.String()
 }
 
-// match finds, for each field, the first node under item (in document
-// order) that its selector matches, in one walk of the item: the item itself
-// for a field without a selector, nil when none matches. Each element is only
-// tried against the fields whose key it may have (key.go).
-func (p *Profile) match(item *html.Node, found []*html.Node) {
-	left := 0
-	for i, f := range p.fields {
-		found[i] = nil
-		if f.sel == nil {
-			found[i] = item
-		} else {
-			left++
-		}
+// value reads one field of an item: the text or attribute of the first
+// element under the item that the field's selector matches (of the item
+// itself without a selector), white space collapsed; nil means unknown.
+func (p *Profile) value(item *goquery.Selection, f compiledField) any {
+	found := item
+	if f.sel != nil {
+		found = item.FindMatcher(f.sel).First()
 	}
-	try := func(i int, n *html.Node) {
-		f := &p.fields[i]
-		if found[i] == nil && (f.key.tag == "" || f.key.tag == n.Data) && f.sel.Match(n) {
-			found[i] = n
-			left--
-		}
-	}
-	var walk func(n *html.Node)
-	walk = func(n *html.Node) {
-		for c := n.FirstChild; c != nil && left > 0; c = c.NextSibling {
-			if c.Type != html.ElementNode {
-				continue
-			}
-			for _, i := range p.anyClass {
-				try(i, c)
-			}
-			if len(p.byClass) > 0 {
-				eachClass(c, func(class string) {
-					for _, i := range p.byClass[class] {
-						try(i, c)
-					}
-				})
-			}
-			walk(c)
-		}
-	}
-	walk(item)
-}
-
-// findAll is every element below root that sel matches, in document order,
-// as goquery's FindMatcher finds them, or only the first; an element without
-// the selector's key k is not tried.
-func findAll(root *html.Node, sel cascadia.Selector, k key, first bool) []*html.Node {
-	var out []*html.Node
-	var walk func(*html.Node)
-	walk = func(n *html.Node) {
-		for c := n.FirstChild; c != nil && (!first || len(out) == 0); c = c.NextSibling {
-			if c.Type == html.ElementNode && k.has(c) && sel.Match(c) {
-				out = append(out, c)
-			}
-			walk(c)
-		}
-	}
-	walk(root)
-	return out
-}
-
-// attr is the value of n's attribute name, or "".
-func attr(n *html.Node, name string) string {
-	for _, a := range n.Attr {
-		if a.Namespace == "" && a.Key == name {
-			return a.Val
-		}
-	}
-	return ""
-}
-
-// value reads one field from its node; nil means unknown.
-func (p *Profile) value(n *html.Node, f compiledField) any {
-	if n == nil {
+	if found.Length() == 0 {
 		return nil
 	}
 	var raw string
-	if f.Attr != "" {
-		ok := false
-		for _, a := range n.Attr {
-			if a.Namespace == "" && a.Key == f.Attr {
-				raw, ok = a.Val, true
-				break
-			}
-		}
-		if !ok {
+	if f.Attr == "" {
+		raw = found.Text()
+	} else {
+		var ok bool
+		if raw, ok = found.Attr(f.Attr); !ok {
 			return nil
 		}
-	} else {
-		raw = text(n)
 	}
-	text := collapse(raw)
+	text := strings.Join(strings.Fields(raw), " ")
 	nulls := p.Nulls
 	if f.Nulls != nil {
 		nulls = f.Nulls
@@ -421,43 +336,6 @@ func (p *Profile) value(n *html.Node, f compiledField) any {
 		return nil
 	}
 	return convert(f.Field, text)
-}
-
-// collapse trims s and turns each run of white space in it into one space,
-// as strings.Join(strings.Fields(s), " ") does, without allocating when s is
-// already so.
-func collapse(s string) string {
-	prevSpace := true // a leading space is not kept
-	for _, r := range s {
-		space := unicode.IsSpace(r)
-		if space && (prevSpace || r != ' ') {
-			return strings.Join(strings.Fields(s), " ")
-		}
-		prevSpace = space
-	}
-	if prevSpace && s != "" {
-		return strings.Join(strings.Fields(s), " ") // a trailing space
-	}
-	return s
-}
-
-// text is the text of n and its descendants, as goquery's Text.
-func text(n *html.Node) string {
-	if n.Type == html.TextNode {
-		return n.Data
-	}
-	var b strings.Builder
-	var walk func(*html.Node)
-	walk = func(n *html.Node) {
-		if n.Type == html.TextNode {
-			b.WriteString(n.Data)
-		}
-		for c := n.FirstChild; c != nil; c = c.NextSibling {
-			walk(c)
-		}
-	}
-	walk(n)
-	return b.String()
 }
 
 // convert reads text as the field's type, or returns the text when it does
