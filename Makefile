@@ -52,7 +52,7 @@ $(WITH_EMULATORS): $(shell find deploy/local -name '*.go' -not -name '*_test.go'
 # ---- test -----------------------------------------------------------------
 
 .PHONY: test
-test: $(NODE_STAMP) $(GOTESTSUM) $(WITH_EMULATORS) vet package browser ## run every module's tests (race detector on) against fresh emulators
+test: $(NODE_STAMP) $(GOTESTSUM) $(WITH_EMULATORS) vet package package-local browser ## run every module's tests (race detector on) against fresh emulators
 	$(WITH_EMULATORS) -log .moviepipe/test-emulators.log -- \
 	  $(GOTESTSUM) --format testname --raw-command -- bash -c '\
 	    rc=0; for m in $(MODULES); do \
@@ -91,7 +91,7 @@ lint: $(GOLANGCI_LINT) ## golangci-lint every module (pinned version, installed 
 	@for m in $(MODULES); do echo "lint $$m"; (cd $$m && GOWORK=off $(GOLANGCI_LINT) run --config $(CURDIR)/.golangci.yml ./...) || exit 1; done
 
 .PHONY: bench
-bench: $(NODE_STAMP) $(LOCAL) build ## measure the goals: one table, written to docs/benchmarks.md (RUNS=3)
+bench: $(NODE_STAMP) $(LOCAL) build package-local ## measure the goals: one table, written to docs/benchmarks.md (RUNS=3)
 	$(LOCAL) bench -runs $(or $(RUNS),3) -out docs/benchmarks.md
 
 # ---- build and deploy -----------------------------------------------------
@@ -128,6 +128,23 @@ package: $(NODE_STAMP) build ## build every zip and every stack's CloudFormation
 	  rm -f $$s/.serverless-package.log; \
 	done
 
+# The local cloud runs the stacks as packaged for stage local, into
+# .moviepipe/package/<stack> (deploy/local/cloud reads them there): a stack is
+# packaged again when its serverless.yml or the plugins change.
+LOCAL_PACKAGE   := .moviepipe/package
+LOCAL_TEMPLATES := $(foreach s,$(STACKS),$(LOCAL_PACKAGE)/$(s)/cloudformation-template-update-stack.json)
+
+.PHONY: package-local
+package-local: $(LOCAL_TEMPLATES) ## package every stack for the local cloud (stage local), when stale
+
+$(LOCAL_PACKAGE)/%/cloudformation-template-update-stack.json: %/serverless.yml $(wildcard deploy/plugins/*/*.js deploy/plugins/*/package.json) | $(NODE_STAMP)
+	@for f in $(FUNCTIONS); do test -f dist/$$f.zip || $(MAKE) -s dist/$$f.zip; done
+	@echo "package $* (local)"
+	@mkdir -p $(LOCAL_PACKAGE)
+	@(cd $* && $(OSLS) package --stage local --region $(REGION) --package $(CURDIR)/$(LOCAL_PACKAGE)/$* > $(CURDIR)/$(LOCAL_PACKAGE)/$(subst /,-,$*).log 2>&1) \
+	  || { cat $(LOCAL_PACKAGE)/$(subst /,-,$*).log; exit 1; }
+	@touch $@
+
 .PHONY: deploy
 deploy: $(NODE_STAMP) $(if $(DRY_RUN),,build) ## deploy to AWS with your AWS profile: make deploy STAGE=dev [SERVICE=…] [DRY_RUN=1]
 	@test -n "$(DEPLOY_STACKS)" || { echo "make deploy: unknown SERVICE=$(SERVICE)" >&2; exit 1; }
@@ -148,11 +165,11 @@ $(LOCAL): $(shell find deploy/local -name '*.go' -not -name '*_test.go') $(shell
 	cd deploy/local && GOWORK=off go build -o $@ ./cmd/moviepipe-local
 
 .PHONY: demo
-demo: $(NODE_STAMP) $(LOCAL) ## run the whole pipeline on the local cloud, end to end, and stop
+demo: $(NODE_STAMP) $(LOCAL) package-local ## run the whole pipeline on the local cloud, end to end, and stop
 	$(LOCAL) demo
 
 .PHONY: up
-up: $(NODE_STAMP) $(LOCAL) ## start the local cloud (stage local) and keep it running; Ctrl-C stops it
+up: $(NODE_STAMP) $(LOCAL) package-local ## start the local cloud (stage local) and keep it running; Ctrl-C stops it
 	$(LOCAL) up
 
 .PHONY: trace

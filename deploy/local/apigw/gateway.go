@@ -27,15 +27,19 @@ import (
 	"github.com/moviepipe/moviepipe/deploy/local/xraylocal"
 )
 
-// Route is one http event.
+// Route is one method of a REST API.
 type Route struct {
 	API    string // the REST API's name: <stage>-<service>
+	APIID  string // its id, in the proxy event's requestContext
 	Method string // GET, POST, … or ANY
 	Path   string // /movies/{id}
-	IAM    bool   // authorizer: aws_iam
+	IAM    bool   // AuthorizationType AWS_IAM
 	Host   *lambda.Host
 	// Throttle is the API's stage throttling (nil: none).
 	Throttle *Limiter
+	// Required are the request parameters its request validator checks:
+	// "querystring.name" or "header.name".
+	Required []string
 }
 
 // Gateway serves the REST APIs of one stage on one address.
@@ -82,6 +86,10 @@ func (g *Gateway) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		message(w, http.StatusForbidden, "Missing Authentication Token", nil)
 		return
 	}
+	if missing := missingParameters(r, route.Required); len(missing) > 0 {
+		message(w, http.StatusBadRequest, "Missing required request parameters: ["+strings.Join(missing, ", ")+"]", nil)
+		return
+	}
 	if route.Throttle != nil && !route.Throttle.Allow() {
 		message(w, http.StatusTooManyRequests, "Too Many Requests", nil)
 		return
@@ -104,7 +112,7 @@ func (g *Gateway) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			"request":  map[string]any{"method": r.Method, "url": "http://" + r.Host + r.URL.RequestURI(), "client_ip": clientIP(r), "user_agent": r.UserAgent()},
 			"response": map[string]any{"status": status},
 		})
-		awsDoc, _ := json.Marshal(map[string]any{"api_gateway": map[string]any{"account_id": g.AccountID, "rest_api_id": g.APIID, "stage": g.Stage, "request_id": requestID}})
+		awsDoc, _ := json.Marshal(map[string]any{"api_gateway": map[string]any{"account_id": g.AccountID, "rest_api_id": apiID(g, route), "stage": g.Stage, "request_id": requestID}})
 		g.OnSegment(xraylocal.Segment{ID: segID, TraceID: traceID, Name: route.API + "/" + g.Stage, Origin: "AWS::ApiGateway::Stage",
 			StartTime: seconds(start), EndTime: seconds(end), Error: status >= 400 && status < 500, Fault: status >= 500,
 			HTTP: httpDoc, AWS: awsDoc})
@@ -244,7 +252,7 @@ func (g *Gateway) event(r *http.Request, path string, rt *Route, params map[stri
 		PathParameters: params,
 		RequestContext: events.APIGatewayProxyRequestContext{
 			AccountID: g.AccountID, ResourceID: newHex(6), Stage: g.Stage, RequestID: requestID,
-			ResourcePath: rt.Path, HTTPMethod: r.Method, APIID: g.APIID, Protocol: r.Proto,
+			ResourcePath: rt.Path, HTTPMethod: r.Method, APIID: apiID(g, rt), Protocol: r.Proto,
 			RequestTime: now.UTC().Format("02/Jan/2006:15:04:05 -0700"), RequestTimeEpoch: now.UnixMilli(),
 			Path: "/" + g.Stage + path, DomainName: r.Host, DomainPrefix: strings.Split(r.Host, ".")[0],
 			Identity: events.APIGatewayRequestIdentity{SourceIP: clientIP(r), UserAgent: r.UserAgent()},
@@ -279,4 +287,32 @@ func newHex(n int) string {
 func newID() string {
 	h := newHex(16)
 	return h[:8] + "-" + h[8:12] + "-" + h[12:16] + "-" + h[16:20] + "-" + h[20:32]
+}
+
+// missingParameters are the required query string parameters and headers a
+// request lacks, by name, as API Gateway's request validator names them.
+func missingParameters(r *http.Request, required []string) []string {
+	var out []string
+	for _, p := range required {
+		kind, name, _ := strings.Cut(p, ".")
+		switch kind {
+		case "querystring":
+			if !r.URL.Query().Has(name) {
+				out = append(out, name)
+			}
+		case "header":
+			if r.Header.Get(name) == "" {
+				out = append(out, name)
+			}
+		}
+	}
+	return out
+}
+
+// apiID is the route's REST API id, or the gateway's for a route without one.
+func apiID(g *Gateway, rt *Route) string {
+	if rt.APIID != "" {
+		return rt.APIID
+	}
+	return g.APIID
 }

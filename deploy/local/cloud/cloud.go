@@ -1,9 +1,12 @@
-// Package cloud runs the whole system on one machine: the emulators, the
-// resources of deploy/resources/serverless.yml, every function of the three
-// services' serverless.yml as its real bootstrap behind the Lambda Runtime
-// API, their http events behind a local API Gateway, their stream events as
-// Kinesis event source mappings, an X-Ray daemon, the Lambda Invoke API, a
-// small SQS, the sample catalogue site and a console.
+// Package cloud runs the whole system on one machine, from the CloudFormation
+// that make package-local writes for the four stacks: the emulators and the
+// stacks' streams, tables and queue, every AWS::Lambda::Function as its real
+// bootstrap behind the Lambda Runtime API, the REST APIs' methods behind a
+// local API Gateway, the Kinesis event source mappings, an X-Ray daemon, the
+// Lambda Invoke API, a small SQS, the sample catalogue site and a console.
+// What the stacks declare and the cloud does not run is listed at start
+// (State.NotEmulated); a property that changes behaviour and is not
+// implemented stops the start, naming it.
 package cloud
 
 import (
@@ -18,7 +21,6 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"sort"
 	"sync"
 	"time"
 
@@ -27,14 +29,12 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/kinesis"
 
-	"github.com/moviepipe/moviepipe/deploy/local/apigw"
 	"github.com/moviepipe/moviepipe/deploy/local/emulators"
 	"github.com/moviepipe/moviepipe/deploy/local/esm"
 	"github.com/moviepipe/moviepipe/deploy/local/faults"
 	"github.com/moviepipe/moviepipe/deploy/local/internal/lines"
 	"github.com/moviepipe/moviepipe/deploy/local/lambda"
 	"github.com/moviepipe/moviepipe/deploy/local/site"
-	"github.com/moviepipe/moviepipe/deploy/local/sls"
 	"github.com/moviepipe/moviepipe/deploy/local/sqslocal"
 	"github.com/moviepipe/moviepipe/deploy/local/stack"
 	"github.com/moviepipe/moviepipe/deploy/local/xraylocal"
@@ -78,7 +78,10 @@ type State struct {
 	Console   string            `json:"console"`
 	Exports   map[string]string `json:"exports"`
 	Functions []string          `json:"functions"`
-	PIDs      []int             `json:"pids"`
+	// NotEmulated lists what the stacks declare that the cloud does not run,
+	// or accepts without a local effect.
+	NotEmulated []string `json:"notEmulated"`
+	PIDs        []int    `json:"pids"`
 }
 
 // Cloud is a running local cloud.
@@ -180,125 +183,17 @@ func Up(ctx context.Context, o Options) (c *Cloud, err error) {
 	kin := kinesis.NewFromConfig(awsCfg, func(op *kinesis.Options) { op.BaseEndpoint = aws.String(o.KinesisEndpoint) })
 	c.dynamo = dynamodb.NewFromConfig(awsCfg, func(op *dynamodb.Options) { op.BaseEndpoint = aws.String(o.DynamoDBEndpoint) })
 
-	// The shared stack.
-	slsOpts := sls.Options{Stage: o.Stage, Region: region}
-	resFile, err := sls.Load(filepath.Join(o.Root, "deploy", "resources", "serverless.yml"), slsOpts)
+	// The stacks, from their packaged templates.
+	d, err := c.deploy(ctx, stack.Clients{Kinesis: kin, DynamoDB: c.dynamo, SQS: c.sqs})
 	if err != nil {
 		return nil, err
 	}
-	res, err := resFile.Service()
-	if err != nil {
-		return nil, err
-	}
-	created, err := stack.Create(ctx, res, stack.Clients{Kinesis: kin, DynamoDB: c.dynamo, SQS: c.sqs}, region, account, c.log)
-	if err != nil {
-		return nil, err
-	}
-	for _, n := range created.Notes {
+	c.State.Exports, c.State.NotEmulated = d.exports, d.sortedNotes()
+	for _, n := range c.State.NotEmulated {
 		c.log.Info("resource", "note", n)
 	}
-	c.State.Exports = created.Exports
-	env := created.Env(region, account, created.Exports)
-
-	// The functions.
-	invokeLn, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
+	if err := c.run(ctx, d, kin); err != nil {
 		return nil, err
-	}
-	c.State.Lambda = "http://" + invokeLn.Addr().String()
-	gw := &apigw.Gateway{APIID: "local", Stage: o.Stage, AccountID: account, OnSegment: c.xray.Put, Log: c.log}
-	runCtx, cancel := context.WithCancel(context.Background())
-	c.cancel = cancel
-	type streamRun struct {
-		ev   sls.StreamEvent
-		host *lambda.Host
-	}
-	var streams []streamRun
-	asyncRetries := map[string]int{}
-	for _, svcDir := range Services {
-		f, err := sls.Load(filepath.Join(o.Root, svcDir, "serverless.yml"), slsOpts)
-		if err != nil {
-			return nil, err
-		}
-		svc, err := f.Service()
-		if err != nil {
-			return nil, err
-		}
-		bin, err := c.build(ctx, svc.Dir, svcDir)
-		if err != nil {
-			return nil, err
-		}
-		var throttle *apigw.Limiter
-		if t, ok := svc.Custom["stageThrottling"].(map[string]any); ok {
-			throttle = apigw.NewLimiter(num(t["rateLimit"]), num(t["burstLimit"]))
-		}
-		for _, fn := range svc.Functions {
-			fnEnv, err := c.environment(fn, env)
-			if err != nil {
-				return nil, fmt.Errorf("%s: %w", svcDir, err)
-			}
-			h := lambda.NewHost(lambda.Config{
-				Name: fn.Name, ARN: "arn:aws:lambda:" + region + ":" + account + ":function:" + fn.Name,
-				Binary: bin, Env: fnEnv, Timeout: fn.Timeout, MemoryMB: fn.MemoryMB, MaxEnvs: fn.Reserved, Region: region,
-				Log: o.Log, OnSegment: c.functionSegment,
-			})
-			c.hosts = append(c.hosts, h)
-			c.State.Functions = append(c.State.Functions, fn.Name)
-			if fn.AsyncRetries != nil {
-				asyncRetries[fn.Name] = *fn.AsyncRetries
-			}
-			for _, ev := range fn.HTTP {
-				gw.Routes = append(gw.Routes, apigw.Route{API: o.Stage + "-" + svc.Name, Method: ev.Method, Path: ev.Path, IAM: ev.IAM, Host: h, Throttle: throttle})
-			}
-			for _, ev := range fn.Streams {
-				streams = append(streams, streamRun{ev, h})
-			}
-		}
-	}
-	c.invoke = lambda.NewService(c.hosts, c.log)
-	c.invoke.AsyncRetries = func(name string) int {
-		if n, ok := asyncRetries[name]; ok {
-			return n
-		}
-		return 2
-	}
-	if o.AsyncRetryDelays != nil {
-		c.invoke.RetryDelays = o.AsyncRetryDelays
-	}
-	c.serveOn(invokeLn, c.invoke)
-	api, err := c.serve(gw)
-	if err != nil {
-		return nil, err
-	}
-	c.State.API = api + "/" + o.Stage
-
-	for _, s := range streams {
-		arn, err := env.String(s.ev.ARN, "stream.arn")
-		if err != nil {
-			return nil, err
-		}
-		name, ok := created.Streams[arn]
-		if !ok {
-			return nil, fmt.Errorf("stream event of %s: %s is not a stream of the resources stack", s.host.Name(), arn)
-		}
-		cfg := esm.Config{StreamARN: arn, StreamName: name, BatchSize: s.ev.BatchSize, BatchWindow: s.ev.BatchWindow,
-			StartingPosition: s.ev.StartingPosition, ReportBatchItemFailures: s.ev.ReportBatchItemFailures,
-			BisectBatchOnFunctionError: s.ev.BisectBatchOnFunctionError, MaximumRetryAttempts: s.ev.MaximumRetryAttempts,
-			MaximumRecordAge: s.ev.MaximumRecordAge, Region: region}
-		if s.ev.OnFailure != nil {
-			dest, err := env.String(s.ev.OnFailure, "destinations.onFailure.arn")
-			if err != nil {
-				return nil, err
-			}
-			cfg.OnFailure = func(_ context.Context, msg []byte) error { return c.sqs.Send(dest, string(msg)) }
-		}
-		m := esm.New(cfg, kin, s.host, c.log)
-		c.mappings = append(c.mappings, m)
-		c.wg.Go(func() {
-			if err := m.Run(runCtx); err != nil && runCtx.Err() == nil {
-				c.log.Error("event source mapping", "function", s.host.Name(), "error", err)
-			}
-		})
 	}
 	if c.State.Console, err = c.serve(c.console()); err != nil {
 		return nil, err
@@ -322,20 +217,11 @@ func (c *Cloud) build(ctx context.Context, dir, name string) (string, error) {
 	return out, nil
 }
 
-func (c *Cloud) environment(fn sls.Function, env sls.Env) (map[string]string, error) {
+// environment is a function's variables: its template's, then what points
+// it at the local cloud.
+func (c *Cloud) environment(f *function) map[string]string {
 	out := map[string]string{}
-	keys := make([]string, 0, len(fn.Environment))
-	for k := range fn.Environment {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	var errs []error
-	for _, k := range keys {
-		v, err := env.String(fn.Environment[k], "environment."+k)
-		if err != nil {
-			errs = append(errs, err)
-			continue
-		}
+	for k, v := range f.env {
 		out[k] = v
 	}
 	for k, v := range map[string]string{
@@ -367,7 +253,7 @@ func (c *Cloud) environment(fn sls.Function, env sls.Env) (map[string]string, er
 	for k, v := range c.opts.Env {
 		out[k] = v
 	}
-	return out, errors.Join(errs...)
+	return out
 }
 
 // functionSegment turns a Lambda invocation into the function's X-Ray segment.
@@ -497,16 +383,4 @@ func (c *Cloud) close() {
 	if c.statePath != "" {
 		_ = os.Remove(c.statePath)
 	}
-}
-
-func num(v any) float64 {
-	switch n := v.(type) {
-	case int:
-		return float64(n)
-	case float64:
-		return n
-	}
-	var f float64
-	_, _ = fmt.Sscan(fmt.Sprint(v), &f)
-	return f
 }

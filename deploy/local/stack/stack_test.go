@@ -4,50 +4,50 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/moviepipe/moviepipe/deploy/local/sls"
+	"github.com/moviepipe/moviepipe/deploy/local/cfn"
 	"github.com/moviepipe/moviepipe/deploy/local/sqslocal"
 	"github.com/moviepipe/moviepipe/deploy/local/stack"
 )
 
-// What the local cloud cannot honour fails with the property's name.
-func TestUnsupportedDeclarationsAreNamed(t *testing.T) {
+// What the local cloud cannot honour fails with the property's name, before
+// anything is made.
+func TestUnsupportedPropertiesAreNamed(t *testing.T) {
 	tests := map[string]struct {
-		res  sls.Resource
+		res  cfn.Resource
 		want string
 	}{
-		"unknown type":     {sls.Resource{Type: "AWS::S3::Bucket"}, "resources.Resources.R: type AWS::S3::Bucket is not emulated"},
-		"unknown property": {sls.Resource{Type: "AWS::SQS::Queue", Properties: map[string]any{"QueueName": "q", "FifoQueue": true}}, "resources.Resources.R.Properties.FifoQueue: not supported"},
-		"stream property":  {sls.Resource{Type: "AWS::Kinesis::Stream", Properties: map[string]any{"Name": "s", "ShardCount": 1, "Shards": 2}}, ".Shards: not supported"},
-		"table property":   {sls.Resource{Type: "AWS::DynamoDB::Table", Properties: map[string]any{"TableName": "t", "LocalSecondaryIndexes": []any{}}}, ".LocalSecondaryIndexes: not supported"},
-		"unknown import":   {sls.Resource{Type: "AWS::SQS::Queue", Properties: map[string]any{"QueueName": map[string]any{"Fn::ImportValue": "x"}}}, `no export named "x"`},
+		"queue":  {cfn.Resource{Type: "AWS::SQS::Queue", Properties: map[string]any{"QueueName": "q", "FifoQueue": true}}, "Properties.FifoQueue: not supported"},
+		"stream": {cfn.Resource{Type: "AWS::Kinesis::Stream", Properties: map[string]any{"Name": "s", "ShardCount": 1, "Shards": 2}}, "Properties.Shards: not supported"},
+		"table":  {cfn.Resource{Type: "AWS::DynamoDB::Table", Properties: map[string]any{"TableName": "t", "LocalSecondaryIndexes": []any{}}}, "Properties.LocalSecondaryIndexes: not supported"},
 	}
 	for name, tt := range tests {
 		t.Run(name, func(t *testing.T) {
-			s := &sls.Service{Resources: map[string]sls.Resource{"R": tt.res}}
-			_, err := stack.Create(t.Context(), s, stack.Clients{SQS: sqslocal.New("us-east-1", "0")}, "us-east-1", "0", nil)
-			if err == nil || !strings.Contains(err.Error(), tt.want) {
-				t.Fatalf("got %v, want %q", err, tt.want)
+			made, _, err := stack.Create(t.Context(), stack.Clients{SQS: sqslocal.New("us-east-1", "0")}, &tt.res)
+			if !made || err == nil || !strings.Contains(err.Error(), tt.want) {
+				t.Fatalf("made %v, err %v; want %q", made, err, tt.want)
 			}
 		})
 	}
 }
 
-func TestQueueAndOutputs(t *testing.T) {
+// A queue is made on the local SQS, and its Ref becomes the local URL;
+// accepted properties come back as notes; other types are not data.
+func TestQueue(t *testing.T) {
 	q := sqslocal.New("us-east-1", "000000000000")
-	s := &sls.Service{
-		Resources: map[string]sls.Resource{"Q": {Type: "AWS::SQS::Queue", Properties: map[string]any{"QueueName": "failures", "MessageRetentionPeriod": 1209600}},
-			"T": {Type: "AWS::SNS::Topic", Properties: map[string]any{"TopicName": "alarms"}}},
-		Outputs: map[string]sls.Output{"QueueArn": {Value: map[string]any{"Fn::GetAtt": []any{"Q", "Arn"}}, Export: "x-QueueArn"},
-			"Topic": {Value: map[string]any{"Ref": "T"}, Export: map[string]any{"Fn::Join": []any{"-", []any{"x", "Topic"}}}}},
+	q.BaseURL = "http://127.0.0.1:9"
+	r := &cfn.Resource{ID: "Q", Type: "AWS::SQS::Queue", Properties: map[string]any{"QueueName": "failures", "MessageRetentionPeriod": 1209600.0, "SqsManagedSseEnabled": true},
+		Attrs: map[string]string{"QueueName": "failures"}}
+	made, notes, err := stack.Create(t.Context(), stack.Clients{SQS: q}, r)
+	if !made || err != nil {
+		t.Fatal(made, err)
 	}
-	c, err := stack.Create(t.Context(), s, stack.Clients{SQS: q}, "us-east-1", "000000000000", nil)
-	if err != nil {
-		t.Fatal(err)
+	if r.Ref != "http://127.0.0.1:9/000000000000/failures" || r.Attrs["QueueUrl"] != r.Ref {
+		t.Fatalf("queue %+v", r)
 	}
-	if c.Exports["x-QueueArn"] != "arn:aws:sqs:us-east-1:000000000000:failures" || c.Exports["x-Topic"] != "arn:aws:sns:us-east-1:000000000000:alarms" {
-		t.Fatalf("exports %v", c.Exports)
+	if len(notes) != 1 || !strings.Contains(notes[0], "SqsManagedSseEnabled accepted, no local effect") {
+		t.Fatalf("notes %v", notes)
 	}
-	if len(c.Notes) != 1 || !strings.Contains(c.Notes[0], "not emulated") {
-		t.Fatalf("notes %v", c.Notes)
+	if made, _, err := stack.Create(t.Context(), stack.Clients{}, &cfn.Resource{Type: "AWS::SNS::Topic"}); made || err != nil {
+		t.Fatalf("a topic: made %v, err %v", made, err)
 	}
 }

@@ -1,0 +1,123 @@
+package cloud
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/awslabs/goformation/v7/cloudformation/lambda"
+
+	"github.com/moviepipe/moviepipe/deploy/local/cfn"
+	"github.com/moviepipe/moviepipe/deploy/local/esm"
+)
+
+// addFunction records an AWS::Lambda::Function; its code is its service's
+// ./cmd/lambda, built for this machine when the cloud starts (the packaged
+// zip holds the same source built for Lambda's arm64).
+func (d *declared) addFunction(r *cfn.Resource, dir string) error {
+	notes, err := r.Check([]string{"FunctionName", "Handler", "Runtime", "Code", "Role", "Environment", "MemorySize", "Timeout",
+		"ReservedConcurrentExecutions", "TracingConfig", "Architectures"},
+		[]string{"Description", "Tags", "KmsKeyArn"})
+	d.notes = append(d.notes, notes...)
+	if err != nil {
+		return err
+	}
+	fn, err := cfn.As[lambda.Function](r)
+	if err != nil {
+		return err
+	}
+	var errs []string
+	if fn.Handler == nil || *fn.Handler != "bootstrap" {
+		errs = append(errs, "Handler: want bootstrap, the custom runtime's executable")
+	}
+	if fn.Runtime == nil || !strings.HasPrefix(*fn.Runtime, "provided.al") {
+		errs = append(errs, "Runtime: only the OS-only runtimes (provided.al2023, provided.al2) are emulated")
+	}
+	if fn.TracingConfig != nil && fn.TracingConfig.Mode != nil && *fn.TracingConfig.Mode != "Active" && *fn.TracingConfig.Mode != "PassThrough" {
+		errs = append(errs, "TracingConfig.Mode: Active or PassThrough")
+	}
+	if len(errs) > 0 {
+		return errors.New(strings.Join(errs, "; "))
+	}
+	f := &function{res: r, name: r.Ref, arn: r.Attrs["Arn"], dir: dir, roleARN: fn.Role,
+		timeout: time.Duration(deref(fn.Timeout, 3)) * time.Second, memoryMB: deref(fn.MemorySize, 128),
+		reserved: deref(fn.ReservedConcurrentExecutions, 0), env: map[string]string{}}
+	if fn.Environment != nil {
+		for k, v := range fn.Environment.Variables {
+			f.env[k] = v
+		}
+	}
+	if len(fn.Architectures) > 0 {
+		d.notes = append(d.notes, fmt.Sprintf("%s (%s): Architectures %v: built for this machine instead", r.ID, r.Type, fn.Architectures))
+	}
+	d.functions = append(d.functions, f)
+	return nil
+}
+
+func deref(p *int, def int) int {
+	if p == nil {
+		return def
+	}
+	return *p
+}
+
+// mapping turns an AWS::Lambda::EventSourceMapping into the local poller's
+// configuration, with AWS's defaults for what the template leaves out.
+func (c *Cloud) mapping(d *declared, r *cfn.Resource, streams map[string]string) (esm.Config, *function, error) {
+	var cfg esm.Config
+	if _, err := r.Check([]string{"EventSourceArn", "FunctionName", "BatchSize", "MaximumBatchingWindowInSeconds", "StartingPosition",
+		"FunctionResponseTypes", "BisectBatchOnFunctionError", "MaximumRetryAttempts", "MaximumRecordAgeInSeconds",
+		"DestinationConfig", "Enabled", "ParallelizationFactor"}, nil); err != nil {
+		return cfg, nil, err
+	}
+	m, err := cfn.As[lambda.EventSourceMapping](r)
+	if err != nil {
+		return cfg, nil, err
+	}
+	f, ok := d.function(m.FunctionName)
+	if !ok {
+		return cfg, nil, fmt.Errorf("property FunctionName %s: no function of these stacks", m.FunctionName)
+	}
+	arn := deref2(m.EventSourceArn)
+	name, ok := streams[arn]
+	if !ok {
+		return cfg, nil, fmt.Errorf("property EventSourceArn %s: not a Kinesis stream of these stacks (only Kinesis mappings are emulated)", arn)
+	}
+	// Until the mapping implements them, a setting that changes what it does
+	// stops the start rather than being ignored.
+	if m.Enabled != nil && !*m.Enabled {
+		return cfg, nil, fmt.Errorf("property Enabled: false is not emulated")
+	}
+	if pf := deref(m.ParallelizationFactor, 1); pf != 1 {
+		return cfg, nil, fmt.Errorf("property ParallelizationFactor %d: only 1 is emulated", pf)
+	}
+	cfg = esm.Config{StreamARN: arn, StreamName: name, Region: region,
+		BatchSize: deref(m.BatchSize, 100), BatchWindow: time.Duration(deref(m.MaximumBatchingWindowInSeconds, 0)) * time.Second,
+		StartingPosition: deref2(m.StartingPosition), BisectBatchOnFunctionError: m.BisectBatchOnFunctionError != nil && *m.BisectBatchOnFunctionError,
+		MaximumRetryAttempts: deref(m.MaximumRetryAttempts, -1), MaximumRecordAge: time.Duration(deref(m.MaximumRecordAgeInSeconds, -1)) * time.Second}
+	for _, t := range m.FunctionResponseTypes {
+		cfg.ReportBatchItemFailures = cfg.ReportBatchItemFailures || t == "ReportBatchItemFailures"
+	}
+	switch cfg.StartingPosition {
+	case "TRIM_HORIZON", "LATEST":
+	default:
+		return cfg, nil, fmt.Errorf("property StartingPosition %q: TRIM_HORIZON or LATEST", cfg.StartingPosition)
+	}
+	if m.DestinationConfig != nil && m.DestinationConfig.OnFailure != nil {
+		dest := deref2(m.DestinationConfig.OnFailure.Destination)
+		if !strings.HasPrefix(dest, "arn:aws:sqs:") {
+			return cfg, nil, fmt.Errorf("property DestinationConfig.OnFailure.Destination %s: only SQS queues are emulated", dest)
+		}
+		cfg.OnFailure = func(_ context.Context, msg []byte) error { return c.sqs.Send(dest, string(msg)) }
+	}
+	return cfg, f, nil
+}
+
+func deref2(p *string) string {
+	if p == nil {
+		return ""
+	}
+	return *p
+}

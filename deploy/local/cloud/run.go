@@ -1,0 +1,95 @@
+package cloud
+
+import (
+	"context"
+	"fmt"
+	"net"
+	"path/filepath"
+
+	"github.com/aws/aws-sdk-go-v2/service/kinesis"
+
+	"github.com/moviepipe/moviepipe/deploy/local/apigw"
+	"github.com/moviepipe/moviepipe/deploy/local/esm"
+	"github.com/moviepipe/moviepipe/deploy/local/lambda"
+)
+
+// run starts what the stacks declare: a host per function, the Invoke API,
+// the gateway with every REST API's routes, and the event source mappings.
+func (c *Cloud) run(ctx context.Context, d *declared, kin *kinesis.Client) error {
+	invokeLn, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return err
+	}
+	c.State.Lambda = "http://" + invokeLn.Addr().String()
+	hosts := map[*function]*lambda.Host{}
+	built := map[string]string{} // service folder → bootstrap
+	for _, f := range d.functions {
+		bin, ok := built[f.dir]
+		if !ok {
+			if bin, err = c.build(ctx, f.dir, filepath.Base(f.dir)); err != nil {
+				return err
+			}
+			built[f.dir] = bin
+		}
+		h := lambda.NewHost(lambda.Config{Name: f.name, ARN: f.arn, Binary: bin, Env: c.environment(f),
+			Timeout: f.timeout, MemoryMB: f.memoryMB, MaxEnvs: f.reserved, Region: region,
+			Log: c.opts.Log, OnSegment: c.functionSegment})
+		hosts[f] = h
+		c.hosts = append(c.hosts, h)
+		c.State.Functions = append(c.State.Functions, f.name)
+	}
+	c.invoke = lambda.NewService(c.hosts, c.log)
+	c.invoke.AsyncRetries = func(name string) int {
+		if f, ok := d.function(name); ok && f.asyncRetries != nil {
+			return *f.asyncRetries
+		}
+		return 2 // Lambda's default for asynchronous invocations
+	}
+	if c.opts.AsyncRetryDelays != nil {
+		c.invoke.RetryDelays = c.opts.AsyncRetryDelays
+	}
+	c.serveOn(invokeLn, c.invoke)
+	if err := c.gateway(d, hosts); err != nil {
+		return err
+	}
+	return c.mappingsFor(d, hosts, kin)
+}
+
+func (c *Cloud) gateway(d *declared, hosts map[*function]*lambda.Host) error {
+	gw := &apigw.Gateway{APIID: "local", Stage: c.opts.Stage, AccountID: account, OnSegment: c.xray.Put, Log: c.log}
+	for _, a := range d.apis {
+		var throttle *apigw.Limiter
+		for _, rt := range a.built {
+			if throttle == nil && rt.rateLimit > 0 {
+				throttle = apigw.NewLimiter(rt.rateLimit, rt.burst)
+			}
+			gw.Routes = append(gw.Routes, apigw.Route{API: a.name, APIID: a.id, Method: rt.method, Path: rt.path, IAM: rt.iam,
+				Host: hosts[rt.fn], Throttle: throttle, Required: rt.required})
+		}
+	}
+	api, err := c.serve(gw)
+	if err != nil {
+		return err
+	}
+	c.State.API = api + "/" + c.opts.Stage
+	return nil
+}
+
+func (c *Cloud) mappingsFor(d *declared, hosts map[*function]*lambda.Host, kin *kinesis.Client) error {
+	runCtx, cancel := context.WithCancel(context.Background())
+	c.cancel = cancel
+	for _, r := range d.mappings {
+		cfg, f, err := c.mapping(d, r, d.streams)
+		if err != nil {
+			return fmt.Errorf("%s (AWS::Lambda::EventSourceMapping): %w", r.ID, err)
+		}
+		m := esm.New(cfg, kin, hosts[f], c.log)
+		c.mappings = append(c.mappings, m)
+		c.wg.Go(func() {
+			if err := m.Run(runCtx); err != nil && runCtx.Err() == nil {
+				c.log.Error("event source mapping", "function", f.name, "error", err)
+			}
+		})
+	}
+	return nil
+}
