@@ -40,6 +40,8 @@ func TestEvaluate(t *testing.T) {
 		{"mid-segment * stays in its segment", allow("lambda:InvokeFunction", "arn:aws:lambda:us-east-1:123456789012:function:a*z"), "lambda:InvokeFunction", "arn:aws:lambda:us-east-1:123456789012:function:a:z", Decision{Statement: -1}},
 		{"segment-ending * crosses colons", allow("lambda:InvokeFunction", "arn:aws:lambda:us-east-1:123456789012:function:fn*"), "lambda:InvokeFunction", "arn:aws:lambda:us-east-1:123456789012:function:fn:live", allowed()},
 		{"unqualified ARN is not the alias", allow("lambda:InvokeFunction", "arn:aws:lambda:us-east-1:123456789012:function:fn"), "lambda:InvokeFunction", "arn:aws:lambda:us-east-1:123456789012:function:fn:live", Decision{Statement: -1}},
+		{"short ARN ending in * covers the rest", allow("dynamodb:GetItem", "arn:aws:dynamodb:*"), "dynamodb:GetItem", movies, allowed()},
+		{"short ARN stays in its service", allow("dynamodb:GetItem", "arn:aws:dynamodb:*"), "dynamodb:GetItem", "arn:aws:sqs:us-east-1:123456789012:q", Decision{Statement: -1}},
 		{"* resource is not every ARN pattern", allow("sqs:ListQueues", "arn:aws:sqs:*:*:*"), "sqs:ListQueues", "*", Decision{Statement: -1}},
 		{"NotAction allows the rest", `{"Statement":{"Effect":"Allow","NotAction":"dynamodb:Delete*","Resource":"*"}}`, "dynamodb:PutItem", movies, allowed()},
 		{"NotAction excludes what it names", `{"Statement":{"Effect":"Allow","NotAction":"dynamodb:Delete*","Resource":"*"}}`, "dynamodb:DeleteItem", movies, Decision{Statement: -1}},

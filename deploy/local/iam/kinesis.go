@@ -26,12 +26,13 @@ func identifyKinesis(op string, body []byte, at arns) (Call, error) {
 	// GetRecords names its shard by an iterator and may add StreamARN; a
 	// ListShards page after the first carries only NextToken. Either way
 	// the token belongs to one stream, the one IAM authorizes.
-	switch token := f.str("ShardIterator"); {
-	case op == "GetRecords" && token != "":
-		call.StreamToken = token
-	case op == "ListShards" && f.str("NextToken") != "":
+	switch op {
+	case "GetRecords":
+		call.StreamToken = f.str("ShardIterator")
+	case "ListShards":
 		call.StreamToken = f.str("NextToken")
-	default:
+	}
+	if call.StreamToken == "" {
 		return Call{}, fmt.Errorf("kinesis %s: names no stream: %w", op, ErrMalformed)
 	}
 	return call, nil

@@ -73,9 +73,10 @@ const (
 // Effect other than Allow or Deny; a statement without exactly one of
 // Action/NotAction and one of Resource/NotResource; an empty list; a value
 // that is not a string (an unresolved intrinsic); an action that is neither
-// "*" nor "service:name"; a resource that is neither "*" nor an ARN; a policy
-// variable ("${...}") in a 2012-10-17 document; an unknown element; and a
-// Version other than 2012-10-17 or 2008-10-17.
+// "*" nor "service:name"; a resource that is neither "*" nor an ARN (one
+// with fewer than six segments must end in *); a policy variable ("${...}")
+// in a 2012-10-17 document; an unknown element; and a Version other than
+// 2012-10-17 or 2008-10-17.
 //
 // A document without Version is a 2008-10-17 one, as IAM reads it: there,
 // "${aws:username}" is no variable but literal text, and matches as such.
@@ -253,8 +254,14 @@ func checkResource(version string) func(string) string {
 		if r == "*" {
 			return ""
 		}
-		if !strings.HasPrefix(r, "arn:") || strings.Count(r, ":") < 5 {
+		if !strings.HasPrefix(r, "arn:") {
 			return `is neither "*" nor an ARN (arn:partition:service:region:account:resource)`
+		}
+		// A shorter ARN ending in * ("arn:aws:dynamodb:*") covers the
+		// segments it leaves out, as its last * crosses colons; without
+		// the * IAM's reading of it is not documented.
+		if strings.Count(r, ":") < 5 && !strings.HasSuffix(r, "*") {
+			return "has fewer than six segments and does not end in *"
 		}
 		return variables(version, r)
 	}

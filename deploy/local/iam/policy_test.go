@@ -90,6 +90,7 @@ func TestParsePolicyRefusesWhatItCannotEvaluate(t *testing.T) {
 		{"unresolved intrinsic", stmt(`{"Effect":"Allow","Action":"sqs:*","Resource":{"Fn::GetAtt":["Q","Arn"]}}`), "Resource", 1},
 		{"action without service", stmt(`{"Effect":"Allow","Action":"SendMessage","Resource":"*"}`), "Action", 1},
 		{"resource not an ARN", stmt(`{"Effect":"Allow","Action":"sqs:*","Resource":"my-queue"}`), "Resource", 1},
+		{"short ARN without *", stmt(`{"Effect":"Allow","Action":"sqs:*","Resource":"arn:aws:sqs"}`), "Resource", 1},
 		{"policy variable", stmt(`{"Effect":"Allow","Action":"dynamodb:*","Resource":"arn:aws:dynamodb:*:*:table/${aws:username}"}`), "Resource", 1},
 		{"action and not action", stmt(`{"Effect":"Allow","Action":"sqs:*","NotAction":"sqs:Purge*","Resource":"*"}`), "NotAction", 1},
 		{"no resource", stmt(`{"Effect":"Allow","Action":"sqs:*"}`), "Resource", 1},
