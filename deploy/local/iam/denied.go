@@ -42,27 +42,41 @@ func Denied(w http.ResponseWriter, c Call, principalARN string, p Permission, ex
 		writeQueryError(w, id, msg)
 	case c.Service == "dynamodb":
 		writeJSON(w, http.StatusBadRequest, "application/x-amz-json-1.0",
-			map[string]string{"__type": "com.amazon.coral.service#AccessDeniedException", "Message": msg})
+			jsonError{"com.amazon.coral.service#AccessDeniedException", msg})
 	case c.Service == "kinesis":
-		writeJSON(w, http.StatusBadRequest, "application/x-amz-json-1.1",
-			map[string]string{"__type": "AccessDeniedException", "Message": msg})
+		writeJSON(w, http.StatusBadRequest, "application/x-amz-json-1.1", jsonError{"AccessDeniedException", msg})
 	case c.Service == "sqs":
 		// The JSON protocol in its query-compatible form: the code the
 		// query protocol gives is in x-amzn-query-error, and the SDKs
 		// report that one.
 		w.Header().Set("X-Amzn-Query-Error", "AccessDenied;Sender")
 		writeJSON(w, http.StatusForbidden, "application/x-amz-json-1.0",
-			map[string]string{"__type": "com.amazon.coral.service#AccessDeniedException", "message": msg})
+			sqsError{"com.amazon.coral.service#AccessDeniedException", msg})
 	default:
 		w.Header().Set("X-Amzn-Errortype", "AccessDeniedException")
-		writeJSON(w, http.StatusForbidden, "application/json", map[string]string{"Message": msg})
+		writeJSON(w, http.StatusForbidden, "application/json", jsonError{Message: msg})
 	}
 }
 
-func writeJSON(w http.ResponseWriter, status int, contentType string, body map[string]string) {
+// jsonError is the error body of DynamoDB, Kinesis and Lambda, its fields
+// in the order AWS writes them.
+type jsonError struct {
+	Type    string `json:"__type,omitempty"`
+	Message string `json:"Message"`
+}
+
+// sqsError is SQS's, which writes message in lower case.
+type sqsError struct {
+	Type    string `json:"__type"`
+	Message string `json:"message"`
+}
+
+func writeJSON(w http.ResponseWriter, status int, contentType string, body any) {
 	w.Header().Set("Content-Type", contentType)
 	w.WriteHeader(status)
-	_ = json.NewEncoder(w).Encode(body)
+	enc := json.NewEncoder(w)
+	enc.SetEscapeHTML(false)
+	_ = enc.Encode(body)
 }
 
 // queryError is the error answer of the query protocol.
