@@ -25,6 +25,12 @@ var transactWriteActions = []struct{ kind, action string }{
 }
 
 func identifyDynamoDB(op string, body []byte, at arns) (Call, error) {
+	switch {
+	case dynamoDBTableOps[op], op == "ListTables",
+		op == "BatchGetItem", op == "BatchWriteItem", op == "TransactWriteItems", op == "TransactGetItems":
+	default:
+		return Call{}, fmt.Errorf("dynamodb %q: %w", op, ErrNotEmulated)
+	}
 	f, err := decode(op, body)
 	if err != nil {
 		return Call{}, err
@@ -44,13 +50,11 @@ func identifyDynamoDB(op string, body []byte, at arns) (Call, error) {
 		call.Permissions, err = batchTables(op, f, at)
 	case op == "TransactWriteItems" || op == "TransactGetItems":
 		call.Permissions, err = transactItems(op, f, at)
-	case op == "ListTables":
+	default: // ListTables
 		// IAM evaluates ListTables on the account's table/* (AWS's answers
 		// say "on resource: arn:aws:dynamodb:R:A:table/*"), so only "*" or a
 		// pattern that covers table/* allows it.
 		call.Permissions = []Permission{{"dynamodb:ListTables", at.arn("dynamodb", "table/*")}}
-	default:
-		return Call{}, fmt.Errorf("dynamodb %q: %w", op, ErrNotEmulated)
 	}
 	if err != nil {
 		return Call{}, err

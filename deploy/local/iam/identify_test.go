@@ -327,3 +327,27 @@ func TestResolveStreamNamesTheStreamOfAToken(t *testing.T) {
 		t.Errorf("not allowed on its stream: %+v", c)
 	}
 }
+
+func TestIdentifyTellsUnknownFromMalformed(t *testing.T) {
+	for _, tc := range []struct {
+		name, target, body string
+		want               error
+	}{
+		{"unknown DynamoDB operation, any body", "DynamoDB_20120810.ExecuteStatement", "not json", ErrNotEmulated},
+		{"unknown SQS operation, any body", "AmazonSQS.TagQueue", "not json", ErrNotEmulated},
+		{"unknown service", "AWSStepFunctions.StartExecution", "{}", ErrNotEmulated},
+		{"known operation, body not JSON", "DynamoDB_20120810.PutItem", "not json", ErrMalformed},
+		{"known operation, no table", "DynamoDB_20120810.PutItem", `{"Item":{}}`, ErrMalformed},
+		{"transaction item without a table", "DynamoDB_20120810.TransactWriteItems", `{"TransactItems":[{"Put":{}}]}`, ErrMalformed},
+		{"Kinesis call naming no stream", "Kinesis_20131202.PutRecords", `{"Records":[]}`, ErrMalformed},
+		{"SQS call naming no queue", "AmazonSQS.SendMessage", `{"MessageBody":"m"}`, ErrMalformed},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			r := httptest.NewRequest(http.MethodPost, "/", strings.NewReader(tc.body))
+			r.Header.Set("X-Amz-Target", tc.target)
+			if _, err := Identify(r, []byte(tc.body), region, account); !errors.Is(err, tc.want) {
+				t.Errorf("err = %v, want %v", err, tc.want)
+			}
+		})
+	}
+}

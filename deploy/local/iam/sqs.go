@@ -28,6 +28,9 @@ const sqsVersion = "2012-11-05"
 type sqsParams func(key string) string
 
 func identifySQSJSON(op string, body []byte, at arns) (Call, error) {
+	if _, ok := sqsQueueActions[op]; !ok && op != "GetQueueUrl" && op != "CreateQueue" && op != "ListQueues" {
+		return Call{}, fmt.Errorf("sqs %q: %w", op, ErrNotEmulated)
+	}
 	f, err := decode(op, body)
 	if err != nil {
 		return Call{}, err
