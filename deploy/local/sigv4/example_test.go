@@ -40,12 +40,12 @@ func Example() {
 		fmt.Fprintf(w, "caller %s of account %s", identity.Caller, identity.AccountID)
 	})
 
-	unsigned := httptest.NewRequest("GET", "/local/movies/tt0133093", nil)
+	unsigned := httptest.NewRequest(http.MethodGet, "/local/movies/tt0133093", nil)
 	w := httptest.NewRecorder()
 	method.ServeHTTP(w, unsigned)
 	fmt.Println(w.Code, w.Header().Get("x-amzn-ErrorType"), w.Body.String())
 
-	signed := httptest.NewRequest("GET", "/local/movies/tt0133093", nil)
+	signed := httptest.NewRequest(http.MethodGet, "/local/movies/tt0133093", nil)
 	empty := sha256.Sum256(nil)
 	creds := aws.Credentials{AccessKeyID: local.AccessKeyID, SecretAccessKey: local.SecretAccessKey}
 	_ = v4.NewSigner().SignHTTP(context.Background(), creds, signed, hex.EncodeToString(empty[:]), "execute-api", "us-east-1", now)

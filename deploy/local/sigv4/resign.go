@@ -5,6 +5,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"net/http"
+	"slices"
 	"strings"
 	"time"
 
@@ -69,7 +70,7 @@ func rebuild(r *http.Request, body []byte, signedHeaders []string) (*http.Reques
 			// signer then signs exactly the headers the client listed, even
 			// those it leaves out of its own signatures (User-Agent), with all
 			// their values, trimmed and joined as it does.
-			req.Header[name] = r.Header.Values(name)
+			req.Header[name] = slices.Clone(r.Header.Values(name))
 		}
 	}
 	return req, token

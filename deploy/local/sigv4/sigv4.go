@@ -147,10 +147,10 @@ const (
 // (a captured AWS answer quoted in mhart/dynalite's validations.js), and has
 // one when a temporary key comes without its token.
 func checkToken(sent, want string) *Failure {
-	switch {
-	case sent == want:
+	switch sent {
+	case want:
 		return nil
-	case sent == "":
+	case "":
 		return fail(BadToken, invalidToken)
 	default:
 		return fail(BadToken, "The security token included in the request is invalid")
