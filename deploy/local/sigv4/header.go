@@ -60,7 +60,9 @@ func readAuthorization(r *http.Request) (authorization, *Failure) {
 }
 
 // requireParts lists every missing part in one answer, as API Gateway does
-// for a JWT sent to an AWS_IAM method (aws/chalice#828, 403) and as
+// for a JWT sent to an AWS_IAM method (aws/chalice#828, 403), as an AWS
+// front end does for an empty header (aws-samples/
+// amazon-elasticsearch-service-with-authentication#4) and as
 // mhart/dynalite's validations.js records AWS doing.
 func requireParts(h http.Header, params map[string]string, raw string) *Failure {
 	var msg strings.Builder

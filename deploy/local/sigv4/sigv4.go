@@ -62,7 +62,8 @@ type Failure struct {
 	// when the signature does not match. API Gateway sends them to the client
 	// after Message; Lambda does not.
 	CanonicalRequest, StringToSign string
-	// Detail explains an Unsupported refusal for the logs; never sent.
+	// Detail explains, for the logs, what Message does not (a kind of
+	// signature not verified, a signer error); never sent.
 	Detail string
 }
 
