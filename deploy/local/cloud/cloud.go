@@ -32,6 +32,7 @@ import (
 	"github.com/moviepipe/moviepipe/deploy/local/emulators"
 	"github.com/moviepipe/moviepipe/deploy/local/esm"
 	"github.com/moviepipe/moviepipe/deploy/local/faults"
+	"github.com/moviepipe/moviepipe/deploy/local/frontdoor"
 	"github.com/moviepipe/moviepipe/deploy/local/internal/lines"
 	"github.com/moviepipe/moviepipe/deploy/local/lambda"
 	"github.com/moviepipe/moviepipe/deploy/local/site"
@@ -63,6 +64,10 @@ type Options struct {
 	// Faults, when set, puts a fault-injecting proxy between the functions
 	// and the emulators.
 	Faults *faults.Config
+	// Templates is where each stack's packaged template is, as
+	// <Templates>/<stack>/cloudformation-template-update-stack.json
+	// [<Root>/.moviepipe/package, where make package-local writes them].
+	Templates string
 }
 
 // State is what .moviepipe/local.json holds.
@@ -81,7 +86,11 @@ type State struct {
 	// NotEmulated lists what the stacks declare that the cloud does not run,
 	// or accepts without a local effect.
 	NotEmulated []string `json:"notEmulated"`
-	PIDs        []int    `json:"pids"`
+	// Credentials are the operator's: sign requests to AWS_IAM methods and
+	// the Lambda Invoke API with them (SigV4, region us-east-1). They are
+	// made at each start.
+	Credentials Credentials `json:"credentials"`
+	PIDs        []int       `json:"pids"`
 }
 
 // Cloud is a running local cloud.
@@ -103,8 +112,13 @@ type Cloud struct {
 	cancel   context.CancelFunc
 	wg       sync.WaitGroup
 	dynamo   *dynamodb.Client
-	// fnEndpoints are the Kinesis and DynamoDB endpoints the functions use.
+	// fnEndpoints are the Kinesis and DynamoDB endpoints behind the front
+	// doors: the emulators, or fault-injecting proxies.
 	fnEndpoints [2]string
+	principals  *principals
+	report      *frontdoor.Report
+	declared    *declared
+	doors       map[string]string // service → front door URL
 	site        *site.Site
 	statePath   string
 }
@@ -188,6 +202,7 @@ func Up(ctx context.Context, o Options) (c *Cloud, err error) {
 	if err != nil {
 		return nil, err
 	}
+	c.declared = d
 	c.State.Exports, c.State.NotEmulated = d.exports, d.sortedNotes()
 	for _, n := range c.State.NotEmulated {
 		c.log.Info("resource", "note", n)
@@ -220,19 +235,20 @@ func (c *Cloud) build(ctx context.Context, dir, name string) (string, error) {
 // environment is a function's variables: its template's, then what points
 // it at the local cloud.
 func (c *Cloud) environment(f *function) map[string]string {
+	id := c.principals.byName[f.name].Identity
 	out := map[string]string{}
 	for k, v := range f.env {
 		out[k] = v
 	}
 	for k, v := range map[string]string{
-		"AWS_ENDPOINT_URL_KINESIS":  c.fnEndpoints[0],
-		"AWS_ENDPOINT_URL_DYNAMODB": c.fnEndpoints[1],
-		"AWS_ENDPOINT_URL_LAMBDA":   c.State.Lambda,
-		"AWS_ENDPOINT_URL_SQS":      c.State.SQS,
+		"AWS_ENDPOINT_URL_KINESIS":  c.doors["kinesis"],
+		"AWS_ENDPOINT_URL_DYNAMODB": c.doors["dynamodb"],
+		"AWS_ENDPOINT_URL_LAMBDA":   c.doors["lambda"],
+		"AWS_ENDPOINT_URL_SQS":      c.doors["sqs"],
 		"AWS_XRAY_DAEMON_ADDRESS":   c.State.XRay,
-		"AWS_ACCESS_KEY_ID":         "local",
-		"AWS_SECRET_ACCESS_KEY":     "local",
-		"AWS_SESSION_TOKEN":         "local",
+		"AWS_ACCESS_KEY_ID":         id.AccessKeyID,
+		"AWS_SECRET_ACCESS_KEY":     id.SecretAccessKey,
+		"AWS_SESSION_TOKEN":         id.SessionToken,
 		"AWS_EC2_METADATA_DISABLED": "true",
 		"SCRAPE_ALLOWED_NETWORKS":   "127.0.0.0/8",
 	} {
@@ -284,7 +300,7 @@ func (c *Cloud) writeState() error {
 		return err
 	}
 	b, _ := json.MarshalIndent(c.State, "", "  ")
-	return os.WriteFile(c.statePath, append(b, '\n'), 0o644)
+	return os.WriteFile(c.statePath, append(b, '\n'), 0o600) // it holds the operator's secret
 }
 
 // Mappings returns the event source mappings' shard states, by function.

@@ -42,6 +42,22 @@ func request(t *testing.T, method, url, body string, headers map[string]string) 
 	for k, v := range headers {
 		req.Header.Set(k, v)
 	}
+	return send(t, req)
+}
+
+// scrapeRequest is POST {api}/scrapes signed with creds, as a user signs it.
+func scrapeRequest(t testing.TB, api string, creds cloud.Credentials, body string) *http.Request {
+	t.Helper()
+	req, _ := http.NewRequest(http.MethodPost, api+"/scrapes", strings.NewReader(body))
+	if err := cloud.Sign(req, []byte(body), creds, "execute-api"); err != nil {
+		t.Fatal(err)
+	}
+	return req
+}
+
+// send does req and returns the status and body.
+func send(t testing.TB, req *http.Request) (int, string) {
+	t.Helper()
 	resp, err := http.DefaultClient.Do(req)
 	if err != nil {
 		t.Fatal(err)
@@ -50,8 +66,6 @@ func request(t *testing.T, method, url, body string, headers map[string]string) 
 	b, _ := io.ReadAll(resp.Body)
 	return resp.StatusCode, string(b)
 }
-
-const signed = "AWS4-HMAC-SHA256 Credential=local/20261126/us-east-1/execute-api/aws4_request, SignedHeaders=host;x-amz-date, Signature=0"
 
 // The acceptance of the local cloud: POST {api}/scrapes stores the
 // catalogue, GET {api}/movies/{id} returns a film, and the scrape's trace
@@ -83,7 +97,7 @@ func TestScrapeStoreServeTrace(t *testing.T) {
 	if code, body := request(t, "POST", c.State.API+"/scrapes", "", nil); code != http.StatusForbidden || !strings.Contains(body, "Missing Authentication Token") {
 		t.Fatalf("unsigned scrape: %d %s", code, body)
 	}
-	code, body := request(t, "POST", c.State.API+"/scrapes", `{}`, map[string]string{"Authorization": signed})
+	code, body := send(t, scrapeRequest(t, c.State.API, c.State.Credentials, `{}`))
 	var rep struct {
 		RunID, TraceID, Status string
 	}
@@ -157,6 +171,23 @@ func TestScrapeStoreServeTrace(t *testing.T) {
 	}
 	// The waterfall page, as a person sees it.
 	checkTracePage(t, r, c.State.Console, rep.TraceID, page.Items[0].ID)
+
+	// Every call the functions made was allowed by their roles, and each
+	// function's code used its role (the mappings' reads are checked when
+	// they are made).
+	perms := c.Permissions()
+	if len(perms.Denied) != 0 {
+		t.Errorf("denied calls in the happy path: %+v", perms.Denied)
+	}
+	used := map[string]bool{}
+	for _, u := range perms.Used {
+		used[strings.SplitN(u.Caller, "-", 3)[1]+" "+u.Action] = true
+	}
+	for _, want := range []string{"processor dynamodb:PutItem", "processor kinesis:GetRecords", "scraper kinesis:PutRecords", "scraper dynamodb:PutItem", "query dynamodb:GetItem"} {
+		if !used[want] {
+			t.Errorf("permission report lacks %s: %v", want, used)
+		}
+	}
 
 	pids := c.State.PIDs
 	for _, h := range c.Hosts() {

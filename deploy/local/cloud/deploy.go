@@ -69,7 +69,11 @@ func (c *Cloud) deploy(ctx context.Context, cl stack.Clients) (*declared, error)
 }
 
 func (c *Cloud) deployStack(ctx context.Context, cl stack.Clients, d *declared, dir string) error {
-	path := filepath.Join(PackageDir(c.opts.Root, dir), "cloudformation-template-update-stack.json")
+	pkg := PackageDir(c.opts.Root, dir)
+	if c.opts.Templates != "" {
+		pkg = filepath.Join(c.opts.Templates, filepath.FromSlash(dir))
+	}
+	path := filepath.Join(pkg, "cloudformation-template-update-stack.json")
 	if err := fresh(path, filepath.Join(c.opts.Root, dir, "serverless.yml")); err != nil {
 		return err
 	}

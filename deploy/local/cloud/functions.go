@@ -11,6 +11,7 @@ import (
 
 	"github.com/moviepipe/moviepipe/deploy/local/cfn"
 	"github.com/moviepipe/moviepipe/deploy/local/esm"
+	"github.com/moviepipe/moviepipe/deploy/local/iam"
 )
 
 // addFunction records an AWS::Lambda::Function; its code is its service's
@@ -112,7 +113,32 @@ func (c *Cloud) mapping(d *declared, r *cfn.Resource, streams map[string]string)
 		}
 		cfg.OnFailure = func(_ context.Context, msg []byte) error { return c.sqs.Send(dest, string(msg)) }
 	}
-	return cfg, f, nil
+	return cfg, f, c.mappingRole(f, arn, m)
+}
+
+// mappingRole checks, as Lambda's CreateEventSourceMapping does, that the
+// function's role lets Lambda read the stream and send to the on-failure
+// destination: the mapping uses the function's execution role for both.
+// The checks count as uses in the permission report.
+func (c *Cloud) mappingRole(f *function, stream string, m lambda.EventSourceMapping) error {
+	p := c.principals.byName[f.name]
+	need := []iam.Permission{}
+	for _, op := range []string{"DescribeStream", "DescribeStreamSummary", "GetRecords", "GetShardIterator", "ListShards"} {
+		need = append(need, iam.Permission{Action: "kinesis:" + op, Resource: stream})
+	}
+	if m.DestinationConfig != nil && m.DestinationConfig.OnFailure != nil {
+		need = append(need, iam.Permission{Action: "sqs:SendMessage", Resource: deref2(m.DestinationConfig.OnFailure.Destination)})
+	}
+	for _, perm := range need {
+		dec := iam.Evaluate(p.Policies, perm.Action, perm.Resource)
+		c.report.Record(f.name, perm, dec)
+		if !dec.Allowed {
+			service, op, _ := strings.Cut(perm.Action, ":")
+			return fmt.Errorf("InvalidParameterValueException: The provided execution role does not have permissions to call %s on %s (%s on %s)",
+				op, map[string]string{"kinesis": "Kinesis", "sqs": "SQS"}[service], p.Role, perm.Resource)
+		}
+	}
+	return nil
 }
 
 func deref2(p *string) string {

@@ -4,14 +4,41 @@ import (
 	"context"
 	"fmt"
 	"net"
+	"net/http"
 	"path/filepath"
 
 	"github.com/aws/aws-sdk-go-v2/service/kinesis"
 
 	"github.com/moviepipe/moviepipe/deploy/local/apigw"
 	"github.com/moviepipe/moviepipe/deploy/local/esm"
+	"github.com/moviepipe/moviepipe/deploy/local/frontdoor"
 	"github.com/moviepipe/moviepipe/deploy/local/lambda"
+	"github.com/moviepipe/moviepipe/deploy/local/sigv4"
 )
+
+// frontDoors gives every function its credentials and puts a front door
+// before each service the functions call, checking their roles.
+func (c *Cloud) frontDoors(d *declared) error {
+	var err error
+	if c.principals, err = newPrincipals(d); err != nil {
+		return err
+	}
+	op := c.principals.operator.Identity
+	c.State.Credentials = Credentials{AccessKeyID: op.AccessKeyID, SecretAccessKey: op.SecretAccessKey}
+	c.report, c.doors = &frontdoor.Report{}, map[string]string{}
+	for _, svc := range []struct{ name, upstream string }{
+		{"dynamodb", c.fnEndpoints[1]}, {"kinesis", c.fnEndpoints[0]}, {"sqs", c.State.SQS}, {"lambda", c.State.Lambda},
+	} {
+		if c.doors[svc.name], err = c.door(svc.name, svc.upstream); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func (c *Cloud) verifier() sigv4.Verifier {
+	return sigv4.Verifier{Region: region, Keys: c.principals.identity}
+}
 
 // run starts what the stacks declare: a host per function, the Invoke API,
 // the gateway with every REST API's routes, and the event source mappings.
@@ -21,6 +48,9 @@ func (c *Cloud) run(ctx context.Context, d *declared, kin *kinesis.Client) error
 		return err
 	}
 	c.State.Lambda = "http://" + invokeLn.Addr().String()
+	if err := c.frontDoors(d); err != nil {
+		return err
+	}
 	hosts := map[*function]*lambda.Host{}
 	built := map[string]string{} // service folder → bootstrap
 	for _, f := range d.functions {
@@ -48,6 +78,10 @@ func (c *Cloud) run(ctx context.Context, d *declared, kin *kinesis.Client) error
 	if c.opts.AsyncRetryDelays != nil {
 		c.invoke.RetryDelays = c.opts.AsyncRetryDelays
 	}
+	c.invoke.Verify = func(r *http.Request, body []byte) *sigv4.Failure {
+		_, f := c.verifier().Verify(r, body, "lambda")
+		return f
+	}
 	c.serveOn(invokeLn, c.invoke)
 	if err := c.gateway(d, hosts); err != nil {
 		return err
@@ -56,7 +90,10 @@ func (c *Cloud) run(ctx context.Context, d *declared, kin *kinesis.Client) error
 }
 
 func (c *Cloud) gateway(d *declared, hosts map[*function]*lambda.Host) error {
-	gw := &apigw.Gateway{APIID: "local", Stage: c.opts.Stage, AccountID: account, OnSegment: c.xray.Put, Log: c.log}
+	gw := &apigw.Gateway{APIID: "local", Stage: c.opts.Stage, AccountID: account, OnSegment: c.xray.Put, Log: c.log,
+		Verify: func(r *http.Request, body []byte) (sigv4.Identity, *sigv4.Failure) {
+			return c.verifier().Verify(r, body, "execute-api")
+		}}
 	for _, a := range d.apis {
 		var throttle *apigw.Limiter
 		for _, rt := range a.built {

@@ -75,7 +75,7 @@ type report struct {
 
 func (r *rig) scrape(body string) (int, report) {
 	r.t.Helper()
-	code, b := request(r.t, "POST", r.c.State.API+"/scrapes", body, map[string]string{"Authorization": signed})
+	code, b := send(r.t, scrapeRequest(r.t, r.c.State.API, r.c.State.Credentials, body))
 	var rep report
 	if err := json.Unmarshal([]byte(b), &rep); err != nil {
 		r.t.Fatalf("scrape answered %d %s", code, b)
@@ -177,8 +177,7 @@ func TestPoisonRecordsThenReplay(t *testing.T) {
 	rng.Shuffle(len(poison), func(i, j int) { poison[i], poison[j] = poison[j], poison[i] })
 	done := make(chan report, 1)
 	go func() {
-		req, _ := http.NewRequest(http.MethodPost, r.c.State.API+"/scrapes", strings.NewReader(`{}`))
-		req.Header.Set("Authorization", signed)
+		req := scrapeRequest(t, r.c.State.API, r.c.State.Credentials, `{}`)
 		var rep report
 		if resp, err := http.DefaultClient.Do(req); err == nil {
 			_ = json.NewDecoder(resp.Body).Decode(&rep)
@@ -312,8 +311,7 @@ func TestProcessorKilled(t *testing.T) {
 		}
 	}
 	go func() {
-		req, _ := http.NewRequest(http.MethodPost, r.c.State.API+"/scrapes", strings.NewReader(`{}`))
-		req.Header.Set("Authorization", signed)
+		req := scrapeRequest(t, r.c.State.API, r.c.State.Credentials, `{}`)
 		if resp, err := http.DefaultClient.Do(req); err == nil {
 			resp.Body.Close()
 		}
@@ -402,8 +400,7 @@ func TestSignalsLeaveNothingBehind(t *testing.T) {
 				time.Sleep(100 * time.Millisecond)
 			}
 			go func() {
-				req, _ := http.NewRequest(http.MethodPost, st.API+"/scrapes", strings.NewReader(`{}`))
-				req.Header.Set("Authorization", signed)
+				req := scrapeRequest(t, st.API, st.Credentials, `{}`)
 				if resp, err := http.DefaultClient.Do(req); err == nil {
 					resp.Body.Close()
 				}

@@ -10,6 +10,8 @@ import (
 	"strings"
 	"sync"
 	"time"
+
+	"github.com/moviepipe/moviepipe/deploy/local/sigv4"
 )
 
 // Service serves the Lambda Invoke API on loopback for the local functions:
@@ -23,7 +25,10 @@ type Service struct {
 	RetryDelays []time.Duration
 	// AsyncRetries returns a function's maximumRetryAttempts [2].
 	AsyncRetries func(name string) int
-	Log          *slog.Logger
+	// Verify checks a request's SigV4 signature as Lambda does, before
+	// anything else; nil checks nothing (tests of the API alone).
+	Verify func(r *http.Request, body []byte) *sigv4.Failure
+	Log    *slog.Logger
 
 	wg     sync.WaitGroup
 	ctx    context.Context
@@ -63,6 +68,17 @@ func (s *Service) Close() {
 
 func (s *Service) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	const prefix = "/2015-03-31/functions/"
+	payload, err := io.ReadAll(io.LimitReader(r.Body, 6<<20+1))
+	if err != nil {
+		apiError(w, http.StatusBadRequest, "InvalidRequestContentException", "could not read the request body")
+		return
+	}
+	if s.Verify != nil {
+		if f := s.Verify(r, payload); f != nil {
+			sigv4.WriteLambda(w, f)
+			return
+		}
+	}
 	if r.Method != http.MethodPost || !strings.HasPrefix(r.URL.Path, prefix) || !strings.HasSuffix(r.URL.Path, "/invocations") {
 		apiError(w, http.StatusNotFound, "ResourceNotFoundException", "unknown operation "+r.Method+" "+r.URL.Path)
 		return
@@ -73,8 +89,7 @@ func (s *Service) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		apiError(w, http.StatusNotFound, "ResourceNotFoundException", "Function not found: "+name)
 		return
 	}
-	payload, err := io.ReadAll(io.LimitReader(r.Body, 6<<20+1))
-	if err != nil || len(payload) > 6<<20 {
+	if len(payload) > 6<<20 {
 		apiError(w, http.StatusRequestEntityTooLarge, "RequestTooLargeException", "Request must be smaller than 6291456 bytes for the InvokeFunction operation")
 		return
 	}

@@ -180,7 +180,7 @@ func bench(ctx context.Context, root string, args []string, stdout, stderr io.Wr
 // (the last processor segment's end in the trace).
 func ourWay(ctx context.Context, c *cloud.Cloud, kin *kinesis.Client) (result, error) {
 	start := time.Now()
-	code, body, err := post(ctx, c.State.API+"/scrapes", []byte(`{}`))
+	code, body, err := post(ctx, c, c.State.API+"/scrapes", []byte(`{}`))
 	if err != nil || (code != http.StatusOK && code != http.StatusAccepted) {
 		return result{}, fmt.Errorf("scrape: %d %s: %w", code, body, err)
 	}

@@ -3,8 +3,6 @@ package main
 import (
 	"bytes"
 	"context"
-	"crypto/sha256"
-	"encoding/hex"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -16,7 +14,6 @@ import (
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
-	v4 "github.com/aws/aws-sdk-go-v2/aws/signer/v4"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
@@ -68,7 +65,7 @@ func demo(ctx context.Context, root string, getenv func(string) string, stdout, 
 	go func() {
 		var a answer
 		var body []byte
-		a.status, body, a.err = post(ctx, c.State.API+"/scrapes", []byte(`{}`))
+		a.status, body, a.err = post(ctx, c, c.State.API+"/scrapes", []byte(`{}`))
 		if a.err == nil {
 			a.err = json.Unmarshal(body, &a.report)
 		}
@@ -157,19 +154,24 @@ func demo(ctx context.Context, root string, getenv func(string) string, stdout, 
 	say("\nthe trace of %s, from the HTTP trigger through Kinesis into DynamoDB:", id)
 	xraylocal.Print(stdout, got.report.TraceID, xraylocal.Waterfall(xraylocal.Film(segs, id)), 40)
 	say("  (all of it: %s/traces/%s)", c.State.Console, got.report.TraceID)
+	perms := c.Permissions()
+	printPermissions(stdout, perms)
 	stopping := time.Now()
 	c.Close()
 	say("\nlocal cloud stopped in %.1fs; the demo took %.1fs in all", time.Since(stopping).Seconds(), time.Since(start).Seconds())
+	if len(perms.Denied) > 0 {
+		fmt.Fprintln(stderr, "moviepipe-local: calls were denied: a permission the functions need is missing from their serverless.yml")
+		return 1
+	}
 	return 0
 }
 
-// post sends a SigV4-signed POST, as the scraper's AWS_IAM route requires.
-func post(ctx context.Context, url string, body []byte) (int, []byte, error) {
+// post sends a POST signed with the local cloud's operator credentials, as
+// the scraper's AWS_IAM method requires and as a user's SDK or CLI signs it.
+func post(ctx context.Context, c *cloud.Cloud, url string, body []byte) (int, []byte, error) {
 	req, _ := http.NewRequestWithContext(ctx, http.MethodPost, url, bytes.NewReader(body))
 	req.Header.Set("Content-Type", "application/json")
-	sum := sha256.Sum256(body)
-	creds := aws.Credentials{AccessKeyID: "local", SecretAccessKey: "local"}
-	if err := v4.NewSigner().SignHTTP(ctx, creds, req, hex.EncodeToString(sum[:]), "execute-api", "us-east-1", time.Now()); err != nil {
+	if err := c.Sign(req, body, "execute-api"); err != nil {
 		return 0, nil, err
 	}
 	return do(req)
