@@ -91,7 +91,9 @@ lint: $(GOLANGCI_LINT) ## golangci-lint every module (pinned version, installed 
 	@for m in $(MODULES); do echo "lint $$m"; (cd $$m && GOWORK=off $(GOLANGCI_LINT) run --config $(CURDIR)/.golangci.yml ./...) || exit 1; done
 
 .PHONY: bench
-bench: $(NODE_STAMP) $(LOCAL) build package-local ## measure the goals: one table, written to docs/benchmarks.md (RUNS=3)
+# package: the processor's CPU budget comes from its packaged MemorySize (the
+# stage deployed); package-local: what the local cloud runs.
+bench: $(NODE_STAMP) $(LOCAL) package package-local ## measure the goals: one table, written to docs/benchmarks.md (RUNS=3)
 	$(LOCAL) bench -runs $(or $(RUNS),3) -out docs/benchmarks.md
 
 # ---- build and deploy -----------------------------------------------------

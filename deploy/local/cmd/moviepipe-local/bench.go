@@ -9,16 +9,16 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"maps"
 	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
-	"regexp"
 	"runtime"
 	"slices"
-	"sort"
 	"strconv"
 	"strings"
+	"text/tabwriter"
 	"time"
 
 	"github.com/aws/aws-lambda-go/events"
@@ -29,11 +29,14 @@ import (
 
 	"github.com/moviepipe/moviepipe/deploy/local/cloud"
 	"github.com/moviepipe/moviepipe/deploy/local/lambda"
-	"github.com/moviepipe/moviepipe/deploy/local/sls"
 )
 
 // row is one line of the benchmark table.
 type row struct{ Area, What, Figure, Goal, How string }
+
+// benchPage is the page every end-to-end run scrapes: all 3,201 films in the
+// workshop's table layout.
+const benchPage = "/workshop/table?all=1"
 
 // bench measures what the issues set goals for and prints one table; with
 // -out it writes docs/benchmarks.md too. Figures are medians of -runs runs.
@@ -44,134 +47,161 @@ func bench(ctx context.Context, root string, args []string, stdout, stderr io.Wr
 	if err := fs.Parse(args); err != nil {
 		return 2
 	}
-	var rows []row
 	say := func(format string, a ...any) { fmt.Fprintf(stderr, format+"\n", a...) }
-
-	// End to end, side by side on the same emulators and the same page.
-	say("end to end: our pipeline and the workshop's way, %d runs each, on /workshop/table?all=1", *runs)
-	var ours, theirs []result
-	var coldStarts map[string][]time.Duration
-	var queryLat []time.Duration
-	var rss int64
-	for i := range *runs {
-		c, err := cloud.Up(ctx, cloud.Options{Root: root, Log: io.Discard, ScrapePath: "/workshop/table?all=1"})
-		if err != nil {
-			fmt.Fprintln(stderr, "moviepipe-local:", err)
-			return 1
-		}
-		cfg := aws.Config{Region: "us-east-1", Credentials: credentials.NewStaticCredentialsProvider("local", "local", "")}
-		kin := kinesis.NewFromConfig(cfg, func(o *kinesis.Options) { o.BaseEndpoint = aws.String(c.State.Kinesis) })
-		w, err := workshopWay(ctx, kin, c.DynamoDB(), c.State.Site+"/workshop/table?all=1")
-		if err != nil {
-			c.Close()
-			fmt.Fprintln(stderr, "moviepipe-local: workshop way:", err)
-			return 1
-		}
-		o, err := ourWay(ctx, c, kin)
-		if err != nil {
-			c.Close()
-			fmt.Fprintln(stderr, "moviepipe-local: our way:", err)
-			return 1
-		}
-		say("  run %d: ours %d films, store %.0f/s, whole %.0f/s; workshop %d films, store %.0f/s, whole %.0f/s",
-			i+1, o.Films, o.storeRate(), o.wholeRate(), w.Films, w.storeRate(), w.wholeRate())
-		ours, theirs = append(ours, o), append(theirs, w)
-		if i == 0 {
-			coldStarts = measureColdStarts(c, 20)
-			queryLat = measureQuery(ctx, c, 300)
-			rss = measureRSS(ctx, c, 10000)
-		}
-		c.Close()
-	}
-	mo, mw := medianResult(ours), medianResult(theirs)
-	rows = append(rows,
-		row{"end to end", "store phase (stream → table), ours", fmt.Sprintf("%.0f films/s", mo.storeRate()), fmt.Sprintf("≥ 5× the workshop's: %.1f×", mo.storeRate()/mw.storeRate()), "first record on the stream → last film stored"},
-		row{"end to end", "store phase, the workshop's way", fmt.Sprintf("%.0f films/s", mw.storeRate()), "", "GetRecords by 100, PutItem in sequence"},
-		row{"end to end", "whole run (trigger → all stored), ours", fmt.Sprintf("%.0f films/s (%.1fs)", mo.wholeRate(), mo.Whole.Seconds()), fmt.Sprintf("≥ 2× the workshop's: %.1f×", mo.wholeRate()/mw.wholeRate()), "POST /scrapes through the local API Gateway"},
-		row{"end to end", "whole run, the workshop's way", fmt.Sprintf("%.0f films/s (%.1fs)", mw.wholeRate(), mw.Whole.Seconds()), "", "fetch, parse, PutRecords by 500 with key \"default\", then store"},
-		row{"end to end", "freshness scrape → stored, ours", fmt.Sprintf("p50 %s, p99 %s", ms(mo.FreshP50), ms(mo.FreshP99)), "", "PutRecords start → processor segment end (X-Ray)"},
-		row{"end to end", "freshness, the workshop's way", fmt.Sprintf("p50 %s, p99 %s", ms(mw.FreshP50), ms(mw.FreshP99)), "", "arrival on the stream → PutItem done"},
-	)
-	names := make([]string, 0, len(coldStarts))
-	for n := range coldStarts {
-		names = append(names, n)
-	}
-	sort.Strings(names)
-	for _, n := range names {
-		rows = append(rows, row{"cold start", n, ms(median(coldStarts[n])), "", "exec → first Runtime API /next, median of 20"})
-	}
-	if len(queryLat) > 0 {
-		sort.Slice(queryLat, func(i, j int) bool { return queryLat[i] < queryLat[j] })
-		rows = append(rows, row{"query API", "GET /movies/{id} through the local API Gateway", fmt.Sprintf("p50 %s, p99 %s", ms(queryLat[len(queryLat)/2]), ms(queryLat[len(queryLat)*99/100])), "", fmt.Sprintf("%d sequential requests", len(queryLat))})
-	}
-	if rss > 0 {
-		rows = append(rows, row{"processor", "peak RSS, one 10,000-record batch", fmt.Sprintf("%.1f MB", float64(rss)/1024), "≤ 64 MB heap", "VmHWM of the bootstrap process"})
-	}
-	for _, svc := range cloud.Services {
-		if st, err := os.Stat(filepath.Join(root, "dist", svc, "bootstrap")); err == nil {
-			z, _ := os.Stat(filepath.Join(root, "dist", svc+".zip"))
-			goal := ""
-			if svc == "scraper" {
-				goal = "≤ 12 MB"
-			}
-			rows = append(rows, row{"artifacts", svc + " bootstrap (linux/arm64, stripped) / zip", fmt.Sprintf("%.1f MB / %.1f MB", mb(st.Size()), mb(z.Size())), goal, "make build"})
-		}
-	}
-
-	// Module benchmarks, against the same kind of emulators.
-	say("module benchmarks (go test -bench)")
-	// The processor runs with the collector settings its serverless.yml gives
-	// it; its CPU figure is shown with Go's defaults too.
-	deployed, err := collector(root, "processor")
-	if err != nil {
+	fail := func(err error) int {
 		fmt.Fprintln(stderr, "moviepipe-local:", err)
 		return 1
 	}
-	c, err := cloud.Up(ctx, cloud.Options{Root: root, Log: io.Discard})
+	e2e, err := endToEnd(ctx, root, *runs, say)
 	if err != nil {
-		fmt.Fprintln(stderr, "moviepipe-local:", err)
-		return 1
+		return fail(err)
 	}
-	env := append(os.Environ(), "GOWORK=off", "AWS_ENDPOINT_URL_KINESIS="+c.State.Kinesis, "AWS_ENDPOINT_URL_DYNAMODB="+c.State.DynamoDB,
-		"AWS_REGION=us-east-1", "AWS_ACCESS_KEY_ID=local", "AWS_SECRET_ACCESS_KEY=local")
-	goDefault := []string{"GOGC=100", "GOMEMLIMIT=off"}
-	for _, b := range []struct {
-		module, pkg, bench, goal, what string
-		gc                             []string
-	}{
-		{"contracts", ".", "ValidateMovieRecord", "", "validate a movie-record.v1 of a scraped page (~800 bytes)", nil},
-		{"processor", ".", "BatchNoopStore", "≤ 10 µs, ≤ 30 allocs per record", "decode + validate + item build, 1,000-record batches", deployed},
-		{"processor", ".", "BatchNoopStore", "", "the same, with Go's default collector", goDefault},
-		{"processor", ".", "BatchDynalite", "", "1,000-record batches into dynalite", deployed},
-		{"processor", ".", "PeakHeap10k", "≤ 64 MB", "heap high-water mark, one 10,000-record batch", deployed},
-		{"processor", "./tracing", "RecordSegment", "", "X-Ray segment + subsegment of one sampled record", deployed},
-		{"scraper", ".", "ParseCatalogue", "≥ 20 MB/s", "HTML parse + extraction, a 250-film catalogue page", nil},
-		{"scraper", ".", "Records", "", "build + validate movie-record.v1", nil},
-		{"scraper", ".", "Publish", "", "publisher's own cost per record", nil},
-		{"query-api", ".", "GetMovie", "≤ 50 µs", "handler overhead with a fake store", nil},
-	} {
-		figure, err := goBench(ctx, filepath.Join(root, b.module), b.pkg, b.bench, append(env[:len(env):len(env)], b.gc...))
-		if err != nil {
-			say("  %s %s: %v", b.module, b.bench, err)
-			figure = "failed: " + err.Error()
-		}
-		how := "go test -bench " + b.bench
-		if len(b.gc) > 0 {
-			how += " (" + strings.Join(b.gc, " ") + ")"
-		}
-		rows = append(rows, row{b.module, b.what, figure, b.goal, how})
+	rows := append(e2e.rows(), artifactRows(root)...)
+	mods, err := moduleRows(ctx, root, say)
+	if err != nil {
+		return fail(err)
 	}
-	c.Close()
-
+	rows = append(rows, mods...)
 	printTable(stdout, rows)
 	if *out != "" {
 		if err := writeMarkdown(*out, rows, *runs); err != nil {
-			fmt.Fprintln(stderr, "moviepipe-local:", err)
-			return 1
+			return fail(err)
 		}
 		say("wrote %s", *out)
 	}
 	return 0
+}
+
+// endToEndRuns is what the end-to-end runs measured. The first run also
+// measures cold starts, the query API and the processor's peak RSS.
+type endToEndRuns struct {
+	ours, theirs []result
+	floors       []floor
+	coldStarts   map[string][]time.Duration
+	queryLat     []time.Duration
+	rss          int64
+}
+
+// endToEnd runs our pipeline, the workshop's way and the floor side by side
+// on fresh emulators, n times.
+func endToEnd(ctx context.Context, root string, n int, say func(string, ...any)) (*endToEndRuns, error) {
+	say("end to end: the workshop's way, our pipeline and the emulators' floor, %d runs each, on %s", n, benchPage)
+	e := &endToEndRuns{}
+	for i := range n {
+		if err := e.run(ctx, root, i == 0, say); err != nil {
+			return nil, err
+		}
+	}
+	return e, nil
+}
+
+// run is one end-to-end run on a cloud of its own: the workshop's way, ours,
+// then the floor of what ours stored.
+func (e *endToEndRuns) run(ctx context.Context, root string, first bool, say func(string, ...any)) error {
+	c, err := cloud.Up(ctx, cloud.Options{Root: root, Log: io.Discard, ScrapePath: benchPage})
+	if err != nil {
+		return err
+	}
+	defer c.Close()
+	cfg := aws.Config{Region: "us-east-1", Credentials: credentials.NewStaticCredentialsProvider("local", "local", "")}
+	kin := kinesis.NewFromConfig(cfg, func(o *kinesis.Options) { o.BaseEndpoint = aws.String(c.State.Kinesis) })
+	w, err := workshopWay(ctx, kin, c.DynamoDB(), c.State.Site+benchPage)
+	if err != nil {
+		return fmt.Errorf("workshop way: %w", err)
+	}
+	o, err := ourWay(ctx, c, kin)
+	if err != nil {
+		return fmt.Errorf("our way: %w", err)
+	}
+	f, err := measureFloor(ctx, c, kin)
+	if err != nil {
+		return err
+	}
+	say("  run %d: ours %d films, store %.0f/s, whole %.1fs; workshop %d films, store %.0f/s, whole %.1fs; floor: %d records into a stream %.1fs (%d resent), %d items into a table %.1fs",
+		len(e.ours)+1, o.Films, o.storeRate(), o.Whole.Seconds(), w.Films, w.storeRate(), w.Whole.Seconds(),
+		f.Records, f.Stream.Seconds(), f.Retried, f.Items, f.Table.Seconds())
+	e.ours, e.theirs, e.floors = append(e.ours, o), append(e.theirs, w), append(e.floors, f)
+	if first {
+		e.coldStarts = measureColdStarts(c, 20)
+		e.queryLat = measureQuery(ctx, c, 300)
+		e.rss = measureRSS(ctx, c, 10000)
+	}
+	return nil
+}
+
+// rows is the end-to-end part of the table.
+func (e *endToEndRuns) rows() []row {
+	mo, mw := medianResult(e.ours), medianResult(e.theirs)
+	rows := []row{
+		{"end to end", "store phase (stream → table), ours", fmt.Sprintf("%.0f films/s (%.1f× the workshop's)", mo.storeRate(), mo.storeRate()/mw.storeRate()), "", "first record on the stream → last film stored"},
+		{"end to end", "store phase, the workshop's way", fmt.Sprintf("%.0f films/s", mw.storeRate()), "", "GetRecords by 100, PutItem in sequence"},
+		{"end to end", "whole run (trigger → all stored), ours", fmt.Sprintf("%.0f films/s (%.1fs)", mo.wholeRate(), mo.Whole.Seconds()), fmt.Sprintf("≥ 2× the workshop's: %.1f×", mo.wholeRate()/mw.wholeRate()), "POST /scrapes through the local API Gateway"},
+		{"end to end", "whole run, the workshop's way", fmt.Sprintf("%.0f films/s (%.1fs)", mw.wholeRate(), mw.Whole.Seconds()), "", "fetch, parse, PutRecords by 500 with key \"default\", then store"},
+		{"end to end", "freshness scrape → stored, ours", fmt.Sprintf("p50 %s, p99 %s", ms(mo.FreshP50), ms(mo.FreshP99)), "", "PutRecords start → processor segment end (X-Ray)"},
+		{"end to end", "freshness, the workshop's way", fmt.Sprintf("p50 %s, p99 %s", ms(mw.FreshP50), ms(mw.FreshP99)), "", "arrival on the stream → PutItem done"},
+	}
+	rows = append(rows, floorRows(e.floors, e.ours)...)
+	names := slices.Sorted(maps.Keys(e.coldStarts))
+	for _, n := range names {
+		rows = append(rows, row{"cold start", n, ms(median(e.coldStarts[n])), "", "exec → first Runtime API /next, median of 20"})
+	}
+	if lat := slices.Sorted(slices.Values(e.queryLat)); len(lat) > 0 {
+		rows = append(rows, row{"query API", "GET /movies/{id} through the local API Gateway", fmt.Sprintf("p50 %s, p99 %s", ms(lat[len(lat)/2]), ms(lat[len(lat)*99/100])), "", fmt.Sprintf("%d sequential requests", len(lat))})
+	}
+	if e.rss > 0 {
+		rows = append(rows, row{"processor", "peak RSS, one 10,000-record batch", fmt.Sprintf("%.1f MB", float64(e.rss)/1024), "", "VmHWM of the bootstrap process"})
+	}
+	return rows
+}
+
+// floorRows are the floor's rows: each figure from the run whose figure is
+// the median.
+func floorRows(fs []floor, ours []result) []row {
+	if len(fs) == 0 {
+		return nil
+	}
+	s := medianBy(fs, func(f floor) float64 { return f.Stream.Seconds() })
+	t := medianBy(fs, func(f floor) float64 { return f.Table.Seconds() })
+	type pair struct {
+		whole time.Duration
+		f     floor
+	}
+	pairs := make([]pair, len(fs))
+	for i := range fs {
+		pairs[i] = pair{ours[i].Whole, fs[i]}
+	}
+	r := medianBy(pairs, func(p pair) float64 { return p.whole.Seconds() / p.f.Bound().Seconds() })
+	resent := ""
+	if s.Retried > 0 {
+		resent = fmt.Sprintf(", %d resent", s.Retried)
+	}
+	return []row{
+		{"end to end", "floor: the page's records into a fresh stream (PutRecords, as the scraper)", fmt.Sprintf("%.1fs for %d records (%.0f/s%s)", s.Stream.Seconds(), s.Records, float64(s.Records)/s.Stream.Seconds(), resent), "",
+			"our run's records read back from the live stream, put into a fresh stream of as many shards: ≤ 500 records and 5 MiB a call, one call at a time"},
+		{"end to end", "floor: the same items into a fresh table (conditional PutItem, 16 in flight)", fmt.Sprintf("%.1fs for %d items (%.0f/s)", t.Table.Seconds(), t.Items, float64(t.Items)/t.Table.Seconds()), "",
+			"our run's items scanned from the movies table, written to a fresh table of the same keys and index with the processor's condition"},
+		{"end to end", "whole run ÷ floor, ours", fmt.Sprintf("%.2f× (%.1fs ÷ %.1fs)", r.whole.Seconds()/r.f.Bound().Seconds(), r.whole.Seconds(), r.f.Bound().Seconds()), "",
+			"per run: our whole run ÷ max(stream, table); publishing and storing overlap in a pipeline, so the longer of the two is the floor"},
+	}
+}
+
+// medianBy is the element of xs whose key is the median.
+func medianBy[T any](xs []T, key func(T) float64) T {
+	s := slices.Clone(xs)
+	slices.SortStableFunc(s, func(a, b T) int { return cmp.Compare(key(a), key(b)) })
+	return s[len(s)/2]
+}
+
+// artifactRows are the sizes of what make build wrote.
+func artifactRows(root string) []row {
+	var rows []row
+	for _, svc := range cloud.Services {
+		if st, err := os.Stat(filepath.Join(root, "dist", svc, "bootstrap")); err == nil {
+			z, _ := os.Stat(filepath.Join(root, "dist", svc+".zip"))
+			rows = append(rows, row{"artifacts", svc + " bootstrap (linux/arm64, stripped) / zip", fmt.Sprintf("%.1f MB / %.1f MB", mb(st.Size()), mb(z.Size())), "", "make build"})
+		}
+	}
+	return rows
 }
 
 // ourWay triggers a scrape through the API and waits for every film. It
@@ -316,57 +346,6 @@ func measureRSS(ctx context.Context, c *cloud.Cloud, n int) int64 {
 	return peak
 }
 
-var benchLine = regexp.MustCompile(`^Benchmark(\S+?)-\d+\s+\d+\s+(.*)$`)
-
-// goBench runs one Go benchmark benchRuns times and returns the figures of
-// the median run (by ns/op); a benchmark with sub-benchmarks reports its
-// first.
-func goBench(ctx context.Context, dir, pkg, name string, env []string) (string, error) {
-	cmd := exec.CommandContext(ctx, "go", "test", "-run", "^$", "-bench", "^Benchmark"+name+"$", "-benchmem", "-count", strconv.Itoa(benchRuns), pkg)
-	cmd.Dir, cmd.Env = dir, env
-	b, err := cmd.CombinedOutput()
-	if err != nil {
-		return "", fmt.Errorf("%s: %w", tailLines(string(b), 3), err)
-	}
-	var first string
-	var runs [][]string // each run's fields: ns/op first
-	for _, line := range strings.Split(string(b), "\n") {
-		if m := benchLine.FindStringSubmatch(line); m != nil && (first == "" || m[1] == first) {
-			first = m[1]
-			runs = append(runs, strings.Fields(m[2]))
-		}
-	}
-	if len(runs) == 0 {
-		return "", fmt.Errorf("no result in %s", tailLines(string(b), 3))
-	}
-	nsop := func(f []string) float64 { v, _ := strconv.ParseFloat(f[0], 64); return v }
-	slices.SortFunc(runs, func(a, b []string) int { return cmp.Compare(nsop(a), nsop(b)) })
-	return strings.Join(runs[len(runs)/2], " "), nil
-}
-
-// collector is the Go collector's settings (GOGC, GOMEMLIMIT) that a
-// service's serverless.yml gives its first function, as NAME=value.
-func collector(root, service string) ([]string, error) {
-	f, err := sls.Load(filepath.Join(root, service, "serverless.yml"), sls.Options{Stage: "local", Region: "us-east-1"})
-	if err != nil {
-		return nil, err
-	}
-	svc, err := f.Service()
-	if err != nil {
-		return nil, err
-	}
-	if len(svc.Functions) == 0 {
-		return nil, fmt.Errorf("%s: no functions", service)
-	}
-	var out []string
-	for _, k := range []string{"GOGC", "GOMEMLIMIT"} {
-		if v, ok := svc.Functions[0].Environment[k]; ok {
-			out = append(out, fmt.Sprintf("%s=%v", k, v))
-		}
-	}
-	return out, nil
-}
-
 // emulatorBounds says what limits the end-to-end figures here; measured
 // with throwaway programs against the pinned emulators (2026-11-26).
 //
@@ -381,17 +360,20 @@ func tailLines(s string, n int) string {
 	return strings.Join(lines[max(0, len(lines)-n):], " | ")
 }
 
+// printTable prints rows in columns as wide as their widest cell.
 func printTable(w io.Writer, rows []row) {
-	fmt.Fprintf(w, "%-11s %-52s %-38s %s\n", "AREA", "WHAT", "FIGURE", "GOAL")
+	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
+	fmt.Fprintln(tw, "AREA\tWHAT\tFIGURE\tGOAL")
 	for _, r := range rows {
-		fmt.Fprintf(w, "%-11s %-52s %-38s %s\n", r.Area, r.What, r.Figure, r.Goal)
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\n", r.Area, r.What, r.Figure, r.Goal)
 	}
+	_ = tw.Flush()
 }
 
 func writeMarkdown(path string, rows []row, runs int) error {
 	var b strings.Builder
 	fmt.Fprintf(&b, "# Benchmarks\n\nWritten by `make bench` (`moviepipe-local bench -out docs/benchmarks.md`) on %s.\n\n", time.Now().UTC().Format("2006-01-02 15:04 MST"))
-	fmt.Fprintf(&b, "Machine: %s, %d cores, %s, %s. End-to-end figures are medians of %d runs; each run starts fresh emulators and runs both pipelines on them, side by side, on the same page (`/workshop/table?all=1`, all 3,201 films in the workshop's table layout). Go benchmark figures are the median of %d runs. No figure here is asserted by a test. The machine is a shared cloud VM: the same benchmark binary varies by ±30%% from one minute to the next, so compare figures from one `make bench`, not across days.\n\n", cpuModel(), runtime.NumCPU(), goVersion(), runtime.GOOS+"/"+runtime.GOARCH, runs, benchRuns)
+	fmt.Fprintf(&b, "Machine: %s, %d cores, %s, %s. End-to-end figures are medians of %d runs; each run starts fresh emulators and runs on them, side by side, the workshop's way, our pipeline and the floor, on the same page (`/workshop/table?all=1`, all 3,201 films in the workshop's table layout). The floor is what the emulators alone take for our run's storage work: the records our scraper published, read back and put into a fresh stream with the scraper's calls, and the items our processor stored, written into a fresh table with its conditional `PutItem`, 16 in flight. Go benchmark figures are the median of %d runs, with Go's default collector settings; the processor's CPU rows run on one core (`-cpu 1`), as a fractional Lambda CPU share, and compare their CPU per record with the budget of the function's `MemorySize` in the packaged CloudFormation (`make package`): a saturated shard, 1,000 records a second, must fit its share of a vCPU (MemorySize/1,769). No figure here is asserted by a test. The machine is a shared cloud VM: the same benchmark binary varies by ±30%% from one minute to the next, so compare figures from one `make bench`, not across days.\n\n", cpuModel(), runtime.NumCPU(), goVersion(), runtime.GOOS+"/"+runtime.GOARCH, runs, benchRuns)
 	b.WriteString("| area | what | figure | goal | how |\n|---|---|---|---|---|\n")
 	for _, r := range rows {
 		fmt.Fprintf(&b, "| %s | %s | %s | %s | %s |\n", r.Area, r.What, strings.ReplaceAll(r.Figure, "|", "/"), r.Goal, r.How)
@@ -423,22 +405,15 @@ func median(ds []time.Duration) time.Duration {
 	if len(ds) == 0 {
 		return 0
 	}
-	s := append([]time.Duration(nil), ds...)
-	sort.Slice(s, func(i, j int) bool { return s[i] < s[j] })
+	s := slices.Sorted(slices.Values(ds))
 	return s[len(s)/2]
 }
 
 func medianResult(rs []result) result {
-	by := func(less func(a, b result) bool) result {
-		s := append([]result(nil), rs...)
-		sort.Slice(s, func(i, j int) bool { return less(s[i], s[j]) })
-		return s[len(s)/2]
-	}
-	m := by(func(a, b result) bool { return a.storeRate() < b.storeRate() })
-	w := by(func(a, b result) bool { return a.wholeRate() < b.wholeRate() })
-	m.Whole = w.Whole
-	m.Films = w.Films
-	f := by(func(a, b result) bool { return a.FreshP50 < b.FreshP50 })
+	m := medianBy(rs, result.storeRate)
+	w := medianBy(rs, result.wholeRate)
+	m.Whole, m.Films = w.Whole, w.Films
+	f := medianBy(rs, func(r result) float64 { return float64(r.FreshP50) })
 	m.FreshP50, m.FreshP99 = f.FreshP50, f.FreshP99
 	return m
 }

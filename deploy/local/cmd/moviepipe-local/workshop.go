@@ -23,26 +23,18 @@ import (
 func workshopWay(ctx context.Context, kin *kinesis.Client, db *dynamodb.Client, pageURL string) (run result, err error) {
 	suffix := fmt.Sprint(time.Now().UnixNano())
 	stream, table := "workshop-"+suffix, "workshop-"+suffix
-	if _, err := kin.CreateStream(ctx, &kinesis.CreateStreamInput{StreamName: &stream, ShardCount: aws.Int32(1)}); err != nil {
+	dropStream, err := freshStream(ctx, kin, stream, 1)
+	if err != nil {
 		return run, err
 	}
-	defer func() { _, _ = kin.DeleteStream(context.Background(), &kinesis.DeleteStreamInput{StreamName: &stream}) }()
-	if err := kinesis.NewStreamExistsWaiter(kin, func(o *kinesis.StreamExistsWaiterOptions) { o.MinDelay = 50 * time.Millisecond }).
-		Wait(ctx, &kinesis.DescribeStreamInput{StreamName: &stream}, 30*time.Second); err != nil {
-		return run, err
-	}
-	if _, err := db.CreateTable(ctx, &dynamodb.CreateTableInput{TableName: &table, BillingMode: dtypes.BillingModePayPerRequest,
+	defer dropStream()
+	dropTable, err := freshTable(ctx, db, &dynamodb.CreateTableInput{TableName: &table, BillingMode: dtypes.BillingModePayPerRequest,
 		AttributeDefinitions: []dtypes.AttributeDefinition{{AttributeName: aws.String("id"), AttributeType: dtypes.ScalarAttributeTypeS}},
-		KeySchema:            []dtypes.KeySchemaElement{{AttributeName: aws.String("id"), KeyType: dtypes.KeyTypeHash}}}); err != nil {
+		KeySchema:            []dtypes.KeySchemaElement{{AttributeName: aws.String("id"), KeyType: dtypes.KeyTypeHash}}})
+	if err != nil {
 		return run, err
 	}
-	defer func() { _, _ = db.DeleteTable(context.Background(), &dynamodb.DeleteTableInput{TableName: &table}) }()
-	if err := dynamodb.NewTableExistsWaiter(db, func(o *dynamodb.TableExistsWaiterOptions) {
-		o.MinDelay, o.MaxDelay = 20*time.Millisecond, 200*time.Millisecond
-	}).
-		Wait(ctx, &dynamodb.DescribeTableInput{TableName: &table}, 30*time.Second); err != nil {
-		return run, err
-	}
+	defer dropTable()
 
 	start := time.Now()
 	resp, err := http.Get(pageURL)
