@@ -14,7 +14,6 @@ require (
 	github.com/aws/aws-sdk-go-v2/service/sqs v1.53.0
 	github.com/aws/smithy-go v1.28.9
 	github.com/awslabs/goformation/v7 v7.14.9
-	gopkg.in/yaml.v3 v3.0.1
 )
 
 require (
@@ -32,4 +31,5 @@ require (
 	github.com/aws/aws-sdk-go-v2/service/ssooidc v1.44.5 // indirect
 	github.com/aws/aws-sdk-go-v2/service/sts v1.52.0 // indirect
 	golang.org/x/net v0.58.0 // indirect
+	gopkg.in/yaml.v3 v3.0.1 // indirect
 )
