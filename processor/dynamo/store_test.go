@@ -74,9 +74,20 @@ func TestConformance(t *testing.T) {
 	storetest.Run(t, func(t *testing.T) storetest.Subject { return subject{newStore(t, c), c} })
 }
 
-func TestPadSequence(t *testing.T) {
-	a, b := dynamo.PadSequence("99"), dynamo.PadSequence("100")
-	if len(a) != 128 || len(b) != 128 || a >= b {
-		t.Fatalf("padded %q, %q: want 128 digits in numeric order", a, b)
+// Versions compare as strings in the order of (scrapedAt, sequence number)
+// compared as numbers, over the contract's whole range of scrape times.
+func TestVersionOrder(t *testing.T) {
+	first, last := time.Date(2000, 1, 1, 0, 0, 0, 0, time.UTC), time.Date(2099, 12, 31, 23, 59, 59, 999999999, time.UTC)
+	ordered := []string{
+		dynamo.Version(first, "1"), dynamo.Version(first, "9"), dynamo.Version(first, "10"),
+		dynamo.Version(first.Add(time.Nanosecond), "1"),
+		dynamo.Version(time.Date(2026, 11, 26, 9, 0, 0, 0, time.UTC), "49650000000000000000000000000000000000000000000000000000"),
+		dynamo.Version(time.Date(2026, 11, 26, 9, 0, 0, 1, time.UTC), "2"),
+		dynamo.Version(last, strings.Repeat("9", 127)), dynamo.Version(last, strings.Repeat("9", 128)),
+	}
+	for i := 1; i < len(ordered); i++ {
+		if len(ordered[i]) != 147 || ordered[i-1] >= ordered[i] {
+			t.Fatalf("version %d %q is not after %q (or not 147 characters)", i, ordered[i], ordered[i-1])
+		}
 	}
 }

@@ -2,6 +2,7 @@ package dynamo_test
 
 import (
 	"context"
+	"fmt"
 	"os"
 	"strconv"
 	"strings"
@@ -32,8 +33,8 @@ func (s subject) Seed(ctx context.Context, movies []map[string]any) {
 		if err != nil {
 			s.t.Fatal(err)
 		}
-		item["_rev"] = &types.AttributeValueMemberN{Value: strconv.Itoa(1_000_000 + i)}
-		item["_seq"] = &types.AttributeValueMemberS{Value: strings.Repeat("0", 120) + "49650001"}
+		// The processor's version attribute, which the API must not show.
+		item["_ver"] = &types.AttributeValueMemberS{Value: fmt.Sprintf("%019d", 1_000_000+i) + strings.Repeat("0", 120) + "49650001"}
 		if _, err := s.c.PutItem(ctx, &dynamodb.PutItemInput{TableName: &s.Table, Item: item}); err != nil {
 			s.t.Fatal(err)
 		}

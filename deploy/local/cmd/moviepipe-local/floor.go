@@ -267,7 +267,7 @@ func putItems(ctx context.Context, db *dynamodb.Client, table string, items []ma
 
 // olderThan is the condition of the processor's write (processor/dynamo):
 // no item of this id, or an older version of it.
-const olderThan = "attribute_not_exists(#id) OR #rev < :rev OR (#rev = :rev AND #seq < :seq)"
+const olderThan = "attribute_not_exists(#id) OR #ver < :ver"
 
 // putItem is the processor's conditional PutItem of an item it stored.
 func putItem(ctx context.Context, db *dynamodb.Client, table string, item map[string]dtypes.AttributeValue) error {
@@ -275,8 +275,8 @@ func putItem(ctx context.Context, db *dynamodb.Client, table string, item map[st
 		TableName:                 &table,
 		Item:                      item,
 		ConditionExpression:       aws.String(olderThan),
-		ExpressionAttributeNames:  map[string]string{"#id": "id", "#rev": "_rev", "#seq": "_seq"},
-		ExpressionAttributeValues: map[string]dtypes.AttributeValue{":rev": item["_rev"], ":seq": item["_seq"]},
+		ExpressionAttributeNames:  map[string]string{"#id": "id", "#ver": "_ver"},
+		ExpressionAttributeValues: map[string]dtypes.AttributeValue{":ver": item["_ver"]},
 	})
 	return err
 }
