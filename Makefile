@@ -52,7 +52,7 @@ $(WITH_EMULATORS): $(shell find deploy/local -name '*.go' -not -name '*_test.go'
 # ---- test -----------------------------------------------------------------
 
 .PHONY: test
-test: $(NODE_STAMP) $(GOTESTSUM) $(WITH_EMULATORS) vet package package-local browser ## run every module's tests (race detector on) against fresh emulators
+test: $(NODE_STAMP) $(GOTESTSUM) $(WITH_EMULATORS) vet package-local package browser ## run every module's tests (race detector on) against fresh emulators
 	$(WITH_EMULATORS) -log .moviepipe/test-emulators.log -- \
 	  $(GOTESTSUM) --format testname --raw-command -- bash -c '\
 	    rc=0; for m in $(MODULES); do \
@@ -93,7 +93,7 @@ lint: $(GOLANGCI_LINT) ## golangci-lint every module (pinned version, installed 
 .PHONY: bench
 # package: the processor's CPU budget comes from its packaged MemorySize (the
 # stage deployed); package-local: what the local cloud runs.
-bench: $(NODE_STAMP) $(LOCAL) package package-local ## measure the goals: one table, written to docs/benchmarks.md (RUNS=3)
+bench: $(NODE_STAMP) $(LOCAL) package-local package ## measure the goals: one table, written to docs/benchmarks.md (RUNS=3)
 	$(LOCAL) bench -runs $(or $(RUNS),3) -out docs/benchmarks.md
 
 # ---- build and deploy -----------------------------------------------------
@@ -132,7 +132,9 @@ package: $(NODE_STAMP) build ## build every zip and every stack's CloudFormation
 
 # The local cloud runs the stacks as packaged for stage local, into
 # .moviepipe/package/<stack> (deploy/local/cloud reads them there): a stack is
-# packaged again when its serverless.yml or the plugins change.
+# packaged again when its serverless.yml or the plugins change. osls empties
+# <stack>/.serverless whatever --package says, so targets that need both run
+# package-local before package.
 LOCAL_PACKAGE   := .moviepipe/package
 LOCAL_TEMPLATES := $(foreach s,$(STACKS),$(LOCAL_PACKAGE)/$(s)/cloudformation-template-update-stack.json)
 

@@ -64,6 +64,10 @@ type Options struct {
 	// Faults, when set, puts a fault-injecting proxy between the functions
 	// and the emulators.
 	Faults *faults.Config
+	// NoFrontDoors has the functions call the emulators directly, their
+	// calls unchecked: only to measure what the front doors cost (make
+	// bench). IAM is not enforced then.
+	NoFrontDoors bool
 	// Templates is where each stack's packaged template is, as
 	// <Templates>/<stack>/cloudformation-template-update-stack.json
 	// [<Root>/.moviepipe/package, where make package-local writes them].
@@ -265,6 +269,10 @@ func (c *Cloud) environment(f *function) map[string]string {
 		if c.opts.ScrapeProfile != "" {
 			out["SCRAPE_PROFILE"] = c.opts.ScrapeProfile
 		}
+	}
+	if c.opts.NoFrontDoors {
+		out["AWS_ENDPOINT_URL_KINESIS"], out["AWS_ENDPOINT_URL_DYNAMODB"] = c.fnEndpoints[0], c.fnEndpoints[1]
+		out["AWS_ENDPOINT_URL_LAMBDA"], out["AWS_ENDPOINT_URL_SQS"] = c.State.Lambda, c.State.SQS
 	}
 	for k, v := range c.opts.Env {
 		out[k] = v

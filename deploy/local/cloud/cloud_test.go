@@ -9,7 +9,6 @@ import (
 	"path/filepath"
 	"strings"
 	"sync"
-	"syscall"
 	"testing"
 	"time"
 
@@ -196,7 +195,7 @@ func TestScrapeStoreServeTrace(t *testing.T) {
 	c.Close()
 	closed = true
 	for _, pid := range pids {
-		for i := 0; syscall.Kill(pid, 0) == nil; i++ {
+		for i := 0; running(pid); i++ {
 			if i > 50 {
 				t.Errorf("process %d still running after Close", pid)
 				break

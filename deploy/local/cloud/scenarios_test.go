@@ -52,7 +52,7 @@ func up(t *testing.T, o cloud.Options) *rig {
 		c.Close()
 		if t.Failed() {
 			logs.mu.Lock()
-			t.Log(tail(b.String(), 3000))
+			t.Log(tail(b.String(), 20000))
 			logs.mu.Unlock()
 		}
 	})
@@ -424,7 +424,7 @@ func TestSignalsLeaveNothingBehind(t *testing.T) {
 			}
 			time.Sleep(500 * time.Millisecond)
 			for _, pid := range append(children, st.PIDs...) {
-				if syscall.Kill(pid, 0) == nil {
+				if running(pid) {
 					t.Errorf("process %d survived %s", pid, sig)
 				}
 			}
@@ -436,6 +436,18 @@ func TestSignalsLeaveNothingBehind(t *testing.T) {
 }
 
 // descendants lists the processes below pid, from /proc.
+// running reports whether pid is a live process: not gone, and not a zombie
+// (dead, waiting to be reaped by whoever adopted it).
+func running(pid int) bool {
+	b, err := os.ReadFile(filepath.Join("/proc", fmt.Sprint(pid), "stat"))
+	if err != nil {
+		return false
+	}
+	s := string(b)
+	fields := strings.Fields(s[strings.LastIndexByte(s, ')')+1:])
+	return len(fields) > 0 && fields[0] != "Z"
+}
+
 func descendants(pid int) []int {
 	parent := map[int]int{}
 	entries, _ := os.ReadDir("/proc")

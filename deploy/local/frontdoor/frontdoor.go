@@ -115,7 +115,11 @@ func (d *Door) allowed(w http.ResponseWriter, r *http.Request, body []byte, p *P
 
 func (d *Door) proxy() *httputil.ReverseProxy {
 	d.once.Do(func() {
-		d.rp = &httputil.ReverseProxy{Rewrite: func(pr *httputil.ProxyRequest) {
+		// Keep a connection per request in flight: with the default two idle
+		// connections per host, most calls opened a new one to the emulator.
+		t := http.DefaultTransport.(*http.Transport).Clone()
+		t.MaxIdleConns, t.MaxIdleConnsPerHost = 256, 256
+		d.rp = &httputil.ReverseProxy{Transport: t, Rewrite: func(pr *httputil.ProxyRequest) {
 			pr.SetURL(d.Upstream)
 			pr.Out.Host = pr.In.Host // as signed
 		}}

@@ -214,7 +214,11 @@ func (h *Host) PIDs() []int {
 	defer h.mu.Unlock()
 	var out []int
 	for e := range h.all {
-		out = append(out, e.cmd.Process.Pid)
+		select {
+		case <-e.exited: // reaped: the pid may be another process's now
+		default:
+			out = append(out, e.cmd.Process.Pid)
+		}
 	}
 	return out
 }
@@ -535,17 +539,23 @@ func runtimeError(w http.ResponseWriter, status int, typ, msg string) {
 	_, _ = w.Write(mustJSON(map[string]string{"errorType": typ, "errorMessage": msg}))
 }
 
-// stop kills the environment's process group and frees its resources.
+// stop kills the environment's process group and frees its resources. The
+// group is signalled only while its leader has not been reaped: once it has,
+// its pid may be another process's, and signalling -pid could kill an
+// unrelated process group.
 func (e *env) stop() {
 	pid := e.cmd.Process.Pid
-	_ = syscall.Kill(-pid, syscall.SIGTERM)
 	select {
 	case <-e.exited:
-	case <-time.After(500 * time.Millisecond):
-		_ = syscall.Kill(-pid, syscall.SIGKILL)
-		<-e.exited
+	default:
+		_ = syscall.Kill(-pid, syscall.SIGTERM)
+		select {
+		case <-e.exited:
+		case <-time.After(500 * time.Millisecond):
+			_ = syscall.Kill(-pid, syscall.SIGKILL)
+			<-e.exited
+		}
 	}
-	_ = syscall.Kill(-pid, syscall.SIGKILL)
 	ctx, cancel := context.WithTimeout(context.Background(), time.Second)
 	defer cancel()
 	_ = e.srv.Shutdown(ctx)

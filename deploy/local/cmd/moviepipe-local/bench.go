@@ -44,6 +44,7 @@ func bench(ctx context.Context, root string, args []string, stdout, stderr io.Wr
 	fs := flag.NewFlagSet("bench", flag.ContinueOnError)
 	runs := fs.Int("runs", 3, "end-to-end runs per variant (medians are reported)")
 	out := fs.String("out", "", "also write the table, with the machine, to this markdown file")
+	goBenches := fs.Bool("go", true, "run the modules' Go benchmarks too (-go=false: the end-to-end runs only)")
 	if err := fs.Parse(args); err != nil {
 		return 2
 	}
@@ -57,11 +58,13 @@ func bench(ctx context.Context, root string, args []string, stdout, stderr io.Wr
 		return fail(err)
 	}
 	rows := append(e2e.rows(), artifactRows(root)...)
-	mods, err := moduleRows(ctx, root, say)
-	if err != nil {
-		return fail(err)
+	if *goBenches {
+		mods, err := moduleRows(ctx, root, say)
+		if err != nil {
+			return fail(err)
+		}
+		rows = append(rows, mods...)
 	}
-	rows = append(rows, mods...)
 	printTable(stdout, rows)
 	if *out != "" {
 		if err := writeMarkdown(*out, rows, *runs); err != nil {
@@ -76,10 +79,13 @@ func bench(ctx context.Context, root string, args []string, stdout, stderr io.Wr
 // measures cold starts, the query API and the processor's peak RSS.
 type endToEndRuns struct {
 	ours, theirs []result
-	floors       []floor
-	coldStarts   map[string][]time.Duration
-	queryLat     []time.Duration
-	rss          int64
+	// direct is our pipeline with the functions calling the emulators
+	// directly, without the IAM front doors: what the doors cost.
+	direct     []result
+	floors     []floor
+	coldStarts map[string][]time.Duration
+	queryLat   []time.Duration
+	rss        int64
 }
 
 // endToEnd runs our pipeline, the workshop's way and the floor side by side
@@ -126,7 +132,26 @@ func (e *endToEndRuns) run(ctx context.Context, root string, first bool, say fun
 		e.queryLat = measureQuery(ctx, c, 300)
 		e.rss = measureRSS(ctx, c, 10000)
 	}
+	c.Close()
+	d, err := directRun(ctx, root)
+	if err != nil {
+		return fmt.Errorf("our way without front doors: %w", err)
+	}
+	say("  run %d without the front doors: whole %.1fs", len(e.ours), d.Whole.Seconds())
+	e.direct = append(e.direct, d)
 	return nil
+}
+
+// directRun is our pipeline on a cloud of its own whose functions call the
+// emulators directly, their calls unchecked.
+func directRun(ctx context.Context, root string) (result, error) {
+	c, err := cloud.Up(ctx, cloud.Options{Root: root, Log: io.Discard, ScrapePath: benchPage, NoFrontDoors: true})
+	if err != nil {
+		return result{}, err
+	}
+	defer c.Close()
+	cfg := aws.Config{Region: "us-east-1", Credentials: credentials.NewStaticCredentialsProvider("local", "local", "")}
+	return ourWay(ctx, c, kinesis.NewFromConfig(cfg, func(o *kinesis.Options) { o.BaseEndpoint = aws.String(c.State.Kinesis) }))
 }
 
 // rows is the end-to-end part of the table.
@@ -139,6 +164,11 @@ func (e *endToEndRuns) rows() []row {
 		{"end to end", "whole run, the workshop's way", fmt.Sprintf("%.0f films/s (%.1fs)", mw.wholeRate(), mw.Whole.Seconds()), "", "fetch, parse, PutRecords by 500 with key \"default\", then store"},
 		{"end to end", "freshness scrape → stored, ours", fmt.Sprintf("p50 %s, p99 %s", ms(mo.FreshP50), ms(mo.FreshP99)), "", "PutRecords start → processor segment end (X-Ray)"},
 		{"end to end", "freshness, the workshop's way", fmt.Sprintf("p50 %s, p99 %s", ms(mw.FreshP50), ms(mw.FreshP99)), "", "arrival on the stream → PutItem done"},
+	}
+	if len(e.direct) > 0 {
+		md := medianResult(e.direct)
+		rows = append(rows, row{"end to end", "whole run, ours, without the IAM front doors", fmt.Sprintf("%.0f films/s (%.1fs): the doors took %+.0f%%", md.wholeRate(), md.Whole.Seconds(), (mo.Whole.Seconds()/md.Whole.Seconds()-1)*100), "",
+			"the same on a cloud whose functions call the emulators directly (cloud.Options.NoFrontDoors); compare with the whole run above"})
 	}
 	rows = append(rows, floorRows(e.floors, e.ours)...)
 	names := slices.Sorted(maps.Keys(e.coldStarts))
