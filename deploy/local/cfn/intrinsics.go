@@ -169,6 +169,10 @@ func (r *resolver) importValue(_ string, in, _ any) any {
 	if !ok {
 		return r.fail("Fn::ImportValue %s: want an export name", brief(in))
 	}
+	if r.imports == nil {
+		r.imports = map[string]bool{}
+	}
+	r.imports[name] = true
 	if r.env.Imports != nil {
 		if v, ok := r.env.Imports(name); ok {
 			return v

@@ -44,6 +44,10 @@ type Stack struct {
 	Skipped []string
 	Outputs map[string]string
 	Exports map[string]string
+	// ExportNames are the export name of each output that has one.
+	ExportNames map[string]string
+	// Imports are the export names the stack's Fn::ImportValue read.
+	Imports []string
 }
 
 // Resource returns the resource of a logical id, if it was created.
@@ -70,7 +74,7 @@ func Resolve(t *Template, env Env) (*Stack, error) {
 	if err != nil {
 		return nil, err
 	}
-	s := &Stack{Name: env.StackName, Outputs: map[string]string{}, Exports: map[string]string{}}
+	s := &Stack{Name: env.StackName, Outputs: map[string]string{}, Exports: map[string]string{}, ExportNames: map[string]string{}}
 	for _, id := range ids {
 		raw := t.Resources[id]
 		if raw.Condition != "" {
@@ -103,19 +107,21 @@ func Resolve(t *Template, env Env) (*Stack, error) {
 	if err := r.outputs(s); err != nil {
 		return nil, err
 	}
+	s.Imports = sortedSet(r.imports)
 	return s, nil
 }
 
 // resolver evaluates intrinsics; an intrinsic that fails records its error
 // in errs (goformation's handlers cannot return one).
 type resolver struct {
-	t      *Template
-	env    Env
-	params map[string]any
-	conds  map[string]any // evaluated: bool each
-	done   map[string]*Resource
-	at     string
-	errs   []error
+	t       *Template
+	env     Env
+	params  map[string]any
+	conds   map[string]any // evaluated: bool each
+	done    map[string]*Resource
+	at      string
+	errs    []error
+	imports map[string]bool
 }
 
 func (r *resolver) parameters() error {
@@ -255,7 +261,7 @@ func (r *resolver) outputs(s *Stack) error {
 			if err != nil {
 				return err
 			}
-			s.Exports[name] = v
+			s.Exports[name], s.ExportNames[n] = v, name
 		}
 	}
 	return nil
@@ -326,6 +332,15 @@ func dropNoValue(v any) any {
 func (r *resolver) fail(format string, a ...any) any {
 	r.errs = append(r.errs, fmt.Errorf("%s: "+format, append([]any{r.at}, a...)...))
 	return nil
+}
+
+func sortedSet(m map[string]bool) []string {
+	out := make([]string, 0, len(m))
+	for k := range m {
+		out = append(out, k)
+	}
+	sort.Strings(out)
+	return out
 }
 
 func joinSorted(errs []error) error {

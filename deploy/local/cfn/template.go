@@ -17,6 +17,7 @@ package cfn
 
 import (
 	"encoding/json"
+	"errors"
 	"fmt"
 	"os"
 	"slices"
@@ -26,11 +27,12 @@ import (
 
 // Template is a CloudFormation template as written, intrinsics unresolved.
 type Template struct {
-	Parameters map[string]Parameter `json:"Parameters"`
-	Conditions map[string]any       `json:"Conditions"`
-	Mappings   map[string]any       `json:"Mappings"`
-	Resources  map[string]RawResource
-	Outputs    map[string]RawOutput `json:"Outputs"`
+	Description string               `json:"Description"`
+	Parameters  map[string]Parameter `json:"Parameters"`
+	Conditions  map[string]any       `json:"Conditions"`
+	Mappings    map[string]any       `json:"Mappings"`
+	Resources   map[string]RawResource
+	Outputs     map[string]RawOutput `json:"Outputs"`
 }
 
 // Parameter is a template parameter.
@@ -38,6 +40,8 @@ type Parameter struct {
 	Type          string `json:"Type"`
 	Default       any    `json:"Default"`
 	AllowedValues []any  `json:"AllowedValues"`
+	Description   string `json:"Description"`
+	NoEcho        bool   `json:"NoEcho"`
 }
 
 // RawResource is a resource as written.
@@ -61,12 +65,21 @@ func Load(path string) (*Template, error) {
 	if err != nil {
 		return nil, err
 	}
-	var t Template
-	if err := json.Unmarshal(data, &t); err != nil {
+	t, err := Parse(data)
+	if err != nil {
 		return nil, fmt.Errorf("%s: %w", path, err)
 	}
+	return t, nil
+}
+
+// Parse reads a template from its JSON text.
+func Parse(data []byte) (*Template, error) {
+	var t Template
+	if err := json.Unmarshal(data, &t); err != nil {
+		return nil, err
+	}
 	if len(t.Resources) == 0 {
-		return nil, fmt.Errorf("%s: no Resources", path)
+		return nil, errors.New("no Resources")
 	}
 	return &t, nil
 }
