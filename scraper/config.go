@@ -17,6 +17,7 @@ type Config struct {
 	Profile     *profile.Profile // SCRAPE_PROFILE: a built-in name, a JSON file or inline JSON; empty detects
 	Stream      string           // STREAM_NAME, required
 	ErrorsTable string           // ERRORS_TABLE, required
+	RunsTable   string           // RUNS_TABLE, required: the lease of the running scrape
 	MaxPages    int              // SCRAPE_MAX_PAGES, 1–10000 [100]
 	SyncBudget  time.Duration    // SCRAPE_SYNC_BUDGET: work before an API answer [20s]
 	Fetch       fetch.Options    // SCRAPE_RATE [1/s], SCRAPE_TIMEOUT [20s], SCRAPE_MAX_BODY_BYTES [5 MiB], SCRAPE_USER_AGENT, SCRAPE_ALLOWED_NETWORKS
@@ -27,9 +28,9 @@ type Config struct {
 func LoadConfig(getenv func(string) string) (Config, error) {
 	var errs []error
 	bad := func(name, v, want string) { errs = append(errs, fmt.Errorf("%s=%q: %s", name, v, want)) }
-	c := Config{URL: getenv("SCRAPE_URL"), Stream: getenv("STREAM_NAME"), ErrorsTable: getenv("ERRORS_TABLE"),
+	c := Config{URL: getenv("SCRAPE_URL"), Stream: getenv("STREAM_NAME"), ErrorsTable: getenv("ERRORS_TABLE"), RunsTable: getenv("RUNS_TABLE"),
 		MaxPages: 100, SyncBudget: 20 * time.Second, Attempts: 5}
-	for name, v := range map[string]string{"SCRAPE_URL": c.URL, "STREAM_NAME": c.Stream, "ERRORS_TABLE": c.ErrorsTable} {
+	for name, v := range map[string]string{"SCRAPE_URL": c.URL, "STREAM_NAME": c.Stream, "ERRORS_TABLE": c.ErrorsTable, "RUNS_TABLE": c.RunsTable} {
 		if v == "" {
 			errs = append(errs, fmt.Errorf("%s is required", name))
 		}

@@ -5,6 +5,7 @@ import (
 	"crypto/rand"
 	"encoding/hex"
 	"encoding/json"
+	"errors"
 	"log/slog"
 	"net/http"
 	"strconv"
@@ -28,8 +29,10 @@ type Continuation struct {
 // Handler is the Lambda function: API Gateway requests (POST /scrapes, GET
 // /scrap_movies) and continuation events.
 type Handler struct {
-	Scraper  *Scraper
-	Invoker  Invoker
+	Scraper *Scraper
+	Invoker Invoker
+	// Lease keeps one run at a time, over all its invocations.
+	Lease    Lease
 	URL      string
 	MaxPages int
 	// SyncBudget is the work done before an API request is answered; the
@@ -111,16 +114,12 @@ func (h *Handler) API(ctx context.Context, req events.APIGatewayProxyRequest) ev
 	}
 	now := h.now()
 	st := State{RunID: NewRunID(now), Next: h.URL, MaxPages: maxPages, Started: now, TraceHeader: validHeader(h.Scraper.Tracer.Header(ctx))}
+	if r, started := h.acquire(ctx, st.RunID, now); !started {
+		return r
+	}
 	rep, next := h.Scraper.Run(ctx, st, now.Add(h.SyncBudget))
 	rep.TraceID = h.traceID(ctx)
-	if next != nil {
-		if err := h.Invoker.Continue(ctx, Continuation{*next}); err != nil {
-			h.log().ErrorContext(ctx, "cannot continue the run", "run_id", st.RunID, "error", err)
-			rep.Continues = false
-			rep.Status = "failed"
-			rep.Errors = append(rep.Errors, "the run could not continue asynchronously")
-		}
-	}
+	h.handOn(ctx, &rep, next)
 	h.done(ctx, rep)
 	status := http.StatusOK
 	switch rep.Status {
@@ -138,20 +137,57 @@ func (h *Handler) API(ctx context.Context, req events.APIGatewayProxyRequest) ev
 func (h *Handler) Continue(ctx context.Context, st State) {
 	ctx, end := h.Scraper.Tracer.Resume(ctx, st.TraceHeader)
 	defer end(nil)
+	if err := h.Lease.Renew(ctx, st.RunID, h.now().Add(leaseFor)); err != nil {
+		// Lost (it expired and another run took it), or unreadable: either
+		// way this run cannot go on without risking two at once.
+		h.log().ErrorContext(ctx, "the run stops: its lease could not be renewed", "run_id", st.RunID, "error", err)
+		return
+	}
 	until := h.now().Add(15 * time.Minute)
 	if dl, ok := ctx.Deadline(); ok {
 		until = dl.Add(-h.AsyncMargin)
 	}
 	rep, next := h.Scraper.Run(ctx, st, until)
 	rep.TraceID = h.traceID(ctx)
-	if next != nil {
-		if err := h.Invoker.Continue(ctx, Continuation{*next}); err != nil {
-			h.log().ErrorContext(ctx, "cannot continue the run", "run_id", st.RunID, "error", err)
-			rep.Status = "failed"
-			rep.Errors = append(rep.Errors, "the run could not continue asynchronously")
-		}
-	}
+	h.handOn(ctx, &rep, next)
 	h.done(ctx, rep)
+}
+
+// acquire takes the lease for a new run; when it cannot, it returns the
+// answer: 409 naming the running run, or 503 when the lease is unreadable.
+func (h *Handler) acquire(ctx context.Context, run string, now time.Time) (events.APIGatewayProxyResponse, bool) {
+	err := h.Lease.Acquire(ctx, run, now.Add(leaseFor))
+	var busy *BusyError
+	switch {
+	case err == nil:
+		return events.APIGatewayProxyResponse{}, true
+	case errors.As(err, &busy):
+		r := problemWith(http.StatusConflict, "A scrape is running: "+busy.Run+". One runs at a time; follow it, or try again when it ends.",
+			map[string]any{"runId": busy.Run})
+		return r, false
+	}
+	h.log().ErrorContext(ctx, "cannot take the scrape lease", "run_id", run, "error", err)
+	r := problem(http.StatusServiceUnavailable, "The scrape could not start; try again shortly.")
+	r.Headers["Retry-After"] = "5"
+	return r, false
+}
+
+// handOn continues an unfinished run asynchronously, or frees the lease of
+// a run that is over.
+func (h *Handler) handOn(ctx context.Context, rep *Report, next *State) {
+	if next != nil {
+		err := h.Invoker.Continue(ctx, Continuation{*next})
+		if err == nil {
+			return
+		}
+		h.log().ErrorContext(ctx, "cannot continue the run", "run_id", rep.RunID, "error", err)
+		rep.Continues = false
+		rep.Status = "failed"
+		rep.Errors = append(rep.Errors, "the run could not continue asynchronously")
+	}
+	if err := h.Lease.Release(ctx, rep.RunID); err != nil {
+		h.log().WarnContext(ctx, "the run's lease was not released; it expires on its own", "run_id", rep.RunID, "error", err)
+	}
 }
 
 func (h *Handler) done(ctx context.Context, rep Report) {
@@ -192,10 +228,19 @@ func NewRunID(now time.Time) string {
 }
 
 func problem(status int, detail string) events.APIGatewayProxyResponse {
-	body, _ := json.Marshal(map[string]any{
+	return problemWith(status, detail, nil)
+}
+
+// problemWith is a problem+json answer with extension members.
+func problemWith(status int, detail string, extra map[string]any) events.APIGatewayProxyResponse {
+	doc := map[string]any{
 		"type":  "https://moviepipe.dev/problems/" + strings.ToLower(strings.ReplaceAll(http.StatusText(status), " ", "-")),
 		"title": http.StatusText(status), "status": status, "detail": detail,
-	})
+	}
+	for k, v := range extra {
+		doc[k] = v
+	}
+	body, _ := json.Marshal(doc)
 	r := events.APIGatewayProxyResponse{StatusCode: status, Headers: map[string]string{"Content-Type": "application/problem+json"}, Body: string(body)}
 	if status == http.StatusMethodNotAllowed {
 		r.Headers["Allow"] = "POST"

@@ -3,6 +3,7 @@ package scraper_test
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"log/slog"
 	"net/http"
@@ -18,6 +19,7 @@ import (
 	"github.com/moviepipe/moviepipe/contracts"
 	"github.com/moviepipe/moviepipe/scraper"
 	"github.com/moviepipe/moviepipe/scraper/fetch"
+	"github.com/moviepipe/moviepipe/scraper/internal/memlease"
 	"github.com/moviepipe/moviepipe/scraper/publish"
 )
 
@@ -203,7 +205,7 @@ func newHandler(t *testing.T, pages int) (*scraper.Handler, *fakeInvoker, *fakeP
 	s, pub, _, _ := newScraper()
 	inv := &fakeInvoker{}
 	return &scraper.Handler{Scraper: s, Invoker: inv, URL: site.URL + "/movies?page=1", MaxPages: 100, SyncBudget: time.Minute,
-		Log: slog.New(slog.DiscardHandler)}, inv, pub
+		Lease: &memlease.Lease{}, Log: slog.New(slog.DiscardHandler)}, inv, pub
 }
 
 func TestAPI(t *testing.T) {
@@ -251,6 +253,7 @@ func TestAPIAnswersEarlyAndContinues(t *testing.T) {
 	clock := time.Date(2026, 11, 26, 9, 0, 0, 0, time.UTC)
 	h.Now = func() time.Time { return clock }
 	h.Scraper.Now = func() time.Time { clock = clock.Add(time.Second); return clock }
+	h.Lease = &memlease.Lease{Now: func() time.Time { return clock }}
 	h.SyncBudget = 5 * time.Second
 	resp := h.API(t.Context(), events.APIGatewayProxyRequest{HTTPMethod: "POST", Resource: "/scrapes"})
 	var rep scraper.Report
@@ -272,6 +275,53 @@ func TestAPIAnswersEarlyAndContinues(t *testing.T) {
 	}
 }
 
+// One scrape at a time: a request while a run holds the lease gets 409
+// problem+json naming the run; when the run ends, the lease is free; a run
+// that continues asynchronously keeps it over its invocations; an
+// unreadable lease is 503 with Retry-After.
+func TestOneRunAtATime(t *testing.T) {
+	h, inv, _ := newHandler(t, 6)
+	post := events.APIGatewayProxyRequest{HTTPMethod: "POST", Resource: "/scrapes"}
+	if resp := h.API(t.Context(), post); resp.StatusCode != http.StatusOK {
+		t.Fatalf("first run: %d %s", resp.StatusCode, resp.Body)
+	}
+	if resp := h.API(t.Context(), post); resp.StatusCode != http.StatusOK {
+		t.Fatalf("a run after the first ended: %d %s", resp.StatusCode, resp.Body)
+	}
+	clock := time.Date(2026, 11, 26, 9, 0, 0, 0, time.UTC)
+	h.Now = func() time.Time { return clock }
+	h.Scraper.Now = func() time.Time { clock = clock.Add(time.Second); return clock }
+	h.Lease = &memlease.Lease{Now: func() time.Time { return clock }}
+	h.SyncBudget = 3 * time.Second
+	first := h.API(t.Context(), post)
+	var rep scraper.Report
+	_ = json.Unmarshal([]byte(first.Body), &rep)
+	if first.StatusCode != http.StatusAccepted || len(inv.got) != 1 {
+		t.Fatalf("a long run: %d, %d continuations", first.StatusCode, len(inv.got))
+	}
+	second := h.API(t.Context(), post)
+	var p struct {
+		Status int
+		RunID  string `json:"runId"`
+	}
+	_ = json.Unmarshal([]byte(second.Body), &p)
+	if second.StatusCode != http.StatusConflict || second.Headers["Content-Type"] != "application/problem+json" || p.RunID != rep.RunID {
+		t.Fatalf("while %s runs: %d %s", rep.RunID, second.StatusCode, second.Body)
+	}
+	h.Lease = failingLease{}
+	if resp := h.API(t.Context(), post); resp.StatusCode != http.StatusServiceUnavailable || resp.Headers["Retry-After"] == "" {
+		t.Fatalf("unreadable lease: %d %v", resp.StatusCode, resp.Headers)
+	}
+}
+
+type failingLease struct{}
+
+func (failingLease) Acquire(context.Context, string, time.Time) error {
+	return errors.New("ProvisionedThroughputExceededException")
+}
+func (failingLease) Renew(context.Context, string, time.Time) error { return nil }
+func (failingLease) Release(context.Context, string) error          { return nil }
+
 func TestHandleUnknownEvent(t *testing.T) {
 	h, _, _ := newHandler(t, 1)
 	for _, ev := range []string{`"x"`, `{}`, `{"continuation": {}}`, `not json`} {
@@ -285,12 +335,12 @@ func TestLoadConfig(t *testing.T) {
 	env := map[string]string{"SCRAPE_URL": "ftp://x", "SCRAPE_PROFILE": "nope", "SCRAPE_RATE": "0", "SCRAPE_MAX_PAGES": "0",
 		"SCRAPE_ALLOWED_NETWORKS": "127.0.0.1", "SCRAPE_SYNC_BUDGET": "60s"}
 	_, err := scraper.LoadConfig(func(k string) string { return env[k] })
-	for _, name := range []string{"SCRAPE_URL", "STREAM_NAME", "ERRORS_TABLE", "SCRAPE_PROFILE", "SCRAPE_RATE", "SCRAPE_MAX_PAGES", "SCRAPE_ALLOWED_NETWORKS", "SCRAPE_SYNC_BUDGET"} {
+	for _, name := range []string{"SCRAPE_URL", "STREAM_NAME", "ERRORS_TABLE", "RUNS_TABLE", "SCRAPE_PROFILE", "SCRAPE_RATE", "SCRAPE_MAX_PAGES", "SCRAPE_ALLOWED_NETWORKS", "SCRAPE_SYNC_BUDGET"} {
 		if err == nil || !strings.Contains(err.Error(), name) {
 			t.Errorf("error does not name %s: %v", name, err)
 		}
 	}
-	ok := map[string]string{"SCRAPE_URL": "https://example.com/", "STREAM_NAME": "s", "ERRORS_TABLE": "e", "SCRAPE_PROFILE": "workshop-cards"}
+	ok := map[string]string{"SCRAPE_URL": "https://example.com/", "STREAM_NAME": "s", "ERRORS_TABLE": "e", "RUNS_TABLE": "r", "SCRAPE_PROFILE": "workshop-cards"}
 	c, err := scraper.LoadConfig(func(k string) string { return ok[k] })
 	if err != nil || c.Profile.Name != "workshop-cards" || c.Fetch.Rate != 1 || c.MaxPages != 100 {
 		t.Fatalf("%+v %v", c, err)

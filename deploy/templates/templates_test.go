@@ -213,6 +213,8 @@ func TestIAMIsExactlyWhatEachFunctionNeeds(t *testing.T) {
 			"dynamodb:Query import:moviepipe-dev-MoviesYearIndexArn"),
 		"scraper": append(logsFor("moviepipe-scraper-dev"),
 			"kinesis:PutRecords "+stream, "dynamodb:PutItem import:moviepipe-dev-ErrorsTableArn",
+			"dynamodb:PutItem import:moviepipe-dev-RunsTableArn", "dynamodb:GetItem import:moviepipe-dev-RunsTableArn",
+			"dynamodb:DeleteItem import:moviepipe-dev-RunsTableArn",
 			`lambda:InvokeFunction {"Fn::Join":[":",["arn",{"Ref":"AWS::Partition"},"lambda",{"Ref":"AWS::Region"},{"Ref":"AWS::AccountId"},"function","moviepipe-scraper-dev"]]}`),
 	}
 	for stack, w := range want {
@@ -315,9 +317,13 @@ func TestRoutes(t *testing.T) {
 			t.Errorf("%s has an HTTP API: it would drop X-Ray tracing", stack)
 		}
 	}
+	// One run at a time is the lease in the runs table, not reserved
+	// concurrency, which a new account (quota 10, 10 kept unreserved)
+	// cannot grant (docs/deploy.md).
 	for _, fn := range ofType(load(t, "scraper"), "AWS::Lambda::Function") {
-		if num(fn["ReservedConcurrentExecutions"]) != 1 || num(fn["Timeout"]) < 60 {
-			t.Errorf("scraper: reserved concurrency %v, timeout %v", fn["ReservedConcurrentExecutions"], fn["Timeout"])
+		vars, _ := fn["Environment"].(map[string]any)["Variables"].(map[string]any)
+		if _, reserved := fn["ReservedConcurrentExecutions"]; reserved || num(fn["Timeout"]) < 60 || resource(vars["RUNS_TABLE"]) != "import:moviepipe-dev-RunsTableName" {
+			t.Errorf("scraper: reserved concurrency %v, timeout %v, RUNS_TABLE %v", fn["ReservedConcurrentExecutions"], fn["Timeout"], vars["RUNS_TABLE"])
 		}
 	}
 	for _, d := range ofType(load(t, "query-api"), "AWS::ApiGateway::Deployment") {
@@ -336,8 +342,9 @@ func TestSharedResources(t *testing.T) {
 		t.Fatalf("tables %v", tables)
 	}
 	for name, tb := range tables {
-		if tb["BillingMode"] != "PAY_PER_REQUEST" || tb["SSESpecification"] == nil ||
-			tb["PointInTimeRecoverySpecification"].(map[string]any)["PointInTimeRecoveryEnabled"] != true {
+		pitr, _ := tb["PointInTimeRecoverySpecification"].(map[string]any)
+		// The runs table holds only short-lived leases: nothing to restore.
+		if tb["BillingMode"] != "PAY_PER_REQUEST" || tb["SSESpecification"] == nil || name != "RunsTable" && pitr["PointInTimeRecoveryEnabled"] != true {
 			t.Errorf("%s: %v", name, tb)
 		}
 		if !strings.Contains(fmt.Sprint(tb["TableName"]), "-dev-") {

@@ -185,9 +185,6 @@ func TestPackagedStacks(t *testing.T) {
 		e := env
 		e.StackName = "moviepipe-" + dir
 		e.Parameters = nil
-		if dir == "deploy/resources" {
-			e.Parameters = map[string]string{"StreamShards": "0"}
-		}
 		e.Imports = func(n string) (string, bool) { v, ok := exports[n]; return v, ok }
 		s, err := cfn.Resolve(tpl, e)
 		if err != nil {

@@ -20,6 +20,7 @@ import (
 	"github.com/moviepipe/moviepipe/scraper/errortable"
 	"github.com/moviepipe/moviepipe/scraper/fetch"
 	"github.com/moviepipe/moviepipe/scraper/invoke"
+	"github.com/moviepipe/moviepipe/scraper/lease"
 	"github.com/moviepipe/moviepipe/scraper/publish"
 	"github.com/moviepipe/moviepipe/scraper/tracing"
 )
@@ -47,16 +48,18 @@ func build(ctx context.Context, getenv func(string) string) (*scraper.Handler, e
 	}
 	tracing.Instrument(&awsCfg)
 	emf := scraper.EMF{W: os.Stdout, Namespace: "moviepipe", Function: getenv("AWS_LAMBDA_FUNCTION_NAME")}
+	db := dynamodb.NewFromConfig(awsCfg)
 	return &scraper.Handler{
 		Scraper: &scraper.Scraper{
 			Fetcher:   fetch.New(cfg.Fetch),
 			Publisher: &publish.Publisher{API: kinesis.NewFromConfig(awsCfg), Stream: cfg.Stream, Attempts: cfg.Attempts},
-			Parker:    &errortable.Table{API: dynamodb.NewFromConfig(awsCfg), Name: cfg.ErrorsTable},
+			Parker:    &errortable.Table{API: db, Name: cfg.ErrorsTable},
 			Tracer:    tracing.XRay{Name: "scraper"},
 			Profile:   cfg.Profile,
 			Log:       log,
 		},
 		Invoker:     invoke.Self{API: awslambda.NewFromConfig(awsCfg)},
+		Lease:       &lease.Table{API: db, Name: cfg.RunsTable},
 		URL:         cfg.URL,
 		MaxPages:    cfg.MaxPages,
 		SyncBudget:  cfg.SyncBudget,

@@ -46,7 +46,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 			return *u
 		case "SCRAPE_PROFILE":
 			return *prof
-		case "STREAM_NAME", "ERRORS_TABLE":
+		case "STREAM_NAME", "ERRORS_TABLE", "RUNS_TABLE":
 			return "-" // nothing is published
 		}
 		return getenv(k)
