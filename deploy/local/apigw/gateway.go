@@ -24,6 +24,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/aws/aws-lambda-go/events"
+	"golang.org/x/time/rate"
 
 	"github.com/moviepipe/moviepipe/deploy/local/lambda"
 	"github.com/moviepipe/moviepipe/deploy/local/sigv4"
@@ -38,8 +39,11 @@ type Route struct {
 	Path   string // /movies/{id}
 	IAM    bool   // AuthorizationType AWS_IAM
 	Host   *lambda.Host
-	// Throttle is the API's stage throttling (nil: none).
-	Throttle *Limiter
+	// Throttle is the method's stage throttling, a token bucket (nil:
+	// none). A stage's limits apply to each method on its own: "Per-API,
+	// per-stage throttling limits are applied at the API method level for a
+	// stage" ("Throttle requests to your REST APIs").
+	Throttle *rate.Limiter
 	// Required are the request parameters its request validator checks:
 	// "querystring.name" or "header.name".
 	Required []string

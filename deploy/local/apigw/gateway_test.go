@@ -17,6 +17,7 @@ import (
 	"github.com/aws/aws-lambda-go/events"
 	"github.com/aws/aws-sdk-go-v2/aws"
 	v4 "github.com/aws/aws-sdk-go-v2/aws/signer/v4"
+	"golang.org/x/time/rate"
 
 	"github.com/moviepipe/moviepipe/deploy/local/apigw"
 	"github.com/moviepipe/moviepipe/deploy/local/internal/fnbuild"
@@ -206,13 +207,26 @@ func TestIAMMethodVerifiesSigV4(t *testing.T) {
 	}
 }
 
+// Stage throttling answers 429 {"message":"Too Many Requests"}, each method
+// with its own bucket ("Per-API, per-stage throttling limits are applied at
+// the API method level for a stage").
 func TestStageThrottling(t *testing.T) {
-	l := apigw.NewLimiter(1, 2)
-	var got []bool
-	for range 3 {
-		got = append(got, l.Allow())
+	host := lambda.NewHost(lambda.Config{Name: "apifn", ARN: "arn:aws:lambda:us-east-1:000000000000:function:apifn", Binary: bootstrap,
+		Timeout: 10 * time.Second, MemoryMB: 128, MaxEnvs: 2, Region: "us-east-1"})
+	t.Cleanup(host.Close)
+	g := &apigw.Gateway{APIID: "local", Stage: "test", AccountID: "000000000000"}
+	for _, m := range []string{"GET", "POST"} {
+		g.Routes = append(g.Routes, apigw.Route{API: "test-api", Method: m, Path: "/things/{what}", Host: host,
+			Throttle: rate.NewLimiter(rate.Every(time.Hour), 1)})
 	}
-	if fmt.Sprint(got) != "[true true false]" {
-		t.Fatalf("a burst of 2 allowed %v", got)
+	s := httptest.NewServer(g)
+	t.Cleanup(s.Close)
+	var got []int
+	for _, m := range []string{"GET", "GET", "POST"} {
+		resp, _ := call(t, m, s.URL+"/test/things/x", nil, nil)
+		got = append(got, resp.StatusCode)
+	}
+	if fmt.Sprint(got) != "[201 429 201]" {
+		t.Fatalf("GET, GET, POST with a burst of 1: %v", got)
 	}
 }
