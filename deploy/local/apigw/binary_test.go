@@ -67,3 +67,31 @@ func TestBinaryResponses(t *testing.T) {
 		t.Errorf("undecodable body: %d %s", r.status, r.body)
 	}
 }
+
+// A request body whose Content-Type matches binaryMediaTypes reaches the
+// function in base64 (isBase64Encoded), text or not; any other is passed as
+// UTF-8 text, bytes that are not UTF-8 replaced by U+FFFD ("Content type
+// conversions in API Gateway").
+func TestBinaryRequests(t *testing.T) {
+	s := gateway(t, setup{binary: []string{"application/octet-stream"}})
+	tests := []struct {
+		name, contentType string
+		sent              []byte
+		body              string
+		encoded           bool
+	}{
+		{"binary type", "application/octet-stream", []byte{0xff, 0xfe, 0, 'A'}, base64.StdEncoding.EncodeToString([]byte{0xff, 0xfe, 0, 'A'}), true},
+		{"binary type, text bytes", "application/octet-stream", []byte(`{"a":1}`), base64.StdEncoding.EncodeToString([]byte(`{"a":1}`)), true},
+		{"text type", "application/json", []byte(`{"a":1}`), `{"a":1}`, false},
+		{"text type, binary bytes", "application/x-other", []byte{0xff, 0xfe, 0, 'A'}, "\uFFFD\uFFFD\x00A", false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			_, body := call(t, "POST", s.URL+"/test/things/x", tt.sent, map[string]string{"Content-Type": tt.contentType})
+			ev := echoed(t, body)
+			if ev.Body != tt.body || ev.IsBase64Encoded != tt.encoded {
+				t.Fatalf("body %q isBase64Encoded %v, want %q %v", ev.Body, ev.IsBase64Encoded, tt.body, tt.encoded)
+			}
+		})
+	}
+}

@@ -1,11 +1,9 @@
 package apigw
 
 import (
-	"encoding/base64"
 	"net"
 	"net/http"
 	"strings"
-	"unicode/utf8"
 
 	"github.com/aws/aws-lambda-go/events"
 )
@@ -14,14 +12,7 @@ import (
 // function for proxy integration").
 func (g *Gateway) event(c *call) events.APIGatewayProxyRequest {
 	r, rt := c.r, c.route
-	headers, multiHeaders := map[string]string{}, map[string][]string{}
-	for k, vs := range r.Header {
-		headers[k] = vs[len(vs)-1]
-		multiHeaders[k] = vs
-	}
-	if r.Host != "" {
-		headers["Host"], multiHeaders["Host"] = r.Host, []string{r.Host}
-	}
+	headers, multiHeaders := g.requestHeaders(c)
 	var query map[string]string
 	var multiQuery map[string][]string
 	if q := r.URL.Query(); len(q) > 0 {
@@ -48,17 +39,53 @@ func (g *Gateway) event(c *call) events.APIGatewayProxyRequest {
 			Identity: events.APIGatewayRequestIdentity{SourceIP: clientIP(r), UserAgent: r.UserAgent()},
 		},
 	}
-	if len(c.body) > 0 {
-		if utf8.Valid(c.body) {
-			ev.Body = string(c.body)
-		} else {
-			ev.Body, ev.IsBase64Encoded = base64.StdEncoding.EncodeToString(c.body), true
-		}
-	}
+	ev.Body, ev.IsBase64Encoded = requestBody(c.body, r.Header.Get("Content-Type"), rt.BinaryMediaTypes)
 	if c.caller != nil {
 		ev.RequestContext.Identity = c.caller.ProxyIdentity(clientIP(r), r.UserAgent())
 	}
 	return ev
+}
+
+// gatewayHeaders are the request headers the gateway sets itself.
+var gatewayHeaders = map[string]bool{"X-Forwarded-For": true, "X-Forwarded-Proto": true, "X-Forwarded-Port": true, "X-Amzn-Trace-Id": true}
+
+// requestHeaders are the event's headers and multiValueHeaders: the
+// client's, with Host, and those API Gateway adds
+// (AWS's sample events and LocalStack's recordings of AWS):
+// X-Forwarded-For (the client's address, after any X-Forwarded-For it
+// sent), X-Forwarded-Proto and X-Forwarded-Port (how the client reached the
+// gateway: https and 443 on AWS, the local listener here), and
+// X-Amzn-Trace-Id.
+func (g *Gateway) requestHeaders(c *call) (map[string]string, map[string][]string) {
+	r := c.r
+	single, multi := map[string]string{}, map[string][]string{}
+	add := func(name string, vs ...string) {
+		single[name], multi[name] = vs[len(vs)-1], vs
+	}
+	for k, vs := range r.Header {
+		if !gatewayHeaders[k] {
+			add(k, vs...)
+		}
+	}
+	if r.Host != "" {
+		add("Host", r.Host)
+	}
+	xff := clientIP(r)
+	if sent := r.Header.Values("X-Forwarded-For"); len(sent) > 0 {
+		xff = strings.Join(sent, ", ") + ", " + xff
+	}
+	proto, port := "http", "80"
+	if r.TLS != nil {
+		proto, port = "https", "443"
+	}
+	if a, ok := r.Context().Value(http.LocalAddrContextKey).(net.Addr); ok {
+		_, port, _ = net.SplitHostPort(a.String())
+	}
+	add("X-Forwarded-For", xff)
+	add("X-Forwarded-Proto", proto)
+	add("X-Forwarded-Port", port)
+	add("X-Amzn-Trace-Id", c.trace.event())
+	return single, multi
 }
 
 func clientIP(r *http.Request) string {

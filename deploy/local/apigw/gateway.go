@@ -1,14 +1,16 @@
 // Package apigw serves REST API methods as API Gateway does with Lambda
-// proxy integration: v1 proxy events under /{stage}; SigV4 verified on
-// AWS_IAM methods (the caller in requestContext.identity); AWS's validation
-// of proxy responses, headers and multiValueHeaders merged as AWS merges
-// them, binaryMediaTypes deciding what is decoded; stage throttling per
-// method; and AWS's answers, with their x-amzn-ErrorType: 403 Missing
-// Authentication Token for unknown routes, 403 for bad signatures, 400 for
-// missing required parameters, 429 when throttled, 500 when Lambda refuses
-// the invocation (a throttled function), 502 for function errors and
-// malformed responses, 504 after the 29 s integration timeout (the function
-// runs on). Each request starts an X-Ray segment.
+// proxy integration: v1 proxy events under /{stage}, with the headers API
+// Gateway adds (X-Forwarded-*, X-Amzn-Trace-Id); binaryMediaTypes both
+// ways; SigV4 verified on AWS_IAM methods (the caller in
+// requestContext.identity); AWS's validation of
+// proxy responses, headers and multiValueHeaders merged as AWS merges them;
+// stage throttling per method; and AWS's answers, with their
+// x-amzn-ErrorType: 403 Missing Authentication Token for unknown routes,
+// 403 for bad signatures, 400 for missing required parameters, 429 when
+// throttled, 500 when Lambda refuses the invocation (a throttled function),
+// 502 for function errors and malformed responses, 504 after the 29 s
+// integration timeout (the function runs on). Each request starts an X-Ray
+// segment, or continues the client's trace.
 package apigw
 
 import (
@@ -76,8 +78,7 @@ type call struct {
 	caller    *sigv4.Identity
 	requestID string
 	start     time.Time
-	traceID   string
-	segment   string // the gateway's segment id
+	trace     trace
 }
 
 func (g *Gateway) ServeHTTP(w http.ResponseWriter, r *http.Request) {
@@ -87,14 +88,14 @@ func (g *Gateway) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		g.logCall(c, status, "")
 		return
 	}
-	c.traceID, c.segment = lambda.NewTraceID(c.start), newHex(8)
-	w.Header().Set("X-Amzn-Trace-Id", "Root="+c.traceID)
+	c.trace = newTrace(r, c.start)
+	w.Header()["X-Amzn-Trace-Id"] = []string{c.trace.response()}
 	payload, _ := json.Marshal(g.event(c))
 	status := g.integrate(w, c, payload)
-	if g.OnSegment != nil {
+	if g.OnSegment != nil && c.trace.sampled == "1" {
 		g.OnSegment(g.segment(c, status))
 	}
-	g.logCall(c, status, c.traceID)
+	g.logCall(c, status, c.trace.root)
 }
 
 // admit routes the request and checks what API Gateway checks before the
@@ -146,7 +147,7 @@ func (g *Gateway) integrate(w http.ResponseWriter, c *call, payload []byte) int 
 	done := make(chan outcome, 1)
 	// The function runs on when the integration times out, as on AWS.
 	go func() {
-		res, err := c.route.Host.Invoke(context.WithoutCancel(c.r.Context()), payload, "Root="+c.traceID+";Parent="+c.segment+";Sampled=1", false)
+		res, err := c.route.Host.Invoke(context.WithoutCancel(c.r.Context()), payload, c.trace.function(), false)
 		done <- outcome{res, err}
 	}()
 	var o outcome
@@ -179,7 +180,7 @@ func (g *Gateway) segment(c *call, status int) xraylocal.Segment {
 		"response": map[string]any{"status": status},
 	})
 	awsDoc, _ := json.Marshal(map[string]any{"api_gateway": map[string]any{"account_id": g.AccountID, "rest_api_id": apiID(g, c.route), "stage": g.Stage, "request_id": c.requestID}})
-	return xraylocal.Segment{ID: c.segment, TraceID: c.traceID, Name: c.route.API + "/" + g.Stage,
+	return xraylocal.Segment{ID: c.trace.segment, TraceID: c.trace.root, ParentID: c.trace.parent, Name: c.route.API + "/" + g.Stage,
 		Origin: "AWS::ApiGateway::Stage", StartTime: seconds(c.start), EndTime: seconds(time.Now()),
 		Error: status >= 400 && status < 500, Fault: status >= 500, HTTP: httpDoc, AWS: awsDoc}
 }

@@ -6,6 +6,7 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"net/url"
 	"strings"
 	"testing"
 
@@ -75,4 +76,71 @@ func echoed(t *testing.T, body []byte) events.APIGatewayProxyRequest {
 		t.Fatalf("not an event: %s", body)
 	}
 	return ev
+}
+
+// API Gateway adds X-Forwarded-For (after any the client sent),
+// X-Forwarded-Proto and X-Forwarded-Port (how the client reached it) to the
+// event's headers.
+func TestForwardedHeadersAdded(t *testing.T) {
+	s := gateway(t, setup{})
+	u, _ := url.Parse(s.URL)
+	for sent, want := range map[string]string{"": "127.0.0.1", "203.0.113.7": "203.0.113.7, 127.0.0.1"} {
+		headers := map[string]string{"X-Forwarded-Proto": "gopher", "X-Forwarded-Port": "1"}
+		if sent != "" {
+			headers["X-Forwarded-For"] = sent
+		}
+		_, body := call(t, "GET", s.URL+"/test/things/x", nil, headers)
+		ev := echoed(t, body)
+		h := ev.Headers
+		if h["X-Forwarded-For"] != want || h["X-Forwarded-Proto"] != "http" || h["X-Forwarded-Port"] != u.Port() {
+			t.Errorf("sent X-Forwarded-For %q: got %q %q %q, want %q http %s", sent,
+				h["X-Forwarded-For"], h["X-Forwarded-Proto"], h["X-Forwarded-Port"], want, u.Port())
+		}
+		if len(ev.MultiValueHeaders["X-Forwarded-For"]) != 1 {
+			t.Errorf("multiValueHeaders[X-Forwarded-For] = %q", ev.MultiValueHeaders["X-Forwarded-For"])
+		}
+	}
+}
+
+// The gateway's segment starts the trace: the event's X-Amzn-Trace-Id is
+// its Root, the function continues it (the scraper's segments join it), and
+// the client gets it back.
+func TestTraceStartedByTheGateway(t *testing.T) {
+	s := gateway(t, setup{})
+	resp, body := call(t, "GET", s.URL+"/test/things/x", nil, nil)
+	segs := s.segments()
+	if len(segs) != 1 {
+		t.Fatalf("segments %+v", segs)
+	}
+	seg, ev := segs[0], echoed(t, body)
+	if ev.Headers["X-Amzn-Trace-Id"] != "Root="+seg.TraceID || seg.ParentID != "" {
+		t.Errorf("event's X-Amzn-Trace-Id %q, segment %s (parent %q)", ev.Headers["X-Amzn-Trace-Id"], seg.TraceID, seg.ParentID)
+	}
+	if got := resp.Header.Get("X-Lambda-Trace-Id"); !strings.HasPrefix(got, "Root="+seg.TraceID+";Parent=") || !strings.HasSuffix(got, ";Sampled=1") {
+		t.Errorf("the function's trace header %q, segment's trace %s", got, seg.TraceID)
+	}
+	if got := resp.Header.Get("X-Amzn-Trace-Id"); !strings.HasPrefix(got, "Root="+seg.TraceID+";") {
+		t.Errorf("the response's X-Amzn-Trace-Id %q, segment's trace %s", got, seg.TraceID)
+	}
+}
+
+// A client's X-Amzn-Trace-Id is continued: the gateway's segment joins its
+// trace under its parent, and the event carries the header as sent.
+func TestClientTraceContinued(t *testing.T) {
+	s := gateway(t, setup{})
+	sent := "Root=1-3152b799-8954dae64eda91bc9a23a7e8;Parent=7fa8c0f79203be72;Sampled=1"
+	resp, body := call(t, "GET", s.URL+"/test/things/x", nil, map[string]string{"X-Amzn-Trace-Id": sent})
+	segs := s.segments()
+	if len(segs) != 1 || segs[0].TraceID != "1-3152b799-8954dae64eda91bc9a23a7e8" || segs[0].ParentID != "7fa8c0f79203be72" {
+		t.Fatalf("segments %+v", segs)
+	}
+	if got := echoed(t, body).Headers["X-Amzn-Trace-Id"]; got != sent {
+		t.Errorf("event's X-Amzn-Trace-Id %q", got)
+	}
+	if got := resp.Header.Get("X-Amzn-Trace-Id"); got != sent {
+		t.Errorf("response's X-Amzn-Trace-Id %q, want %q", got, sent)
+	}
+	if got := resp.Header.Get("X-Lambda-Trace-Id"); !strings.HasPrefix(got, "Root=1-3152b799-8954dae64eda91bc9a23a7e8;") {
+		t.Errorf("the function's trace header %q", got)
+	}
 }
