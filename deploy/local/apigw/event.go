@@ -50,7 +50,7 @@ func (g *Gateway) event(c *call) events.APIGatewayProxyRequest {
 var gatewayHeaders = map[string]bool{"X-Forwarded-For": true, "X-Forwarded-Proto": true, "X-Forwarded-Port": true, "X-Amzn-Trace-Id": true}
 
 // requestHeaders are the event's headers and multiValueHeaders: the
-// client's, with Host, and those API Gateway adds
+// client's, named as it sent them, with Host, and those API Gateway adds
 // (AWS's sample events and LocalStack's recordings of AWS):
 // X-Forwarded-For (the client's address, after any X-Forwarded-For it
 // sent), X-Forwarded-Proto and X-Forwarded-Port (how the client reached the
@@ -58,17 +58,18 @@ var gatewayHeaders = map[string]bool{"X-Forwarded-For": true, "X-Forwarded-Proto
 // X-Amzn-Trace-Id.
 func (g *Gateway) requestHeaders(c *call) (map[string]string, map[string][]string) {
 	r := c.r
+	names := g.sentNames(r)
 	single, multi := map[string]string{}, map[string][]string{}
 	add := func(name string, vs ...string) {
 		single[name], multi[name] = vs[len(vs)-1], vs
 	}
 	for k, vs := range r.Header {
 		if !gatewayHeaders[k] {
-			add(k, vs...)
+			add(nameAsSent(names, k), vs...)
 		}
 	}
 	if r.Host != "" {
-		add("Host", r.Host)
+		add(nameAsSent(names, "Host"), r.Host)
 	}
 	xff := clientIP(r)
 	if sent := r.Header.Values("X-Forwarded-For"); len(sent) > 0 {
@@ -84,7 +85,7 @@ func (g *Gateway) requestHeaders(c *call) (map[string]string, map[string][]strin
 	add("X-Forwarded-For", xff)
 	add("X-Forwarded-Proto", proto)
 	add("X-Forwarded-Port", port)
-	add("X-Amzn-Trace-Id", c.trace.event())
+	add(nameAsSent(names, "X-Amzn-Trace-Id"), c.trace.event())
 	return single, multi
 }
 

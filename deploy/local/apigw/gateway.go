@@ -1,8 +1,8 @@
 // Package apigw serves REST API methods as API Gateway does with Lambda
-// proxy integration: v1 proxy events under /{stage}, with the headers API
-// Gateway adds (X-Forwarded-*, X-Amzn-Trace-Id); binaryMediaTypes both
-// ways; SigV4 verified on AWS_IAM methods (the caller in
-// requestContext.identity); AWS's validation of
+// proxy integration: v1 proxy events under /{stage}, with header names as
+// the client sent them and the headers API Gateway adds (X-Forwarded-*,
+// X-Amzn-Trace-Id); binaryMediaTypes both ways; SigV4 verified on AWS_IAM
+// methods (the caller in requestContext.identity); AWS's validation of
 // proxy responses, headers and multiValueHeaders merged as AWS merges them;
 // stage throttling per method; and AWS's answers, with their
 // x-amzn-ErrorType: 403 Missing Authentication Token for unknown routes,
@@ -24,6 +24,7 @@ import (
 	"log/slog"
 	"net/http"
 	"strings"
+	"sync"
 	"time"
 
 	"golang.org/x/time/rate"
@@ -66,6 +67,8 @@ type Gateway struct {
 	Verify    func(r *http.Request, body []byte) (sigv4.Identity, *sigv4.Failure)
 	OnSegment func(xraylocal.Segment)
 	Log       *slog.Logger
+
+	conns sync.Map // remote address → *recordingConn (see Listener)
 }
 
 // call is one request on its way through the gateway.
@@ -82,6 +85,9 @@ type call struct {
 }
 
 func (g *Gateway) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	if c := g.conn(r); c != nil {
+		defer c.served()
+	}
 	c := &call{r: r, requestID: newID(), start: time.Now()}
 	w.Header()["x-amzn-RequestId"] = []string{c.requestID}
 	if status, ok := g.admit(w, c); !ok {

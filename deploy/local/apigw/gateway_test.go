@@ -77,7 +77,9 @@ func gateway(t *testing.T, set setup) *served {
 		}
 		g.Routes = append(g.Routes, rt)
 	}
-	s.Server = httptest.NewServer(g)
+	s.Server = httptest.NewUnstartedServer(g)
+	s.Listener = g.Listener(s.Listener)
+	s.Start()
 	t.Cleanup(s.Close)
 	return s
 }

@@ -78,6 +78,33 @@ func echoed(t *testing.T, body []byte) events.APIGatewayProxyRequest {
 	return ev
 }
 
+// The function sees the request's header names as the client wrote them,
+// as on AWS, request after request on one connection; a name sent twice in
+// two spellings keeps the first and both values.
+func TestRequestHeaderNamesAsSent(t *testing.T) {
+	s := gateway(t, setup{})
+	rs := raw(t, s,
+		"GET /test/things/a HTTP/1.1\nHost: gw\ncontent-type: text/plain\nx-lower: 1\nX-MiXeD: 2\nX-LOWER: 3\n\n",
+		"GET /test/things/b HTTP/1.1\nHost: gw\nx-second: yes\nConnection: close\n\n")
+	first, second := echoed(t, rs[0].body), echoed(t, rs[1].body)
+	for name, want := range map[string]string{"content-type": "text/plain", "X-MiXeD": "2", "x-lower": "3", "Host": "gw"} {
+		if first.Headers[name] != want {
+			t.Errorf("headers[%q] = %q, want %q in %v", name, first.Headers[name], want, first.Headers)
+		}
+	}
+	if got := first.MultiValueHeaders["x-lower"]; len(got) != 2 || got[0] != "1" || got[1] != "3" {
+		t.Errorf("multiValueHeaders[x-lower] = %q", got)
+	}
+	for _, canonical := range []string{"Content-Type", "X-Mixed", "X-Lower"} {
+		if _, ok := first.Headers[canonical]; ok {
+			t.Errorf("canonicalised name %s in %v", canonical, first.Headers)
+		}
+	}
+	if second.Headers["x-second"] != "yes" || second.Headers["x-lower"] != "" {
+		t.Errorf("second request's headers %v", second.Headers)
+	}
+}
+
 // API Gateway adds X-Forwarded-For (after any the client sent),
 // X-Forwarded-Proto and X-Forwarded-Port (how the client reached it) to the
 // event's headers.

@@ -105,10 +105,12 @@ func (c *Cloud) gateway(d *declared, hosts map[*function]*lambda.Host) error {
 				Host: hosts[rt.fn], Throttle: throttle, Required: rt.required})
 		}
 	}
-	api, err := c.serve(gw)
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		return err
 	}
+	c.serveOn(gw.Listener(ln), gw)
+	api := "http://" + ln.Addr().String()
 	c.State.API = api + "/" + c.opts.Stage
 	return nil
 }
