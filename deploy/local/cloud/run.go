@@ -102,7 +102,7 @@ func (c *Cloud) gateway(d *declared, hosts map[*function]*lambda.Host) error {
 				throttle = rate.NewLimiter(rate.Limit(rt.rateLimit), int(rt.burst))
 			}
 			gw.Routes = append(gw.Routes, apigw.Route{API: a.name, APIID: a.id, Method: rt.method, Path: rt.path, IAM: rt.iam,
-				Host: hosts[rt.fn], Throttle: throttle, Required: rt.required})
+				Host: hosts[rt.fn], Throttle: throttle, Required: rt.required, BinaryMediaTypes: a.binaryMediaTypes})
 		}
 	}
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
