@@ -27,7 +27,8 @@ var (
 	// missingToken answers an unknown resource or method
 	// (MISSING_AUTHENTICATION_TOKEN).
 	missingToken = answer{http.StatusForbidden, "Missing Authentication Token", "MissingAuthenticationTokenException"}
-	// forbidden answers a path outside the stage.
+	// forbidden answers a path outside the stage (the error type API
+	// Gateway sends with its other "Forbidden", an invalid API key).
 	forbidden = answer{http.StatusForbidden, "Forbidden", "ForbiddenException"}
 	// stageThrottled answers a request over the method's stage throttling
 	// (THROTTLED, 429).
