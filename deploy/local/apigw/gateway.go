@@ -1,29 +1,33 @@
 // Package apigw serves REST API methods as API Gateway does with Lambda
-// proxy integration: v1 proxy events under /{stage}, SigV4 verified on
-// AWS_IAM methods (the caller in requestContext.identity), AWS's answers for
-// unknown routes (403 Missing Authentication Token), bad signatures (403),
-// missing required parameters (400), function errors (502), malformed
-// responses (502) and the 29 s integration timeout (504), and an X-Ray
-// segment that starts each trace.
+// proxy integration: v1 proxy events under /{stage}, with header names as
+// the client sent them and the headers API Gateway adds (X-Forwarded-*,
+// X-Amzn-Trace-Id); binaryMediaTypes both ways; SigV4 verified on AWS_IAM
+// methods (the caller in requestContext.identity); AWS's validation of
+// proxy responses, headers and multiValueHeaders merged as AWS merges them;
+// stage throttling per method; and AWS's answers, with their
+// x-amzn-ErrorType: 403 Missing Authentication Token for unknown routes,
+// 403 for bad signatures, 400 for missing required parameters, 429 when
+// throttled, 500 when Lambda refuses the invocation (a throttled function),
+// 502 for function errors and malformed responses, 504 after the 29 s
+// integration timeout (the function runs on). Each request starts an X-Ray
+// segment, or continues the client's trace.
 package apigw
 
 import (
+	"cmp"
 	"context"
 	"crypto/rand"
-	"encoding/base64"
 	"encoding/hex"
 	"encoding/json"
 	"errors"
-	"fmt"
 	"io"
 	"log/slog"
-	"net"
 	"net/http"
 	"strings"
+	"sync"
 	"time"
-	"unicode/utf8"
 
-	"github.com/aws/aws-lambda-go/events"
+	"golang.org/x/time/rate"
 
 	"github.com/moviepipe/moviepipe/deploy/local/lambda"
 	"github.com/moviepipe/moviepipe/deploy/local/sigv4"
@@ -38,11 +42,16 @@ type Route struct {
 	Path   string // /movies/{id}
 	IAM    bool   // AuthorizationType AWS_IAM
 	Host   *lambda.Host
-	// Throttle is the API's stage throttling (nil: none).
-	Throttle *Limiter
+	// Throttle is the method's stage throttling, a token bucket (nil:
+	// none). A stage's limits apply to each method on its own: "Per-API,
+	// per-stage throttling limits are applied at the API method level for a
+	// stage" ("Throttle requests to your REST APIs").
+	Throttle *rate.Limiter
 	// Required are the request parameters its request validator checks:
 	// "querystring.name" or "header.name".
 	Required []string
+	// BinaryMediaTypes are its REST API's binaryMediaTypes.
+	BinaryMediaTypes []string
 }
 
 // Gateway serves the REST APIs of one stage on one address.
@@ -58,145 +67,138 @@ type Gateway struct {
 	Verify    func(r *http.Request, body []byte) (sigv4.Identity, *sigv4.Failure)
 	OnSegment func(xraylocal.Segment)
 	Log       *slog.Logger
+
+	conns sync.Map // remote address → *recordingConn (see Listener)
 }
 
-func message(w http.ResponseWriter, status int, msg string, extra map[string]string) {
-	w.Header().Set("Content-Type", "application/json")
-	w.Header().Set("x-amzn-ErrorType", strings.ReplaceAll(http.StatusText(status), " ", "")+"Exception")
-	for k, v := range extra {
-		w.Header().Set(k, v)
-	}
-	w.WriteHeader(status)
-	b, _ := json.Marshal(map[string]string{"message": msg})
-	_, _ = w.Write(b)
+// call is one request on its way through the gateway.
+type call struct {
+	r         *http.Request
+	route     *Route
+	path      string // below the stage
+	params    map[string]string
+	body      []byte
+	caller    *sigv4.Identity
+	requestID string
+	start     time.Time
+	trace     trace
 }
 
 func (g *Gateway) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	start := time.Now()
-	requestID := newID()
-	w.Header().Set("x-amzn-RequestId", requestID)
+	if c := g.conn(r); c != nil {
+		defer c.served()
+	}
+	c := &call{r: r, requestID: newID(), start: time.Now()}
+	w.Header()["x-amzn-RequestId"] = []string{c.requestID}
+	if status, ok := g.admit(w, c); !ok {
+		g.logCall(c, status, "")
+		return
+	}
+	c.trace = newTrace(r, c.start)
+	w.Header()["X-Amzn-Trace-Id"] = []string{c.trace.response()}
+	payload, _ := json.Marshal(g.event(c))
+	status := g.integrate(w, c, payload)
+	if g.OnSegment != nil && c.trace.sampled == "1" {
+		g.OnSegment(g.segment(c, status))
+	}
+	g.logCall(c, status, c.trace.root)
+}
+
+// admit routes the request and checks what API Gateway checks before the
+// integration; when it refuses the request, it has answered it.
+func (g *Gateway) admit(w http.ResponseWriter, c *call) (int, bool) {
+	r := c.r
 	rest, ok := strings.CutPrefix(r.URL.Path, "/"+g.Stage)
 	if !ok || (rest != "" && !strings.HasPrefix(rest, "/")) {
-		message(w, http.StatusForbidden, "Forbidden", nil)
-		return
+		return forbidden.write(w), false
 	}
-	if rest == "" {
-		rest = "/"
-	}
-	route, params := g.match(r.Method, rest)
-	if route == nil {
-		message(w, http.StatusForbidden, "Missing Authentication Token", nil)
-		return
+	c.path = cmp.Or(rest, "/")
+	if c.route, c.params = g.match(r.Method, c.path); c.route == nil {
+		return missingToken.write(w), false
 	}
 	body, err := io.ReadAll(io.LimitReader(r.Body, 10<<20+1))
 	if err != nil || len(body) > 10<<20 {
-		message(w, http.StatusRequestEntityTooLarge, "Request Too Long", nil)
-		return
+		return tooLarge(w), false
 	}
-	var caller *sigv4.Identity
-	if route.IAM {
+	c.body = body
+	if c.route.IAM {
 		if g.Verify == nil {
-			message(w, http.StatusInternalServerError, "the local gateway has no SigV4 verifier for an AWS_IAM method", nil)
-			return
+			return answer{http.StatusInternalServerError, "the local gateway has no SigV4 verifier for an AWS_IAM method", "InternalServerErrorException"}.write(w), false
 		}
 		id, fail := g.Verify(r, body)
 		if fail != nil {
 			sigv4.WriteAPIGateway(w, fail)
-			return
+			return http.StatusForbidden, false
 		}
-		caller = &id
+		c.caller = &id
 	}
-	if missing := missingParameters(r, route.Required); len(missing) > 0 {
-		message(w, http.StatusBadRequest, "Missing required request parameters: ["+strings.Join(missing, ", ")+"]", nil)
-		return
+	if missing := missingParameters(r, c.route.Required); len(missing) > 0 {
+		return badParameters("Missing required request parameters: [" + strings.Join(missing, ", ") + "]").write(w), false
 	}
-	if route.Throttle != nil && !route.Throttle.Allow() {
-		message(w, http.StatusTooManyRequests, "Too Many Requests", nil)
-		return
+	if c.route.Throttle != nil && !c.route.Throttle.Allow() {
+		return stageThrottled.write(w), false
 	}
-	traceID, segID := lambda.NewTraceID(start), newHex(8)
-	header := fmt.Sprintf("Root=%s;Parent=%s;Sampled=1", traceID, segID)
-	w.Header().Set("X-Amzn-Trace-Id", "Root="+traceID)
-	event := g.event(r, rest, route, params, body, requestID, start)
-	if caller != nil {
-		event.RequestContext.Identity = caller.ProxyIdentity(clientIP(r), r.UserAgent())
-	}
-	payload, _ := json.Marshal(event)
-
-	status := g.integrate(w, route, payload, header)
-	if g.OnSegment != nil {
-		end := time.Now()
-		httpDoc, _ := json.Marshal(map[string]any{
-			"request":  map[string]any{"method": r.Method, "url": "http://" + r.Host + r.URL.RequestURI(), "client_ip": clientIP(r), "user_agent": r.UserAgent()},
-			"response": map[string]any{"status": status},
-		})
-		awsDoc, _ := json.Marshal(map[string]any{"api_gateway": map[string]any{"account_id": g.AccountID, "rest_api_id": apiID(g, route), "stage": g.Stage, "request_id": requestID}})
-		g.OnSegment(xraylocal.Segment{ID: segID, TraceID: traceID, Name: route.API + "/" + g.Stage, Origin: "AWS::ApiGateway::Stage",
-			StartTime: seconds(start), EndTime: seconds(end), Error: status >= 400 && status < 500, Fault: status >= 500,
-			HTTP: httpDoc, AWS: awsDoc})
-	}
-	if g.Log != nil {
-		g.Log.Info("api", "api", route.API, "method", r.Method, "path", r.URL.Path, "status", status, "ms", time.Since(start).Milliseconds(), "trace_id", traceID)
-	}
+	return 0, true
 }
 
-// integrate invokes the function and writes its answer; it returns the status.
-func (g *Gateway) integrate(w http.ResponseWriter, route *Route, payload []byte, header string) int {
-	timeout := g.Timeout
-	if timeout == 0 {
-		timeout = 29 * time.Second
-	}
-	type outcome struct {
-		res lambda.Result
-		err error
-	}
+// outcome is an invocation's result.
+type outcome struct {
+	res lambda.Result
+	err error
+}
+
+// integrate invokes the function and answers with its response, or as API
+// Gateway answers for it; it returns the status.
+func (g *Gateway) integrate(w http.ResponseWriter, c *call, payload []byte) int {
 	done := make(chan outcome, 1)
 	// The function runs on when the integration times out, as on AWS.
 	go func() {
-		res, err := route.Host.Invoke(context.Background(), payload, header, false)
+		res, err := c.route.Host.Invoke(context.WithoutCancel(c.r.Context()), payload, c.trace.function(), false)
 		done <- outcome{res, err}
 	}()
 	var o outcome
 	select {
 	case o = <-done:
-	case <-time.After(timeout):
-		message(w, http.StatusGatewayTimeout, "Endpoint request timed out", nil)
-		return http.StatusGatewayTimeout
+	case <-time.After(cmp.Or(g.Timeout, 29*time.Second)):
+		return timedOut.write(w)
 	}
-	if errors.Is(o.err, lambda.ErrThrottled) {
-		message(w, http.StatusTooManyRequests, "Too Many Requests", nil)
-		return http.StatusTooManyRequests
+	switch {
+	case errors.Is(o.err, lambda.ErrThrottled):
+		return invocationRejected.write(w)
+	case o.err != nil || o.res.FunctionError != "":
+		return functionFailed.write(w)
 	}
-	if o.err != nil || o.res.FunctionError != "" {
-		message(w, http.StatusBadGateway, "Internal server error", nil)
-		return http.StatusBadGateway
-	}
-	var resp events.APIGatewayProxyResponse
-	var probe map[string]json.RawMessage
-	if json.Unmarshal(o.res.Payload, &probe) != nil || json.Unmarshal(o.res.Payload, &resp) != nil || resp.StatusCode < 100 || resp.StatusCode > 599 {
-		message(w, http.StatusBadGateway, "Internal server error", nil)
-		return http.StatusBadGateway
-	}
-	for k, vs := range resp.MultiValueHeaders {
-		for _, v := range vs {
-			w.Header().Add(k, v)
+	p, err := parseProxyResponse(o.res.Payload)
+	if err != nil {
+		if g.Log != nil {
+			g.Log.Warn("api: execution failed due to configuration error", "api", c.route.API, "path", c.r.URL.Path, "error", err)
 		}
+		return functionFailed.write(w)
 	}
-	for k, v := range resp.Headers {
-		w.Header().Set(k, v)
-	}
-	body := []byte(resp.Body)
-	if resp.IsBase64Encoded {
-		b, err := base64.StdEncoding.DecodeString(resp.Body)
-		if err != nil {
-			message(w, http.StatusBadGateway, "Internal server error", nil)
-			return http.StatusBadGateway
+	return writeProxy(w, p, c.r.Header.Get("Accept"), c.route.BinaryMediaTypes)
+}
+
+// segment is the gateway's X-Ray segment for the call.
+func (g *Gateway) segment(c *call, status int) xraylocal.Segment {
+	r := c.r
+	httpDoc, _ := json.Marshal(map[string]any{
+		"request":  map[string]any{"method": r.Method, "url": "http://" + r.Host + r.URL.RequestURI(), "client_ip": clientIP(r), "user_agent": r.UserAgent()},
+		"response": map[string]any{"status": status},
+	})
+	awsDoc, _ := json.Marshal(map[string]any{"api_gateway": map[string]any{"account_id": g.AccountID, "rest_api_id": apiID(g, c.route), "stage": g.Stage, "request_id": c.requestID}})
+	return xraylocal.Segment{ID: c.trace.segment, TraceID: c.trace.root, ParentID: c.trace.parent, Name: c.route.API + "/" + g.Stage,
+		Origin: "AWS::ApiGateway::Stage", StartTime: seconds(c.start), EndTime: seconds(time.Now()),
+		Error: status >= 400 && status < 500, Fault: status >= 500, HTTP: httpDoc, AWS: awsDoc}
+}
+
+func (g *Gateway) logCall(c *call, status int, traceID string) {
+	if g.Log != nil {
+		api := ""
+		if c.route != nil {
+			api = c.route.API
 		}
-		body = b
+		g.Log.Info("api", "api", api, "method", c.r.Method, "path", c.r.URL.Path, "status", status, "ms", time.Since(c.start).Milliseconds(), "trace_id", traceID)
 	}
-	w.WriteHeader(resp.StatusCode)
-	_, _ = w.Write(body)
-	return resp.StatusCode
 }
 
 func (g *Gateway) match(method, path string) (*Route, map[string]string) {
@@ -240,58 +242,6 @@ func matchPath(tmpl, path string) (map[string]string, bool) {
 		}
 	}
 	return params, len(tp) == len(pp)
-}
-
-func (g *Gateway) event(r *http.Request, path string, rt *Route, params map[string]string, body []byte, requestID string, now time.Time) events.APIGatewayProxyRequest {
-	headers, multiHeaders := map[string]string{}, map[string][]string{}
-	for k, vs := range r.Header {
-		headers[k] = vs[len(vs)-1]
-		multiHeaders[k] = vs
-	}
-	if r.Host != "" {
-		headers["Host"], multiHeaders["Host"] = r.Host, []string{r.Host}
-	}
-	var query map[string]string
-	var multiQuery map[string][]string
-	if q := r.URL.Query(); len(q) > 0 {
-		query, multiQuery = map[string]string{}, map[string][]string{}
-		for k, vs := range q {
-			query[k] = vs[len(vs)-1]
-			multiQuery[k] = vs
-		}
-	}
-	if len(params) == 0 {
-		params = nil
-	}
-	ev := events.APIGatewayProxyRequest{
-		Resource: rt.Path, Path: path, HTTPMethod: r.Method,
-		Headers: headers, MultiValueHeaders: multiHeaders,
-		QueryStringParameters: query, MultiValueQueryStringParameters: multiQuery,
-		PathParameters: params,
-		RequestContext: events.APIGatewayProxyRequestContext{
-			AccountID: g.AccountID, ResourceID: newHex(6), Stage: g.Stage, RequestID: requestID,
-			ResourcePath: rt.Path, HTTPMethod: r.Method, APIID: apiID(g, rt), Protocol: r.Proto,
-			RequestTime: now.UTC().Format("02/Jan/2006:15:04:05 -0700"), RequestTimeEpoch: now.UnixMilli(),
-			Path: "/" + g.Stage + path, DomainName: r.Host, DomainPrefix: strings.Split(r.Host, ".")[0],
-			Identity: events.APIGatewayRequestIdentity{SourceIP: clientIP(r), UserAgent: r.UserAgent()},
-		},
-	}
-	if len(body) > 0 {
-		if utf8.Valid(body) {
-			ev.Body = string(body)
-		} else {
-			ev.Body, ev.IsBase64Encoded = base64.StdEncoding.EncodeToString(body), true
-		}
-	}
-	return ev
-}
-
-func clientIP(r *http.Request) string {
-	host, _, err := net.SplitHostPort(r.RemoteAddr)
-	if err != nil {
-		return r.RemoteAddr
-	}
-	return host
 }
 
 func seconds(t time.Time) float64 { return float64(t.UnixNano()) / 1e9 }

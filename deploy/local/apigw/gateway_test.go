@@ -1,14 +1,15 @@
 package apigw_test
 
 import (
+	"cmp"
 	"crypto/sha256"
-	"encoding/base64"
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -17,6 +18,7 @@ import (
 	"github.com/aws/aws-lambda-go/events"
 	"github.com/aws/aws-sdk-go-v2/aws"
 	v4 "github.com/aws/aws-sdk-go-v2/aws/signer/v4"
+	"golang.org/x/time/rate"
 
 	"github.com/moviepipe/moviepipe/deploy/local/apigw"
 	"github.com/moviepipe/moviepipe/deploy/local/internal/fnbuild"
@@ -29,28 +31,57 @@ var bootstrap string
 
 func TestMain(m *testing.M) { fnbuild.Main(m, "./testdata/apifn", &bootstrap) }
 
-func gateway(t *testing.T) (*httptest.Server, *[]xraylocal.Segment) {
+// setup is what a test changes in its gateway.
+type setup struct {
+	timeout  time.Duration // the integration timeout [10s]
+	maxEnvs  int           // the function's concurrency [2]
+	binary   []string      // binaryMediaTypes
+	throttle func() *rate.Limiter
+}
+
+// served is a test gateway: its server and the segments it recorded.
+type served struct {
+	*httptest.Server
+	mu   sync.Mutex
+	segs []xraylocal.Segment
+}
+
+func (s *served) segments() []xraylocal.Segment {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return slices.Clone(s.segs)
+}
+
+func gateway(t *testing.T, set setup) *served {
 	t.Helper()
 	host := lambda.NewHost(lambda.Config{Name: "apifn", ARN: "arn:aws:lambda:us-east-1:000000000000:function:apifn", Binary: bootstrap,
-		Timeout: 10 * time.Second, MemoryMB: 128, MaxEnvs: 2, Region: "us-east-1"})
+		Timeout: 10 * time.Second, MemoryMB: 128, MaxEnvs: cmp.Or(set.maxEnvs, 2), Region: "us-east-1"})
 	t.Cleanup(host.Close)
-	var mu sync.Mutex
-	var segs []xraylocal.Segment
+	s := &served{}
 	v := sigv4.Verifier{Region: "us-east-1", Keys: func(ak string) (sigv4.Identity, bool) { return caller, ak == caller.AccessKeyID }}
-	g := &apigw.Gateway{APIID: "local", Stage: "test", AccountID: "000000000000", Timeout: time.Second,
+	g := &apigw.Gateway{APIID: "local", Stage: "test", AccountID: "000000000000", Timeout: cmp.Or(set.timeout, 10*time.Second),
 		Verify: func(r *http.Request, body []byte) (sigv4.Identity, *sigv4.Failure) {
 			return v.Verify(r, body, "execute-api")
 		},
-		OnSegment: func(s xraylocal.Segment) { mu.Lock(); segs = append(segs, s); mu.Unlock() },
-		Routes: []apigw.Route{
-			{API: "test-api", Method: "GET", Path: "/things/{what}", Host: host},
-			{API: "test-api", Method: "POST", Path: "/things/{what}", Host: host},
-			{API: "test-api", Method: "POST", Path: "/signed", IAM: true, Host: host},
-			{API: "test-api", Method: "GET", Path: "/files/{proxy+}", Host: host},
-		}}
-	s := httptest.NewServer(g)
+		OnSegment: func(seg xraylocal.Segment) { s.mu.Lock(); s.segs = append(s.segs, seg); s.mu.Unlock() }}
+	for _, rt := range []apigw.Route{
+		{API: "test-api", Method: "GET", Path: "/things/{what}", Host: host},
+		{API: "test-api", Method: "POST", Path: "/things/{what}", Host: host},
+		{API: "test-api", Method: "POST", Path: "/signed", IAM: true, Host: host},
+		{API: "test-api", Method: "GET", Path: "/files/{proxy+}", Host: host},
+		{API: "test-api", Method: "GET", Path: "/checked", Host: host, Required: []string{"querystring.year", "header.x-id"}},
+	} {
+		rt.BinaryMediaTypes = set.binary
+		if set.throttle != nil {
+			rt.Throttle = set.throttle()
+		}
+		g.Routes = append(g.Routes, rt)
+	}
+	s.Server = httptest.NewUnstartedServer(g)
+	s.Listener = g.Listener(s.Listener)
+	s.Start()
 	t.Cleanup(s.Close)
-	return s, &segs
+	return s
 }
 
 type answer struct {
@@ -74,7 +105,7 @@ func call(t *testing.T, method, url string, body []byte, headers map[string]stri
 }
 
 func TestProxyEvent(t *testing.T) {
-	s, segs := gateway(t)
+	s := gateway(t, setup{})
 	resp, body := call(t, "GET", s.URL+"/test/things/abc?tag=a&tag=b&one=1", nil, map[string]string{"X-Custom": "v"})
 	if resp.StatusCode != http.StatusCreated || resp.Header.Get("X-Echo") != "yes" || len(resp.Header.Values("Set-Cookie")) != 2 {
 		t.Fatalf("%d %v", resp.StatusCode, resp.Header)
@@ -101,53 +132,36 @@ func TestProxyEvent(t *testing.T) {
 			t.Errorf("%s wrong in %s", name, body)
 		}
 	}
-	if len(*segs) != 1 || (*segs)[0].Name != "test-api/test" || (*segs)[0].Origin != "AWS::ApiGateway::Stage" {
-		t.Errorf("segments %+v", *segs)
+	if segs := s.segments(); len(segs) != 1 || segs[0].Name != "test-api/test" || segs[0].Origin != "AWS::ApiGateway::Stage" {
+		t.Errorf("segments %+v", segs)
 	}
 }
 
-func TestBodies(t *testing.T) {
-	s, _ := gateway(t)
-	_, body := call(t, "POST", s.URL+"/test/things/x", []byte(`{"a":1}`), nil)
-	var ev events.APIGatewayProxyRequest
-	_ = json.Unmarshal(body, &ev)
-	if ev.Body != `{"a":1}` || ev.IsBase64Encoded {
-		t.Errorf("text body: %q %v", ev.Body, ev.IsBase64Encoded)
-	}
-	_, body = call(t, "POST", s.URL+"/test/things/x", []byte{0xff, 0xfe, 0}, nil)
-	_ = json.Unmarshal(body, &ev)
-	if b, _ := base64.StdEncoding.DecodeString(ev.Body); !ev.IsBase64Encoded || string(b) != "\xff\xfe\x00" {
-		t.Errorf("binary body: %q %v", ev.Body, ev.IsBase64Encoded)
-	}
-	resp, body := call(t, "GET", s.URL+"/test/things/binary", nil, nil)
-	if resp.StatusCode != http.StatusOK || string(body) != "\x00\x01\x02\xff" {
-		t.Errorf("base64 response: %d %q", resp.StatusCode, body)
-	}
-}
-
+// The gateway answers as API Gateway does, with AWS's status, message and
+// x-amzn-ErrorType.
 func TestAWSAnswers(t *testing.T) {
-	s, _ := gateway(t)
+	s := gateway(t, setup{})
 	tests := []struct {
 		name, method, path string
-		headers            map[string]string
 		status             int
-		message            string
+		message, errorType string
 	}{
-		{"function error", "GET", "/test/things/error", nil, 502, "Internal server error"},
-		{"malformed response", "GET", "/test/things/malformed", nil, 502, "Internal server error"},
-		{"integration timeout", "GET", "/test/things/slow", nil, 504, "Endpoint request timed out"},
-		{"unknown route", "GET", "/test/nothing", nil, 403, "Missing Authentication Token"},
-		{"wrong method", "DELETE", "/test/things/x", nil, 403, "Missing Authentication Token"},
-		{"no stage prefix", "GET", "/things/x", nil, 403, "Forbidden"},
-		{"other stage", "GET", "/prod/things/x", nil, 403, "Forbidden"},
-		{"unsigned IAM route", "POST", "/test/signed", nil, 403, "Missing Authentication Token"},
-		{"greedy path", "GET", "/test/files/a/b/c", nil, 201, ""},
+		{"function error", "GET", "/test/things/error", 502, "Internal server error", "InternalServerErrorException"},
+		{"malformed response", "GET", "/test/things/malformed", 502, "Internal server error", "InternalServerErrorException"},
+		{"unknown route", "GET", "/test/nothing", 403, "Missing Authentication Token", "MissingAuthenticationTokenException"},
+		{"wrong method", "DELETE", "/test/things/x", 403, "Missing Authentication Token", "MissingAuthenticationTokenException"},
+		{"no stage prefix", "GET", "/things/x", 403, "Forbidden", "ForbiddenException"},
+		{"other stage", "GET", "/prod/things/x", 403, "Forbidden", "ForbiddenException"},
+		{"unsigned IAM route", "POST", "/test/signed", 403, "Missing Authentication Token", "MissingAuthenticationTokenException"},
+		{"greedy path", "GET", "/test/files/a/b/c", 201, "", ""},
+		{"required parameters missing", "GET", "/test/checked", 400, "Missing required request parameters: [year, x-id]", "BadRequestException"},
+		{"a required parameter missing", "GET", "/test/checked?year=1999", 400, "Missing required request parameters: [x-id]", "BadRequestException"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			resp, body := call(t, tt.method, s.URL+tt.path, nil, tt.headers)
-			if resp.StatusCode != tt.status {
-				t.Fatalf("%d %s, want %d", resp.StatusCode, body, tt.status)
+			resp, body := call(t, tt.method, s.URL+tt.path, nil, nil)
+			if resp.StatusCode != tt.status || resp.Header.Get("X-Amzn-Errortype") != tt.errorType {
+				t.Fatalf("%d %v %s, want %d %s", resp.StatusCode, resp.Header, body, tt.status, tt.errorType)
 			}
 			if tt.message != "" && string(body) != `{"message":"`+tt.message+`"}` {
 				t.Fatalf("body %s", body)
@@ -164,7 +178,7 @@ var caller = sigv4.Identity{AccessKeyID: "AKIATESTTESTTESTTEST", SecretAccessKey
 // changed after signing and an old signature are refused with 403, as API
 // Gateway refuses them.
 func TestIAMMethodVerifiesSigV4(t *testing.T) {
-	s, _ := gateway(t)
+	s := gateway(t, setup{})
 	send := func(creds aws.Credentials, signedAt time.Time, body, sent string) (answer, []byte) {
 		req, _ := http.NewRequest(http.MethodPost, s.URL+"/test/signed", strings.NewReader(sent))
 		sum := sha256.Sum256([]byte(body))
@@ -203,16 +217,5 @@ func TestIAMMethodVerifiesSigV4(t *testing.T) {
 				t.Fatalf("%d %s; want 403 %q", resp.StatusCode, body, tc.want)
 			}
 		})
-	}
-}
-
-func TestStageThrottling(t *testing.T) {
-	l := apigw.NewLimiter(1, 2)
-	var got []bool
-	for range 3 {
-		got = append(got, l.Allow())
-	}
-	if fmt.Sprint(got) != "[true true false]" {
-		t.Fatalf("a burst of 2 allowed %v", got)
 	}
 }

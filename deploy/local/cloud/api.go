@@ -19,6 +19,8 @@ type restAPI struct {
 	validators map[string]map[string]any // AWS::ApiGateway::RequestValidator properties by id
 	stage      *apigateway.Deployment    // the deployment of the stage
 	built      []route
+	// binaryMediaTypes are the media types it treats as binary, both ways.
+	binaryMediaTypes []string
 }
 
 // route is a method of a REST API as the local gateway serves it.
@@ -35,18 +37,7 @@ type route struct {
 // api records a REST API piece; routes are built once the stack is resolved.
 func (d *declared) api(r *cfn.Resource) error {
 	if r.Type == "AWS::ApiGateway::RestApi" {
-		notes, err := r.Check([]string{"Name", "Policy"}, []string{"EndpointConfiguration", "Description", "Tags", "MinimumCompressionSize"})
-		d.notes = append(d.notes, notes...)
-		if err != nil {
-			return err
-		}
-		if p, ok := r.Properties["Policy"]; ok && p != "" && fmt.Sprint(p) != "map[]" {
-			return fmt.Errorf("property Policy: resource policies of REST APIs are not emulated")
-		}
-		name, _ := r.Properties["Name"].(string)
-		d.apis = append(d.apis, &restAPI{id: r.Ref, name: name, root: r.Attrs["RootResourceId"],
-			resources: map[string]*cfn.Resource{}, validators: map[string]map[string]any{}})
-		return nil
+		return d.restAPI(r)
 	}
 	id, _ := r.Properties["RestApiId"].(string)
 	var a *restAPI
@@ -74,6 +65,26 @@ func (d *declared) api(r *cfn.Resource) error {
 		return err
 	}
 	return a.deployment(r)
+}
+
+func (d *declared) restAPI(r *cfn.Resource) error {
+	notes, err := r.Check([]string{"Name", "Policy", "BinaryMediaTypes"}, []string{"EndpointConfiguration", "Description", "Tags", "MinimumCompressionSize"})
+	d.notes = append(d.notes, notes...)
+	if err != nil {
+		return err
+	}
+	if p, ok := r.Properties["Policy"]; ok && p != "" && fmt.Sprint(p) != "map[]" {
+		return fmt.Errorf("property Policy: resource policies of REST APIs are not emulated")
+	}
+	typed := *r
+	typed.Properties = map[string]any{"Name": r.Properties["Name"], "BinaryMediaTypes": r.Properties["BinaryMediaTypes"]}
+	api, err := cfn.As[apigateway.RestApi](&typed)
+	if err != nil {
+		return err
+	}
+	d.apis = append(d.apis, &restAPI{id: r.Ref, name: deref2(api.Name), root: r.Attrs["RootResourceId"],
+		resources: map[string]*cfn.Resource{}, validators: map[string]map[string]any{}, binaryMediaTypes: api.BinaryMediaTypes})
+	return nil
 }
 
 func (a *restAPI) deployment(r *cfn.Resource) error {

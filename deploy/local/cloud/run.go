@@ -8,6 +8,7 @@ import (
 	"path/filepath"
 
 	"github.com/aws/aws-sdk-go-v2/service/kinesis"
+	"golang.org/x/time/rate"
 
 	"github.com/moviepipe/moviepipe/deploy/local/apigw"
 	"github.com/moviepipe/moviepipe/deploy/local/esm"
@@ -95,19 +96,21 @@ func (c *Cloud) gateway(d *declared, hosts map[*function]*lambda.Host) error {
 			return c.verifier().Verify(r, body, "execute-api")
 		}}
 	for _, a := range d.apis {
-		var throttle *apigw.Limiter
 		for _, rt := range a.built {
-			if throttle == nil && rt.rateLimit > 0 {
-				throttle = apigw.NewLimiter(rt.rateLimit, rt.burst)
+			var throttle *rate.Limiter // each method its own bucket
+			if rt.rateLimit > 0 {
+				throttle = rate.NewLimiter(rate.Limit(rt.rateLimit), int(rt.burst))
 			}
 			gw.Routes = append(gw.Routes, apigw.Route{API: a.name, APIID: a.id, Method: rt.method, Path: rt.path, IAM: rt.iam,
-				Host: hosts[rt.fn], Throttle: throttle, Required: rt.required})
+				Host: hosts[rt.fn], Throttle: throttle, Required: rt.required, BinaryMediaTypes: a.binaryMediaTypes})
 		}
 	}
-	api, err := c.serve(gw)
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		return err
 	}
+	c.serveOn(gw.Listener(ln), gw)
+	api := "http://" + ln.Addr().String()
 	c.State.API = api + "/" + c.opts.Stage
 	return nil
 }
