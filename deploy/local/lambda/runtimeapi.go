@@ -48,15 +48,25 @@ func (e *env) handleNext(w http.ResponseWriter, r *http.Request) {
 	_, _ = w.Write(inv.payload)
 }
 
-func (e *env) take(id string) *invocation {
+// take returns the invocation in progress that the request names, or
+// answers 400.
+func (e *env) take(w http.ResponseWriter, r *http.Request) *invocation {
 	e.mu.Lock()
 	defer e.mu.Unlock()
-	if e.current == nil || e.current.id != id {
+	inv := e.current
+	if inv == nil || inv.id != r.PathValue("id") {
+		runtimeError(w, http.StatusBadRequest, "InvalidRequestID", "no invocation in progress has this id")
 		return nil
 	}
-	inv := e.current
 	e.current = nil
 	return inv
+}
+
+// responseTooLarge is the answer to an invocation whose response or error
+// was over MaxResponse.
+func responseTooLarge(size int) Result {
+	return failure("Function.ResponseSizeTooLarge",
+		fmt.Sprintf("Response payload size (%d bytes) exceeded maximum allowed payload size (%d bytes).", size, MaxResponse))
 }
 
 // handleResponse takes an invocation's response. One larger than
@@ -64,15 +74,13 @@ func (e *env) take(id string) *invocation {
 // the runtime is answered 413 RequestEntityTooLarge, as the runtime
 // interface emulator does (rapi/rendering.RenderRequestEntityTooLarge).
 func (e *env) handleResponse(w http.ResponseWriter, r *http.Request) {
-	inv := e.take(r.PathValue("id"))
+	inv := e.take(w, r)
 	if inv == nil {
-		runtimeError(w, http.StatusBadRequest, "InvalidRequestID", "no invocation in progress has this id")
 		return
 	}
 	body, size := readUpTo(r.Body, MaxResponse)
 	if size > MaxResponse {
-		msg := fmt.Sprintf("Response payload size (%d bytes) exceeded maximum allowed payload size (%d bytes).", size, MaxResponse)
-		inv.result <- failure("Function.ResponseSizeTooLarge", msg)
+		inv.result <- responseTooLarge(size)
 		runtimeError(w, http.StatusRequestEntityTooLarge, "RequestEntityTooLarge",
 			fmt.Sprintf("Exceeded maximum allowed payload size (%d bytes).", MaxResponse))
 		return
@@ -85,17 +93,15 @@ func (e *env) handleResponse(w http.ResponseWriter, r *http.Request) {
 // X-Amz-Function-Error Unhandled; a body that is not JSON is wrapped with
 // the Lambda-Runtime-Function-Error-Type header's type.
 func (e *env) handleError(w http.ResponseWriter, r *http.Request) {
-	inv := e.take(r.PathValue("id"))
+	inv := e.take(w, r)
 	if inv == nil {
-		runtimeError(w, http.StatusBadRequest, "InvalidRequestID", "no invocation in progress has this id")
 		return
 	}
 	body, size := readUpTo(r.Body, MaxResponse)
 	typ := errorType(r.Header.Get("Lambda-Runtime-Function-Error-Type"))
 	switch {
 	case size > MaxResponse:
-		body = mustJSON(map[string]string{"errorType": "Function.ResponseSizeTooLarge", "errorMessage": fmt.Sprintf(
-			"Response payload size (%d bytes) exceeded maximum allowed payload size (%d bytes).", size, MaxResponse)})
+		body = responseTooLarge(size).Payload
 	case !json.Valid(body):
 		body = mustJSON(map[string]string{"errorType": typ, "errorMessage": string(body)})
 	}
