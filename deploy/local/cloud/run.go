@@ -86,8 +86,11 @@ func (c *Cloud) run(ctx context.Context, d *declared, kin *kinesis.Client) error
 // minimum stops the start with Lambda's message.
 func (c *Cloud) account(d *declared) (*lambda.Account, error) {
 	limit := c.opts.Concurrency
-	if limit == 0 {
+	switch {
+	case limit == 0:
 		limit = lambda.DefaultConcurrency
+	case limit < 0:
+		return nil, fmt.Errorf("account concurrency %d: at least 1", limit)
 	}
 	account := lambda.NewAccount(limit)
 	for _, f := range d.functions {
