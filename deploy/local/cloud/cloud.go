@@ -61,6 +61,10 @@ type Options struct {
 	Env map[string]string
 	// AsyncRetryDelays shortens Lambda's asynchronous retry delays (tests).
 	AsyncRetryDelays []time.Duration
+	// Concurrency is the account's Lambda concurrency in the Region (its
+	// "Concurrent executions" quota), of which the functions' reserved
+	// concurrency is carved [lambda.DefaultConcurrency, 1,000].
+	Concurrency int
 	// Faults, when set, puts a fault-injecting proxy between the functions
 	// and the emulators.
 	Faults *faults.Config

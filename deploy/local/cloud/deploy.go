@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/moviepipe/moviepipe/deploy/local/cfn"
+	"github.com/moviepipe/moviepipe/deploy/local/lambda"
 	"github.com/moviepipe/moviepipe/deploy/local/stack"
 )
 
@@ -43,9 +44,9 @@ type function struct {
 	env          map[string]string
 	timeout      time.Duration
 	memoryMB     int
-	reserved     int
+	reserved     *int // ReservedConcurrentExecutions, if any
 	roleARN      string
-	asyncRetries *int
+	invokeConfig lambda.AsyncConfig
 }
 
 func (d *declared) function(arn string) (*function, bool) {
@@ -209,7 +210,7 @@ func (d *declared) role(r *cfn.Resource) error {
 }
 
 func (d *declared) invokeConfig(r *cfn.Resource) error {
-	if _, err := r.Check([]string{"FunctionName", "Qualifier", "MaximumRetryAttempts", "DestinationConfig"}, nil); err != nil {
+	if _, err := r.Check([]string{"FunctionName", "Qualifier", "MaximumRetryAttempts", "MaximumEventAgeInSeconds", "DestinationConfig"}, nil); err != nil {
 		return err
 	}
 	if dest, _ := r.Properties["DestinationConfig"].(map[string]any); len(dest) > 0 {
@@ -224,8 +225,10 @@ func (d *declared) invokeConfig(r *cfn.Resource) error {
 		return fmt.Errorf("property FunctionName %s: no function of these stacks", name)
 	}
 	if n, ok := r.Properties["MaximumRetryAttempts"].(float64); ok {
-		retries := int(n)
-		f.asyncRetries = &retries
+		f.invokeConfig.MaxRetries = int(n)
+	}
+	if n, ok := r.Properties["MaximumEventAgeInSeconds"].(float64); ok {
+		f.invokeConfig.MaxEventAge = time.Duration(n) * time.Second
 	}
 	return nil
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"maps"
 	"strings"
 	"time"
 
@@ -12,6 +13,7 @@ import (
 	"github.com/moviepipe/moviepipe/deploy/local/cfn"
 	"github.com/moviepipe/moviepipe/deploy/local/esm"
 	"github.com/moviepipe/moviepipe/deploy/local/iam"
+	lambdahost "github.com/moviepipe/moviepipe/deploy/local/lambda"
 )
 
 // addFunction records an AWS::Lambda::Function; its code is its service's
@@ -44,11 +46,12 @@ func (d *declared) addFunction(r *cfn.Resource, dir string) error {
 	}
 	f := &function{res: r, name: r.Ref, arn: r.Attrs["Arn"], dir: dir, roleARN: fn.Role,
 		timeout: time.Duration(deref(fn.Timeout, 3)) * time.Second, memoryMB: deref(fn.MemorySize, 128),
-		reserved: deref(fn.ReservedConcurrentExecutions, 0), env: map[string]string{}}
+		reserved: fn.ReservedConcurrentExecutions, invokeConfig: lambdahost.DefaultAsync, env: map[string]string{}}
 	if fn.Environment != nil {
-		for k, v := range fn.Environment.Variables {
-			f.env[k] = v
+		if err := lambdahost.CheckVariables(fn.Environment.Variables); err != nil {
+			return err
 		}
+		maps.Copy(f.env, fn.Environment.Variables)
 	}
 	if len(fn.Architectures) > 0 {
 		d.notes = append(d.notes, fmt.Sprintf("%s (%s): Architectures %v: built for this machine instead", r.ID, r.Type, fn.Architectures))

@@ -44,6 +44,10 @@ func (c *Cloud) verifier() sigv4.Verifier {
 // run starts what the stacks declare: a host per function, the Invoke API,
 // the gateway with every REST API's routes, and the event source mappings.
 func (c *Cloud) run(ctx context.Context, d *declared, kin *kinesis.Client) error {
+	account, err := c.account(d)
+	if err != nil {
+		return err
+	}
 	invokeLn, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		return err
@@ -52,29 +56,16 @@ func (c *Cloud) run(ctx context.Context, d *declared, kin *kinesis.Client) error
 	if err := c.frontDoors(d); err != nil {
 		return err
 	}
-	hosts := map[*function]*lambda.Host{}
-	built := map[string]string{} // service folder → bootstrap
-	for _, f := range d.functions {
-		bin, ok := built[f.dir]
-		if !ok {
-			if bin, err = c.build(ctx, f.dir, filepath.Base(f.dir)); err != nil {
-				return err
-			}
-			built[f.dir] = bin
-		}
-		h := lambda.NewHost(lambda.Config{Name: f.name, ARN: f.arn, Binary: bin, Env: c.environment(f),
-			Timeout: f.timeout, MemoryMB: f.memoryMB, MaxEnvs: f.reserved, Region: region,
-			Log: c.opts.Log, OnSegment: c.functionSegment})
-		hosts[f] = h
-		c.hosts = append(c.hosts, h)
-		c.State.Functions = append(c.State.Functions, f.name)
+	hosts, err := c.functionHosts(ctx, d, account)
+	if err != nil {
+		return err
 	}
 	c.invoke = lambda.NewService(c.hosts, c.log)
-	c.invoke.AsyncRetries = func(name string) int {
-		if f, ok := d.function(name); ok && f.asyncRetries != nil {
-			return *f.asyncRetries
+	c.invoke.Async = func(name string) lambda.AsyncConfig {
+		if f, ok := d.function(name); ok {
+			return f.invokeConfig
 		}
-		return 2 // Lambda's default for asynchronous invocations
+		return lambda.DefaultAsync
 	}
 	if c.opts.AsyncRetryDelays != nil {
 		c.invoke.RetryDelays = c.opts.AsyncRetryDelays
@@ -88,6 +79,54 @@ func (c *Cloud) run(ctx context.Context, d *declared, kin *kinesis.Client) error
 		return err
 	}
 	return c.mappingsFor(d, hosts, kin)
+}
+
+// account is the Region's Lambda concurrency, each function's reserved
+// concurrency carved out of it as Lambda does when CloudFormation creates
+// the function: a reservation that leaves the unreserved pool below its
+// minimum stops the start with Lambda's message.
+func (c *Cloud) account(d *declared) (*lambda.Account, error) {
+	limit := c.opts.Concurrency
+	switch {
+	case limit == 0:
+		limit = lambda.DefaultConcurrency
+	case limit < 0:
+		return nil, fmt.Errorf("account concurrency %d: at least 1", limit)
+	}
+	account := lambda.NewAccount(limit)
+	for _, f := range d.functions {
+		if f.reserved == nil {
+			continue
+		}
+		if err := account.Reserve(*f.reserved); err != nil {
+			return nil, fmt.Errorf("%s (%s): %w", f.res.ID, f.res.Type, err)
+		}
+	}
+	c.log.Info("lambda", "account_concurrency", limit, "unreserved", account.Unreserved())
+	return account, nil
+}
+
+// functionHosts builds each function's code and makes its host.
+func (c *Cloud) functionHosts(ctx context.Context, d *declared, account *lambda.Account) (map[*function]*lambda.Host, error) {
+	hosts := map[*function]*lambda.Host{}
+	built := map[string]string{} // service folder → bootstrap
+	for _, f := range d.functions {
+		bin, ok := built[f.dir]
+		if !ok {
+			var err error
+			if bin, err = c.build(ctx, f.dir, filepath.Base(f.dir)); err != nil {
+				return nil, err
+			}
+			built[f.dir] = bin
+		}
+		h := lambda.NewHost(lambda.Config{Name: f.name, ARN: f.arn, Binary: bin, Env: c.environment(f),
+			Timeout: f.timeout, MemoryMB: f.memoryMB, Reserved: f.reserved, Account: account, Region: region,
+			Log: c.opts.Log, OnSegment: c.functionSegment})
+		hosts[f] = h
+		c.hosts = append(c.hosts, h)
+		c.State.Functions = append(c.State.Functions, f.name)
+	}
+	return hosts, nil
 }
 
 func (c *Cloud) gateway(d *declared, hosts map[*function]*lambda.Host) error {

@@ -26,12 +26,13 @@ var bootstrap string
 func TestMain(m *testing.M) { fnbuild.Main(m, "./testdata/fn", &bootstrap) }
 
 type reply struct {
-	RequestID   string `json:"requestId"`
-	FunctionARN string `json:"functionArn"`
-	DeadlineMs  int64  `json:"deadlineMs"`
-	TraceID     string `json:"traceId"`
-	PID         int    `json:"pid"`
-	Env         string `json:"env"`
+	RequestID   string            `json:"requestId"`
+	FunctionARN string            `json:"functionArn"`
+	DeadlineMs  int64             `json:"deadlineMs"`
+	TraceID     string            `json:"traceId"`
+	PID         int               `json:"pid"`
+	Env         string            `json:"env"`
+	Custom      map[string]string `json:"custom"`
 }
 
 func newHost(t *testing.T, mod func(*lambda.Config)) (*lambda.Host, *syncBuffer, *[]lambda.Segment) {
@@ -161,21 +162,27 @@ func TestInitFailure(t *testing.T) {
 	}
 }
 
+// At its reserved concurrency a function throttles a synchronous
+// invocation, and one that waits (an event source mapping's) runs as soon as
+// a place is free.
 func TestConcurrencyLimit(t *testing.T) {
 	h, _, _ := newHost(t, func(c *lambda.Config) { c.MaxEnvs = 1 })
-	done := make(chan struct{})
-	go func() {
-		defer close(done)
-		_, _ = h.Invoke(context.Background(), []byte(`{"sleepMs": 500}`), "", true)
-	}()
-	time.Sleep(200 * time.Millisecond)
+	release := hold(t, h, 1)
 	if _, err := h.Invoke(context.Background(), []byte(`{}`), "", false); !errors.Is(err, lambda.ErrThrottled) {
 		t.Errorf("a second synchronous invocation at reserved concurrency 1: %v, want throttled", err)
 	}
-	if res, err := h.Invoke(context.Background(), []byte(`{}`), "", true); err != nil || res.FunctionError != "" {
-		t.Errorf("a queued invocation: %v %+v", err, res)
+	done := make(chan error, 1)
+	go func() {
+		res, err := h.Invoke(context.Background(), []byte(`{}`), "", true)
+		if err == nil && res.FunctionError != "" {
+			err = errors.New(string(res.Payload))
+		}
+		done <- err
+	}()
+	release()
+	if err := <-done; err != nil {
+		t.Errorf("a waiting invocation: %v", err)
 	}
-	<-done
 }
 
 func TestLogsArePrefixed(t *testing.T) {
@@ -236,53 +243,6 @@ func waitGone(t *testing.T, pid int) {
 		time.Sleep(20 * time.Millisecond)
 	}
 	t.Fatalf("process %d still running", pid)
-}
-
-// An asynchronous invocation that fails is retried twice, as Lambda does,
-// and one that succeeds is run once.
-func TestAsyncRetries(t *testing.T) {
-	var mu sync.Mutex
-	var segs []lambda.Segment
-	h, _, _ := newHost(t, func(c *lambda.Config) {
-		c.OnSegment = func(s lambda.Segment) { mu.Lock(); segs = append(segs, s); mu.Unlock() }
-	})
-	svc := lambda.NewService([]*lambda.Host{h}, nil)
-	svc.RetryDelays = []time.Duration{20 * time.Millisecond, 20 * time.Millisecond}
-	srv := httptest.NewServer(svc)
-	defer srv.Close()
-	for _, body := range []string{`{"error": "always"}`, `{}`} {
-		req, _ := http.NewRequest(http.MethodPost, srv.URL+"/2015-03-31/functions/fn-test/invocations", strings.NewReader(body))
-		req.Header.Set("X-Amz-Invocation-Type", "Event")
-		resp, err := http.DefaultClient.Do(req)
-		if err != nil {
-			t.Fatal(err)
-		}
-		resp.Body.Close()
-		if resp.StatusCode != http.StatusAccepted {
-			t.Fatalf("%s: %d", body, resp.StatusCode)
-		}
-	}
-	count := func() (failed, ok int) {
-		mu.Lock()
-		defer mu.Unlock()
-		for _, s := range segs {
-			if s.Error {
-				failed++
-			} else {
-				ok++
-			}
-		}
-		return failed, ok
-	}
-	deadline := time.Now().Add(10 * time.Second)
-	for f, o := count(); (f < 3 || o < 1) && time.Now().Before(deadline); f, o = count() {
-		time.Sleep(20 * time.Millisecond)
-	}
-	time.Sleep(100 * time.Millisecond) // no further retry may come
-	svc.Close()
-	if failed, ok := count(); failed != 3 || ok != 1 {
-		t.Fatalf("%d failed and %d good invocations, want 3 (the first try and 2 retries) and 1", failed, ok)
-	}
 }
 
 // Warm environments killed while idle are replaced unseen, however many: an

@@ -2,9 +2,9 @@ package lambda
 
 import (
 	"context"
+	"encoding/base64"
 	"encoding/json"
 	"errors"
-	"io"
 	"log/slog"
 	"net/http"
 	"strings"
@@ -14,21 +14,31 @@ import (
 	"github.com/moviepipe/moviepipe/deploy/local/sigv4"
 )
 
-// Service serves the Lambda Invoke API on loopback for the local functions:
-// RequestResponse (the outcome in the answer), Event (202 at once; run from
-// a queue, retried twice on error as Lambda's asynchronous invocation does),
-// and DryRun.
+// Service serves the Lambda Invoke API on loopback for the local functions
+// (https://docs.aws.amazon.com/lambda/latest/api/API_Invoke.html):
+// RequestResponse (the outcome in the answer, LogType Tail, the client
+// context passed on), Event (202 at once; run from a queue that retries
+// function errors twice and throttles until the event is too old, as
+// Lambda's asynchronous invocation does), and DryRun; AWS's payload limits
+// and 413s; a throttled synchronous invocation answered 429
+// TooManyRequestsException with its Reason.
 type Service struct {
 	mu    sync.Mutex
 	hosts map[string]*Host
-	// RetryDelays are the waits before the asynchronous retries [1m, 2m].
+	// RetryDelays are the waits before an asynchronous event's retries
+	// after function errors [1m, 2m].
 	RetryDelays []time.Duration
-	// AsyncRetries returns a function's maximumRetryAttempts [2].
-	AsyncRetries func(name string) int
+	// Async returns a function's asynchronous invocation settings
+	// [DefaultAsync].
+	Async func(name string) AsyncConfig
 	// Verify checks a request's SigV4 signature as Lambda does, before
 	// anything else; nil checks nothing (tests of the API alone).
 	Verify func(r *http.Request, body []byte) *sigv4.Failure
 	Log    *slog.Logger
+	// Now and After are the asynchronous queue's clock [time.Now,
+	// time.After]: tests read the retry schedule without waiting it out.
+	Now   func() time.Time
+	After func(time.Duration) <-chan time.Time
 
 	wg     sync.WaitGroup
 	ctx    context.Context
@@ -38,7 +48,8 @@ type Service struct {
 // NewService returns an Invoke API over hosts.
 func NewService(hosts []*Host, log *slog.Logger) *Service {
 	ctx, cancel := context.WithCancel(context.Background())
-	s := &Service{hosts: map[string]*Host{}, RetryDelays: []time.Duration{time.Minute, 2 * time.Minute}, Log: log, ctx: ctx, cancel: cancel}
+	s := &Service{hosts: map[string]*Host{}, RetryDelays: []time.Duration{time.Minute, 2 * time.Minute}, Log: log,
+		Now: time.Now, After: time.After, ctx: ctx, cancel: cancel}
 	for _, h := range hosts {
 		s.hosts[h.Name()] = h
 	}
@@ -67,10 +78,10 @@ func (s *Service) Close() {
 }
 
 func (s *Service) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	const prefix = "/2015-03-31/functions/"
-	payload, err := io.ReadAll(io.LimitReader(r.Body, 6<<20+1))
-	if err != nil {
-		apiError(w, http.StatusBadRequest, "InvalidRequestContentException", "could not read the request body")
+	// A request over the synchronous limit is refused before anything else.
+	payload, size := readUpTo(r.Body, MaxSyncPayload)
+	if size > MaxSyncPayload {
+		tooLarge(w, &RequestTooLargeError{Size: size})
 		return
 	}
 	if s.Verify != nil {
@@ -79,18 +90,13 @@ func (s *Service) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 	}
-	if r.Method != http.MethodPost || !strings.HasPrefix(r.URL.Path, prefix) || !strings.HasSuffix(r.URL.Path, "/invocations") {
-		apiError(w, http.StatusNotFound, "ResourceNotFoundException", "unknown operation "+r.Method+" "+r.URL.Path)
-		return
-	}
-	name := strings.TrimSuffix(strings.TrimPrefix(r.URL.Path, prefix), "/invocations")
-	h, ok := s.Host(name)
+	h, ok := s.route(w, r)
 	if !ok {
-		apiError(w, http.StatusNotFound, "ResourceNotFoundException", "Function not found: "+name)
 		return
 	}
-	if len(payload) > 6<<20 {
-		apiError(w, http.StatusRequestEntityTooLarge, "RequestTooLargeException", "Request must be smaller than 6291456 bytes for the InvokeFunction operation")
+	typ := r.Header.Get("X-Amz-Invocation-Type")
+	if typ == "Event" && len(payload) > MaxAsyncPayload {
+		tooLarge(w, &RequestTooLargeError{Size: len(payload), Async: true})
 		return
 	}
 	if len(payload) == 0 {
@@ -101,62 +107,84 @@ func (s *Service) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	trace := r.Header.Get("X-Amzn-Trace-Id")
-	switch typ := r.Header.Get("X-Amz-Invocation-Type"); typ {
+	switch typ {
 	case "", "RequestResponse":
-		res, err := h.Invoke(r.Context(), payload, trace, false)
-		if errors.Is(err, ErrThrottled) {
-			apiError(w, http.StatusTooManyRequests, "TooManyRequestsException", "Rate Exceeded.")
-			return
-		}
-		if err != nil {
-			apiError(w, http.StatusInternalServerError, "ServiceException", err.Error())
-			return
-		}
-		w.Header().Set("X-Amz-Executed-Version", "$LATEST")
-		w.Header().Set("X-Amzn-Requestid", res.RequestID)
-		if res.FunctionError != "" {
-			w.Header().Set("X-Amz-Function-Error", res.FunctionError)
-		}
-		w.Header().Set("Content-Type", "application/json")
-		w.WriteHeader(http.StatusOK)
-		_, _ = w.Write(res.Payload)
+		s.invokeSync(w, r, h, Request{Payload: payload, TraceHeader: trace})
 	case "Event":
-		s.enqueue(h, payload, trace)
-		w.Header().Set("X-Amzn-Requestid", newRequestID())
+		req := Request{Payload: payload, TraceHeader: trace, ID: newRequestID()}
+		s.enqueue(h, req)
+		w.Header().Set("X-Amzn-Requestid", req.ID)
 		w.WriteHeader(http.StatusAccepted)
 	case "DryRun":
+		w.Header().Set("X-Amzn-Requestid", newRequestID())
 		w.WriteHeader(http.StatusNoContent)
 	default:
 		apiError(w, http.StatusBadRequest, "InvalidParameterValueException", "unknown invocation type "+typ)
 	}
 }
 
-// enqueue runs an asynchronous invocation: it waits for a free environment
-// and retries a failure after RetryDelays, up to the function's retries.
-func (s *Service) enqueue(h *Host, payload []byte, trace string) {
-	retries := 2
-	if s.AsyncRetries != nil {
-		retries = s.AsyncRetries(h.Name())
+// route finds the function of POST /2015-03-31/functions/{name}/invocations.
+func (s *Service) route(w http.ResponseWriter, r *http.Request) (*Host, bool) {
+	const prefix = "/2015-03-31/functions/"
+	if r.Method != http.MethodPost || !strings.HasPrefix(r.URL.Path, prefix) || !strings.HasSuffix(r.URL.Path, "/invocations") {
+		apiError(w, http.StatusNotFound, "ResourceNotFoundException", "unknown operation "+r.Method+" "+r.URL.Path)
+		return nil, false
 	}
-	s.wg.Go(func() {
-		for attempt := 0; ; attempt++ {
-			res, err := h.Invoke(s.ctx, payload, trace, true)
-			if err == nil && res.FunctionError == "" {
-				return
-			}
-			if s.Log != nil {
-				s.Log.Warn("asynchronous invocation failed", "function", h.Name(), "attempt", attempt+1, "error", err, "function_error", string(res.Payload))
-			}
-			if attempt >= retries || attempt >= len(s.RetryDelays) {
-				return
-			}
-			select {
-			case <-s.ctx.Done():
-				return
-			case <-time.After(s.RetryDelays[attempt]):
-			}
+	name := strings.TrimSuffix(strings.TrimPrefix(r.URL.Path, prefix), "/invocations")
+	h, ok := s.Host(name)
+	if !ok {
+		apiError(w, http.StatusNotFound, "ResourceNotFoundException", "Function not found: "+name)
+	}
+	return h, ok
+}
+
+// invokeSync runs a RequestResponse invocation and writes its outcome.
+func (s *Service) invokeSync(w http.ResponseWriter, r *http.Request, h *Host, req Request) {
+	if cc := r.Header.Get("X-Amz-Client-Context"); cc != "" {
+		raw, err := base64.StdEncoding.DecodeString(cc)
+		if err != nil || !json.Valid(raw) {
+			apiError(w, http.StatusBadRequest, "InvalidRequestContentException", "Client context must be a valid Base64-encoded JSON object.")
+			return
 		}
-	})
+		req.ClientContext = string(raw)
+	}
+	res, err := h.Run(r.Context(), req)
+	var throttled *ThrottleError
+	if errors.As(err, &throttled) {
+		throttle(w, throttled)
+		return
+	}
+	if err != nil {
+		apiError(w, http.StatusInternalServerError, "ServiceException", err.Error())
+		return
+	}
+	hd := w.Header()
+	hd.Set("X-Amz-Executed-Version", "$LATEST")
+	hd.Set("X-Amzn-Requestid", res.RequestID)
+	if res.FunctionError != "" {
+		hd.Set("X-Amz-Function-Error", res.FunctionError)
+	}
+	if r.Header.Get("X-Amz-Log-Type") == "Tail" {
+		hd.Set("X-Amz-Log-Result", base64.StdEncoding.EncodeToString(res.LogTail))
+	}
+	hd.Set("Content-Type", "application/json")
+	w.WriteHeader(http.StatusOK)
+	_, _ = w.Write(res.Payload)
+}
+
+// throttle answers a throttled invocation as Lambda does: 429
+// TooManyRequestsException {"Reason": …, "Type": "User", "message":
+// "Rate Exceeded."}.
+func throttle(w http.ResponseWriter, e *ThrottleError) {
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("X-Amzn-Errortype", "TooManyRequestsException")
+	w.WriteHeader(http.StatusTooManyRequests)
+	_, _ = w.Write(mustJSON(map[string]string{"Reason": e.Reason, "Type": "User", "message": "Rate Exceeded."}))
+}
+
+// tooLarge answers a request over a limit: 413 RequestEntityTooLargeException.
+func tooLarge(w http.ResponseWriter, e *RequestTooLargeError) {
+	apiError(w, http.StatusRequestEntityTooLarge, "RequestEntityTooLargeException", e.Error())
 }
 
 func apiError(w http.ResponseWriter, status int, typ, msg string) {

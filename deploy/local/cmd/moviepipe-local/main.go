@@ -1,6 +1,7 @@
 // Command moviepipe-local runs moviepipe on this machine.
 //
-//	moviepipe-local up            start the local cloud and keep it running (Ctrl-C stops it)
+//	moviepipe-local up            start the local cloud and keep it running (Ctrl-C stops it);
+//	                              -concurrency N sets the account's Lambda concurrency [1000]
 //	moviepipe-local demo          run the pipeline once, end to end, and stop
 //	moviepipe-local bench         measure, print one table (-out FILE writes it as markdown)
 //	moviepipe-local trace ID      print a trace of the running cloud as a waterfall
@@ -13,6 +14,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"flag"
 	"fmt"
 	"io"
 	"net/http"
@@ -25,6 +27,7 @@ import (
 	"github.com/moviepipe/moviepipe/deploy/local/cloud"
 	"github.com/moviepipe/moviepipe/deploy/local/emulators"
 	"github.com/moviepipe/moviepipe/deploy/local/faults"
+	"github.com/moviepipe/moviepipe/deploy/local/lambda"
 	"github.com/moviepipe/moviepipe/deploy/local/xraylocal"
 )
 
@@ -36,7 +39,7 @@ func main() {
 
 func run(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) int {
 	if len(args) == 0 {
-		fmt.Fprintln(stderr, "usage: moviepipe-local up | demo | bench [-runs N] [-out FILE] | trace ID")
+		fmt.Fprintln(stderr, "usage: moviepipe-local up [-concurrency N] | demo | bench [-runs N] [-out FILE] | trace ID")
 		return 2
 	}
 	wd, _ := os.Getwd()
@@ -47,7 +50,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	}
 	switch args[0] {
 	case "up":
-		return up(ctx, root, getenv, stdout, stderr)
+		return up(ctx, root, args[1:], getenv, stdout, stderr)
 	case "demo":
 		return demo(ctx, root, getenv, stdout, stderr)
 	case "bench":
@@ -59,23 +62,19 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		}
 		return trace(ctx, root, args[1], stdout, stderr)
 	}
-	fmt.Fprintln(stderr, "usage: moviepipe-local up | demo | bench [-runs N] [-out FILE] | trace ID")
+	fmt.Fprintln(stderr, "usage: moviepipe-local up [-concurrency N] | demo | bench [-runs N] [-out FILE] | trace ID")
 	return 2
 }
 
-func up(ctx context.Context, root string, getenv func(string) string, stdout, stderr io.Writer) int {
+func up(ctx context.Context, root string, args []string, getenv func(string) string, stdout, stderr io.Writer) int {
 	start := time.Now()
+	opts, err := upOptions(root, args, getenv, stderr)
+	if err != nil {
+		return 2
+	}
 	fmt.Fprintln(stdout, "moviepipe local cloud: starting (emulators, resources, functions)…")
-	opts := cloud.Options{Root: root, Log: stderr, ScrapeURL: getenv("SCRAPE_URL"), ScrapeProfile: getenv("SCRAPE_PROFILE"),
-		KinesisEndpoint: getenv("MOVIEPIPE_KINESIS_ENDPOINT"), DynamoDBEndpoint: getenv("MOVIEPIPE_DYNAMODB_ENDPOINT")}
-	if f := getenv("MOVIEPIPE_FAULTS"); f != "" {
-		cfg, err := faults.Parse(f)
-		if err != nil {
-			fmt.Fprintln(stderr, "moviepipe-local: MOVIEPIPE_FAULTS:", err)
-			return 2
-		}
-		opts.Faults = &cfg
-		fmt.Fprintf(stdout, "injecting faults between the functions and the emulators: %s\n", f)
+	if opts.Faults != nil {
+		fmt.Fprintf(stdout, "injecting faults between the functions and the emulators: %s\n", getenv("MOVIEPIPE_FAULTS"))
 	}
 	c, err := cloud.Up(ctx, opts)
 	if err != nil {
@@ -99,6 +98,34 @@ Ctrl-C stops everything.
 	<-ctx.Done()
 	fmt.Fprintln(stdout, "moviepipe local cloud: stopping…")
 	return 0
+}
+
+// upOptions reads up's flags and environment; it reports what is wrong on
+// stderr.
+func upOptions(root string, args []string, getenv func(string) string, stderr io.Writer) (cloud.Options, error) {
+	fs := flag.NewFlagSet("up", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	concurrency := fs.Int("concurrency", lambda.DefaultConcurrency,
+		"the account's Lambda concurrency (concurrent executions) in the Region; a new account may have 10")
+	if err := fs.Parse(args); err != nil {
+		return cloud.Options{}, err
+	}
+	if *concurrency < 1 || fs.NArg() > 0 {
+		fmt.Fprintln(stderr, "usage: moviepipe-local up [-concurrency N], N at least 1")
+		return cloud.Options{}, errors.New("bad arguments")
+	}
+	opts := cloud.Options{Root: root, Log: stderr, ScrapeURL: getenv("SCRAPE_URL"), ScrapeProfile: getenv("SCRAPE_PROFILE"),
+		KinesisEndpoint: getenv("MOVIEPIPE_KINESIS_ENDPOINT"), DynamoDBEndpoint: getenv("MOVIEPIPE_DYNAMODB_ENDPOINT"),
+		Concurrency: *concurrency}
+	if f := getenv("MOVIEPIPE_FAULTS"); f != "" {
+		cfg, err := faults.Parse(f)
+		if err != nil {
+			fmt.Fprintln(stderr, "moviepipe-local: MOVIEPIPE_FAULTS:", err)
+			return cloud.Options{}, err
+		}
+		opts.Faults = &cfg
+	}
+	return opts, nil
 }
 
 func trace(ctx context.Context, root, id string, stdout, stderr io.Writer) int {
