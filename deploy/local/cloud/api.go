@@ -30,8 +30,8 @@ type route struct {
 	fn                *function
 	// required are the request parameters a validator checks
 	// ("querystring.year", "header.x-id"); path parameters always exist.
-	required         []string
-	rateLimit, burst float64
+	required []string
+	throttle *methodThrottle
 }
 
 // api records a REST API piece; routes are built once the stack is resolved.
@@ -110,16 +110,17 @@ func (a *restAPI) routes(d *declared, stage string) error {
 	if a.stage == nil || a.stage.StageName == nil || *a.stage.StageName != stage {
 		return fmt.Errorf("REST API %s: no AWS::ApiGateway::Deployment of stage %s", a.name, stage)
 	}
-	var rate, burst float64
+	var rate float64
+	var burst int
 	if sd := a.stage.StageDescription; sd != nil {
-		rate, burst = derefF(sd.ThrottlingRateLimit), float64(deref(sd.ThrottlingBurstLimit, 0))
+		rate, burst = derefF(sd.ThrottlingRateLimit), deref(sd.ThrottlingBurstLimit, 0)
 	}
 	for _, m := range a.methods {
 		rt, err := a.route(d, m)
 		if err != nil {
 			return fmt.Errorf("%s: %w", m.ID, err)
 		}
-		rt.rateLimit, rt.burst = rate, burst
+		rt.throttle = newThrottle(rate, burst)
 		a.built = append(a.built, rt)
 	}
 	sort.Slice(a.built, func(i, j int) bool { return a.built[i].path+a.built[i].method < a.built[j].path+a.built[j].method })

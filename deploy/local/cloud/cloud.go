@@ -63,7 +63,7 @@ type Options struct {
 	AsyncRetryDelays []time.Duration
 	// Concurrency is the account's Lambda concurrency in the Region (its
 	// "Concurrent executions" quota), of which the functions' reserved
-	// concurrency is carved [lambda.DefaultConcurrency, 1,000].
+	// concurrency is carved [NewAccountConcurrency, 10].
 	Concurrency int
 	// Faults, when set, puts a fault-injecting proxy between the functions
 	// and the emulators.
@@ -135,6 +135,15 @@ const (
 	region  = emulators.Region
 	account = "000000000000"
 )
+
+// NewAccountConcurrency is the local account's Lambda concurrency unless
+// Options say otherwise: a new account's. Lambda documents 1,000 as the
+// default quota (lambda.DefaultConcurrency) but "New AWS accounts have
+// reduced concurrency"; they are seen with 10, all of it kept unreserved.
+// The first deploy happens on such an account, so a stack that reserves
+// concurrency fails here as it would there
+// (TestReservationBeyondTheAccountStopsTheStart).
+const NewAccountConcurrency = 10
 
 // Up starts everything and returns when it is ready. On error nothing is
 // left running.

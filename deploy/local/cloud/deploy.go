@@ -2,7 +2,6 @@ package cloud
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"os"
@@ -82,14 +81,14 @@ func (c *Cloud) deployStack(ctx context.Context, cl stack.Clients, d *declared, 
 	if err != nil {
 		return err
 	}
-	params, err := stackParameters(filepath.Join(filepath.Dir(path), "serverless-state.json"))
+	pk, err := readPackaged(filepath.Join(filepath.Dir(path), "serverless-state.json"))
 	if err != nil {
 		return err
 	}
 	name := stackName(dir, c.opts.Stage)
 	apis := len(d.apis)
 	s, err := cfn.Resolve(tpl, cfn.Env{
-		StackName: name, Region: region, Account: account, Parameters: params,
+		StackName: name, Region: region, Account: account, Parameters: pk.params,
 		Imports: func(n string) (string, bool) { v, ok := d.exports[n]; return v, ok },
 		Create:  func(r *cfn.Resource) error { return c.create(ctx, cl, d, filepath.Join(c.opts.Root, dir), r) },
 	})
@@ -100,35 +99,14 @@ func (c *Cloud) deployStack(ctx context.Context, cl stack.Clients, d *declared, 
 		if err := a.routes(d, c.opts.Stage); err != nil {
 			return fmt.Errorf("stack %s: %w", name, err)
 		}
+		if err := a.patchStage(pk.stageAfter); err != nil {
+			return fmt.Errorf("stack %s: stage update after deploy: %w", name, err)
+		}
 	}
 	for k, v := range s.Exports {
 		d.exports[k] = v
 	}
 	return nil
-}
-
-// stackParameters are the parameter values osls deploy passes with the
-// template (provider.stackParameters), from the state osls package wrote.
-func stackParameters(path string) (map[string]string, error) {
-	data, err := os.ReadFile(path)
-	if err != nil {
-		return nil, err
-	}
-	var state struct {
-		Service struct {
-			Provider struct {
-				StackParameters []struct{ ParameterKey, ParameterValue string }
-			}
-		}
-	}
-	if err := json.Unmarshal(data, &state); err != nil {
-		return nil, fmt.Errorf("%s: %w", path, err)
-	}
-	out := map[string]string{}
-	for _, p := range state.Service.Provider.StackParameters {
-		out[p.ParameterKey] = p.ParameterValue
-	}
-	return out, nil
 }
 
 // fresh refuses a template older than the serverless.yml it comes from.

@@ -8,7 +8,6 @@ import (
 	"path/filepath"
 
 	"github.com/aws/aws-sdk-go-v2/service/kinesis"
-	"golang.org/x/time/rate"
 
 	"github.com/moviepipe/moviepipe/deploy/local/apigw"
 	"github.com/moviepipe/moviepipe/deploy/local/esm"
@@ -89,7 +88,7 @@ func (c *Cloud) account(d *declared) (*lambda.Account, error) {
 	limit := c.opts.Concurrency
 	switch {
 	case limit == 0:
-		limit = lambda.DefaultConcurrency
+		limit = NewAccountConcurrency
 	case limit < 0:
 		return nil, fmt.Errorf("account concurrency %d: at least 1", limit)
 	}
@@ -136,12 +135,8 @@ func (c *Cloud) gateway(d *declared, hosts map[*function]*lambda.Host) error {
 		}}
 	for _, a := range d.apis {
 		for _, rt := range a.built {
-			var throttle *rate.Limiter // each method its own bucket
-			if rt.rateLimit > 0 {
-				throttle = rate.NewLimiter(rate.Limit(rt.rateLimit), int(rt.burst))
-			}
 			gw.Routes = append(gw.Routes, apigw.Route{API: a.name, APIID: a.id, Method: rt.method, Path: rt.path, IAM: rt.iam,
-				Host: hosts[rt.fn], Throttle: throttle, Required: rt.required, BinaryMediaTypes: a.binaryMediaTypes})
+				Host: hosts[rt.fn], Throttle: rt.throttle.Limiter, Required: rt.required, BinaryMediaTypes: a.binaryMediaTypes})
 		}
 	}
 	ln, err := net.Listen("tcp", "127.0.0.1:0")

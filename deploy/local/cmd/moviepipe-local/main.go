@@ -27,7 +27,6 @@ import (
 	"github.com/moviepipe/moviepipe/deploy/local/cloud"
 	"github.com/moviepipe/moviepipe/deploy/local/emulators"
 	"github.com/moviepipe/moviepipe/deploy/local/faults"
-	"github.com/moviepipe/moviepipe/deploy/local/lambda"
 	"github.com/moviepipe/moviepipe/deploy/local/xraylocal"
 )
 
@@ -105,8 +104,8 @@ Ctrl-C stops everything.
 func upOptions(root string, args []string, getenv func(string) string, stderr io.Writer) (cloud.Options, error) {
 	fs := flag.NewFlagSet("up", flag.ContinueOnError)
 	fs.SetOutput(stderr)
-	concurrency := fs.Int("concurrency", lambda.DefaultConcurrency,
-		"the account's Lambda concurrency (concurrent executions) in the Region; a new account may have 10")
+	concurrency := fs.Int("concurrency", cloud.NewAccountConcurrency,
+		"the account's Lambda concurrency (concurrent executions) in the Region: a new account's by default; Lambda's documented default quota is 1000")
 	if err := fs.Parse(args); err != nil {
 		return cloud.Options{}, err
 	}
