@@ -51,6 +51,10 @@ $(WITH_EMULATORS): $(shell find deploy/local -name '*.go' -not -name '*_test.go'
 
 # ---- test -----------------------------------------------------------------
 
+# make test and make bench package stage dev (template checks); a deployed stage
+# needs a target site (scraper/serverless.yml), so it names a stand-in one.
+test bench: PACKAGE_PARAMS = --param=scrapeUrl=https://films.example.com/
+
 .PHONY: test
 test: $(NODE_STAMP) $(GOTESTSUM) $(WITH_EMULATORS) vet package-local package browser ## run every module's tests (race detector on) against fresh emulators
 	$(WITH_EMULATORS) -log .moviepipe/test-emulators.log -- \
@@ -125,7 +129,7 @@ RUN = $(if $(DRY_RUN),echo,)
 package: $(NODE_STAMP) build ## build every zip and every stack's CloudFormation, offline (osls package)
 	@for s in $(STACKS); do \
 	  echo "package $$s ($(STAGE))"; \
-	  (cd $$s && $(OSLS) package --stage $(STAGE) --region $(REGION) > .serverless-package.log 2>&1) \
+	  (cd $$s && $(OSLS) package --stage $(STAGE) --region $(REGION) $(PACKAGE_PARAMS) > .serverless-package.log 2>&1) \
 	    || { cat $$s/.serverless-package.log; exit 1; }; \
 	  rm -f $$s/.serverless-package.log; \
 	done
