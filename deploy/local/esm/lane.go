@@ -8,17 +8,19 @@ import (
 	"github.com/aws/aws-lambda-go/events"
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/kinesis/types"
+
+	"github.com/moviepipe/moviepipe/deploy/local/lambda"
 )
 
-// MaxPayload is Lambda's synchronous invocation payload limit, 6 MB
-// (6,291,456 bytes: "Request must be smaller than 6291456 bytes for the
-// InvokeFunction operation"). A mapping invokes with a batch once it "has
-// gathered a full batch, the batching window expires, or the batch reaches
-// the payload limit of 6 MB" (Lambda developer guide, "How Lambda processes
-// records from Amazon Kinesis Data Streams"; "The payload size reaches 6
-// MB. You cannot modify this limit", "Batching behavior"). The limit is on
-// the event as sent: base64 data and each record's metadata.
-const MaxPayload = 6 * 1024 * 1024
+// maxPayload is where batches are cut: Lambda's synchronous invocation
+// payload limit (6 MB, 6,291,456 bytes), which the host enforces. A mapping
+// invokes with a batch once it "has gathered a full batch, the batching
+// window expires, or the batch reaches the payload limit of 6 MB" (Lambda
+// developer guide, "How Lambda processes records from Amazon Kinesis Data
+// Streams"; "The payload size reaches 6 MB. You cannot modify this limit",
+// "Batching behavior"). The limit is on the event as sent: base64 data and
+// each record's metadata.
+const maxPayload = lambda.MaxSyncPayload
 
 // record is one stream record and the JSON it is in the event.
 type record struct {
@@ -103,7 +105,7 @@ func (l *lane) run(ctx context.Context) {
 }
 
 // gather takes records until a batch is ready: BatchSize of them, more than
-// MaxPayload, or some and the batching window over. It returns false once
+// maxPayload, or some and the batching window over. It returns false once
 // the reader is done (or ctx is), with what it has.
 func (l *lane) gather(ctx context.Context, buf []*record, since time.Time) ([]*record, time.Time, bool) {
 	take := func(g []*record, ok bool) bool {
@@ -127,7 +129,7 @@ func (l *lane) gather(ctx context.Context, buf []*record, since time.Time) ([]*r
 			}
 		}
 		window := l.s.m.cfg.BatchWindow - time.Since(since)
-		if len(buf) >= l.s.m.cfg.BatchSize || payloadSize(buf) > MaxPayload || len(buf) > 0 && window <= 0 {
+		if len(buf) >= l.s.m.cfg.BatchSize || payloadSize(buf) > maxPayload || len(buf) > 0 && window <= 0 {
 			return buf, since, true
 		}
 		var timeout <-chan time.Time
@@ -147,12 +149,12 @@ func (l *lane) gather(ctx context.Context, buf []*record, since time.Time) ([]*r
 }
 
 // cut returns how many of buf's records make the next batch: at most
-// BatchSize, and as many as fit in MaxPayload (at least one).
+// BatchSize, and as many as fit in maxPayload (at least one).
 func (l *lane) cut(buf []*record) int {
 	size := len(eventOpen) + len(eventClose) - 1 // no comma before the first
 	for n, r := range buf {
 		size += len(r.raw) + 1
-		if n == l.s.m.cfg.BatchSize || n > 0 && size > MaxPayload {
+		if n == l.s.m.cfg.BatchSize || n > 0 && size > maxPayload {
 			return n
 		}
 	}

@@ -19,6 +19,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/kinesis/types"
 
 	"github.com/moviepipe/moviepipe/deploy/local/esm"
+	"github.com/moviepipe/moviepipe/deploy/local/lambda"
 )
 
 // The stream as a whole: resharding, concurrent batches per shard, a
@@ -199,8 +200,8 @@ func TestBatchesCutAtTheInvocationPayloadLimit(t *testing.T) {
 	if got := r.invocations(); fmt.Sprint(got) != fmt.Sprint([][]int{span(0, 5), {5}}) {
 		t.Fatalf("batches %v, want [0..4] and [5]", got)
 	}
-	if sizes := r.eventSizes(); sizes[0] > esm.MaxPayload || sizes[0] < esm.MaxPayload-4096 {
-		t.Errorf("the first event is %d bytes, want just under %d", sizes[0], esm.MaxPayload)
+	if sizes := r.eventSizes(); sizes[0] > lambda.MaxSyncPayload || sizes[0] < lambda.MaxSyncPayload-4096 {
+		t.Errorf("the first event is %d bytes, want just under %d", sizes[0], lambda.MaxSyncPayload)
 	}
 }
 
@@ -214,7 +215,7 @@ func recordSizes(r *rig) []int {
 			SequenceNumber: strings.Repeat("9", 56), KinesisSchemaVersion: "1.0"}})
 	sizes := []int{1_000_000, 1_000_000, 1_000_000, 1_000_000}
 	used := len(`{"Records":[]}`) + 4 + 5*(len(env)+10) + 4*base64.StdEncoding.EncodedLen(1_000_000) // 10: a real timestamp is longer than 0
-	fifth := (esm.MaxPayload - 2048 - used) / 4 * 3
+	fifth := (lambda.MaxSyncPayload - 2048 - used) / 4 * 3
 	return append(sizes, fifth, 4096)
 }
 
