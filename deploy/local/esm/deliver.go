@@ -16,9 +16,10 @@ import (
 // It returns false when ctx ended first.
 //
 // A failed invocation (the function could not be run: throttled, say) is
-// retried without counting as an attempt: "If a Lambda event source
-// mapping is unable to invoke the function due to throttling or other
-// issues, it retries until the records expire or exceed the maximum age";
+// retried, until the records are too old, without counting as an attempt:
+// "If a Lambda event source mapping is unable to invoke the function due to
+// throttling or other issues, it retries until the records expire or exceed
+// the maximum age";
 // bisection "doesn't consume the retry quota" (Lambda developer guide,
 // "Retain discarded batch records for a Kinesis Data Streams event source").
 func (s *shard) process(ctx context.Context, batch []*record) bool {
@@ -31,6 +32,7 @@ func (s *shard) process(ctx context.Context, batch []*record) bool {
 		}
 		if err != nil {
 			s.m.log.Warn("invoke", "shard", s.id, "error", err)
+			pending = s.dropExpired(ctx, pending, attempts, lambda.Result{})
 			sleep(ctx, time.Second)
 			continue
 		}

@@ -1,12 +1,15 @@
 package esm_test
 
 import (
+	"context"
 	"fmt"
 	"slices"
+	"sync/atomic"
 	"testing"
 	"time"
 
 	"github.com/moviepipe/moviepipe/deploy/local/esm"
+	"github.com/moviepipe/moviepipe/deploy/local/lambda"
 )
 
 // The behaviours of one shard with one batch in flight, each driven through
@@ -149,5 +152,50 @@ func TestTimeoutAndCrashAreRetried(t *testing.T) {
 				t.Fatalf("batches %v: want the batch retried whole", got)
 			}
 		})
+	}
+}
+
+// throttled refuses the first n invocations (all, with always) as Lambda
+// refuses one when the function is at its concurrency.
+type throttled struct {
+	esm.Function
+	n      atomic.Int64
+	always bool
+}
+
+func (f *throttled) Invoke(ctx context.Context, payload []byte, trace string, wait bool) (lambda.Result, error) {
+	if f.always || f.n.Add(-1) >= 0 {
+		return lambda.Result{}, &lambda.ThrottleError{Reason: "ReservedFunctionConcurrentInvocationLimitExceeded"}
+	}
+	return f.Function.Invoke(ctx, payload, trace, wait)
+}
+
+// An invocation that could not run (throttled) is retried without using up
+// an attempt: two throttles, a function error and the one retry allowed,
+// and the batch succeeds; nothing goes to the destination.
+func TestThrottlesAreNotAttempts(t *testing.T) {
+	r := newRig(t)
+	r.put(`{"fail":"error","times":1}`)
+	wrap := func(f esm.Function) esm.Function { t := &throttled{Function: f}; t.n.Store(2); return t }
+	stop, m := r.runWith(options{wrap: wrap}, func(c *esm.Config) { c.MaximumRetryAttempts = 1; c.ReportBatchItemFailures = false })
+	defer stop()
+	r.until("the checkpoint at the end", r.checkpointed(m))
+	if got, dest := r.invocations(), r.destinations(); len(got) != 2 || len(dest) != 0 {
+		t.Fatalf("batches %v, destination %v: want the failure and its retry, nothing discarded", got, dest)
+	}
+}
+
+// A batch that cannot be invoked at all is retried until its records are
+// older than the maximum record age, then goes to the destination.
+func TestThrottledUntilTheRecordAge(t *testing.T) {
+	r := newRig(t)
+	r.put(`{}`)
+	wrap := func(f esm.Function) esm.Function { return &throttled{Function: f, always: true} }
+	stop, m := r.runWith(options{wrap: wrap}, func(c *esm.Config) { c.MaximumRecordAge = time.Second })
+	defer stop()
+	r.until("the checkpoint at the end", r.checkpointed(m))
+	dest := r.destinations()
+	if len(dest) != 1 || dest[0]["requestContext"].(map[string]any)["condition"] != "RecordAgeExceeded" || len(r.invocations()) != 0 {
+		t.Fatalf("destination %v, batches %v: want the record discarded for its age, never run", dest, r.invocations())
 	}
 }

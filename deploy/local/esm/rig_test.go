@@ -110,8 +110,9 @@ func (r *rig) putKey(key string, data []byte) {
 
 // options change what run starts.
 type options struct {
-	client esm.KinesisAPI // [the rig's]
-	envs   int            // the function's concurrency [1]
+	client esm.KinesisAPI                  // [the rig's]
+	envs   int                             // the function's concurrency [1]
+	wrap   func(esm.Function) esm.Function // stands before the function [none]
 }
 
 func (r *rig) run(mod func(*esm.Config)) (stop func(), m *esm.Mapping) {
@@ -139,7 +140,11 @@ func (r *rig) runWith(o options, mod func(*esm.Config)) (stop func(), m *esm.Map
 	if mod != nil {
 		mod(&cfg)
 	}
-	m = esm.New(cfg, o.client, host, nil)
+	var fn esm.Function = host
+	if o.wrap != nil {
+		fn = o.wrap(host)
+	}
+	m = esm.New(cfg, o.client, fn, nil)
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan struct{})
 	go func() { _ = m.Run(ctx); close(done) }()
