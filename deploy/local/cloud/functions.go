@@ -68,12 +68,13 @@ func deref(p *int, def int) int {
 }
 
 // mapping turns an AWS::Lambda::EventSourceMapping into the local poller's
-// configuration, with AWS's defaults for what the template leaves out.
+// configuration, with AWS's defaults for what the template leaves out and
+// AWS's answers for what CreateEventSourceMapping refuses.
 func (c *Cloud) mapping(d *declared, r *cfn.Resource, streams map[string]string) (esm.Config, *function, error) {
 	var cfg esm.Config
 	if _, err := r.Check([]string{"EventSourceArn", "FunctionName", "BatchSize", "MaximumBatchingWindowInSeconds", "StartingPosition",
 		"FunctionResponseTypes", "BisectBatchOnFunctionError", "MaximumRetryAttempts", "MaximumRecordAgeInSeconds",
-		"DestinationConfig", "Enabled", "ParallelizationFactor"}, nil); err != nil {
+		"DestinationConfig", "Enabled", "ParallelizationFactor", "TumblingWindowInSeconds"}, nil); err != nil {
 		return cfg, nil, err
 	}
 	m, err := cfn.As[lambda.EventSourceMapping](r)
@@ -89,26 +90,16 @@ func (c *Cloud) mapping(d *declared, r *cfn.Resource, streams map[string]string)
 	if !ok {
 		return cfg, nil, fmt.Errorf("property EventSourceArn %s: not a Kinesis stream of these stacks (only Kinesis mappings are emulated)", arn)
 	}
-	// Until the mapping implements them, a setting that changes what it does
-	// stops the start rather than being ignored.
-	if m.Enabled != nil && !*m.Enabled {
-		return cfg, nil, fmt.Errorf("property Enabled: false is not emulated")
+	if err := validateMapping(m); err != nil {
+		return cfg, nil, err
 	}
-	if pf := deref(m.ParallelizationFactor, 1); pf != 1 {
-		return cfg, nil, fmt.Errorf("property ParallelizationFactor %d: only 1 is emulated", pf)
+	if deref(m.TumblingWindowInSeconds, 0) > 0 {
+		return cfg, nil, errors.New("property TumblingWindowInSeconds: tumbling windows are not emulated")
 	}
-	cfg = esm.Config{StreamARN: arn, StreamName: name, Region: region,
-		BatchSize: deref(m.BatchSize, 100), BatchWindow: time.Duration(deref(m.MaximumBatchingWindowInSeconds, 0)) * time.Second,
-		StartingPosition: deref2(m.StartingPosition), BisectBatchOnFunctionError: m.BisectBatchOnFunctionError != nil && *m.BisectBatchOnFunctionError,
-		MaximumRetryAttempts: deref(m.MaximumRetryAttempts, -1), MaximumRecordAge: time.Duration(deref(m.MaximumRecordAgeInSeconds, -1)) * time.Second}
-	for _, t := range m.FunctionResponseTypes {
-		cfg.ReportBatchItemFailures = cfg.ReportBatchItemFailures || t == "ReportBatchItemFailures"
+	if deref2(m.StartingPosition) == "AT_TIMESTAMP" {
+		return cfg, nil, errors.New("property StartingPosition AT_TIMESTAMP: not emulated (TRIM_HORIZON or LATEST)")
 	}
-	switch cfg.StartingPosition {
-	case "TRIM_HORIZON", "LATEST":
-	default:
-		return cfg, nil, fmt.Errorf("property StartingPosition %q: TRIM_HORIZON or LATEST", cfg.StartingPosition)
-	}
+	cfg = mappingConfig(m, arn, name, f.roleARN)
 	if m.DestinationConfig != nil && m.DestinationConfig.OnFailure != nil {
 		dest := deref2(m.DestinationConfig.OnFailure.Destination)
 		if !strings.HasPrefix(dest, "arn:aws:sqs:") {
@@ -117,6 +108,80 @@ func (c *Cloud) mapping(d *declared, r *cfn.Resource, streams map[string]string)
 		cfg.OnFailure = func(_ context.Context, msg []byte) error { return c.sqs.Send(dest, string(msg)) }
 	}
 	return cfg, f, c.mappingRole(f, arn, m)
+}
+
+// mappingConfig is a valid mapping's poller configuration, with
+// CreateEventSourceMapping's defaults for a Kinesis stream.
+func mappingConfig(m lambda.EventSourceMapping, arn, stream, role string) esm.Config {
+	cfg := esm.Config{StreamARN: arn, StreamName: stream, Region: region, InvokeIdentityARN: role,
+		Disabled: m.Enabled != nil && !*m.Enabled, ParallelizationFactor: deref(m.ParallelizationFactor, 1),
+		BatchSize: deref(m.BatchSize, 100), BatchWindow: time.Duration(deref(m.MaximumBatchingWindowInSeconds, 0)) * time.Second,
+		StartingPosition: deref2(m.StartingPosition), BisectBatchOnFunctionError: m.BisectBatchOnFunctionError != nil && *m.BisectBatchOnFunctionError,
+		MaximumRetryAttempts: deref(m.MaximumRetryAttempts, -1), MaximumRecordAge: time.Duration(deref(m.MaximumRecordAgeInSeconds, -1)) * time.Second}
+	for _, t := range m.FunctionResponseTypes {
+		cfg.ReportBatchItemFailures = cfg.ReportBatchItemFailures || t == "ReportBatchItemFailures"
+	}
+	return cfg
+}
+
+// mappingRanges are CreateEventSourceMapping's modelled ranges for the
+// parameters a Kinesis mapping takes (Lambda API reference,
+// CreateEventSourceMapping: "Valid Range"), with the names its validation
+// messages use.
+var mappingRanges = []struct {
+	member   string
+	min, max int
+	value    func(*lambda.EventSourceMapping) *int
+}{
+	{"batchSize", 1, 10000, func(m *lambda.EventSourceMapping) *int { return m.BatchSize }},
+	{"maximumBatchingWindowInSeconds", 0, 300, func(m *lambda.EventSourceMapping) *int { return m.MaximumBatchingWindowInSeconds }},
+	{"maximumRecordAgeInSeconds", -1, 604800, func(m *lambda.EventSourceMapping) *int { return m.MaximumRecordAgeInSeconds }},
+	{"maximumRetryAttempts", -1, 10000, func(m *lambda.EventSourceMapping) *int { return m.MaximumRetryAttempts }},
+	{"parallelizationFactor", 1, 10, func(m *lambda.EventSourceMapping) *int { return m.ParallelizationFactor }},
+	{"tumblingWindowInSeconds", 0, 900, func(m *lambda.EventSourceMapping) *int { return m.TumblingWindowInSeconds }},
+}
+
+// validateMapping checks a Kinesis mapping as CreateEventSourceMapping
+// does and fails with its answer: the modelled constraints first, every
+// broken one in one ValidationException ("2 validation errors detected:
+// Value '0' at 'batchSize' failed to satisfy constraint: …; Value …"), then
+// Lambda's own rules (InvalidParameterValueException). The messages are
+// those AWS answers, as recorded against AWS by LocalStack's
+// test_create_event_source_validation and in Terraform's provider
+// (hashicorp/terraform-provider-aws#16113) for the record age.
+//
+// Lambda's API reference also says a BatchSize above 10 needs a batching
+// window of at least 1 s; Lambda enforces that for SQS only (the Kinesis
+// default is 100 records with no window), so it is not checked here.
+func validateMapping(m lambda.EventSourceMapping) error {
+	var bad []string
+	for _, r := range mappingRanges {
+		switch v := r.value(&m); {
+		case v != nil && *v < r.min:
+			bad = append(bad, fmt.Sprintf("Value '%d' at '%s' failed to satisfy constraint: Member must have value greater than or equal to %d", *v, r.member, r.min))
+		case v != nil && *v > r.max:
+			bad = append(bad, fmt.Sprintf("Value '%d' at '%s' failed to satisfy constraint: Member must have value less than or equal to %d", *v, r.member, r.max))
+		}
+	}
+	if t := m.FunctionResponseTypes; len(t) > 1 || len(t) == 1 && t[0] != "ReportBatchItemFailures" {
+		bad = append(bad, fmt.Sprintf("Value '[%s]' at 'functionResponseTypes' failed to satisfy constraint: "+
+			"Member must satisfy constraint: [Member must satisfy enum value set: [ReportBatchItemFailures], Member must not be null]", strings.Join(t, ", ")))
+	}
+	if p := deref2(m.StartingPosition); p != "" && p != "LATEST" && p != "AT_TIMESTAMP" && p != "TRIM_HORIZON" {
+		bad = append(bad, fmt.Sprintf("Value '%s' at 'startingPosition' failed to satisfy constraint: Member must satisfy enum value set: [LATEST, AT_TIMESTAMP, TRIM_HORIZON]", p))
+	}
+	switch {
+	case len(bad) == 1:
+		return errors.New("ValidationException: 1 validation error detected: " + bad[0])
+	case len(bad) > 1:
+		return fmt.Errorf("ValidationException: %d validation errors detected: %s", len(bad), strings.Join(bad, "; "))
+	case m.StartingPosition == nil:
+		return errors.New("InvalidParameterValueException: 1 validation error detected: Value null at 'startingPosition' failed to satisfy constraint: Member must not be null.") //nolint:staticcheck // Lambda's own text ends with a period
+	}
+	if age := deref(m.MaximumRecordAgeInSeconds, -1); age >= 0 && age < 60 {
+		return errors.New("InvalidParameterValueException: MaximumRecordAgeInSeconds must be either -1 (forever) or between 60 and 604800 (inclusive)")
+	}
+	return nil
 }
 
 // mappingRole checks, as Lambda's CreateEventSourceMapping does, that the

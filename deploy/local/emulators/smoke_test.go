@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"os"
+	"strings"
 	"testing"
 	"time"
 
@@ -13,18 +14,29 @@ import (
 	ddbtypes "github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 	"github.com/aws/aws-sdk-go-v2/service/kinesis"
 	kintypes "github.com/aws/aws-sdk-go-v2/service/kinesis/types"
+
+	"github.com/moviepipe/moviepipe/deploy/local/emulators"
 )
 
-// awsConfig loads the SDK's standard configuration after checking that the
-// endpoint variable the test needs is set (make test sets it). Without it the
-// test fails under CI=true and is skipped elsewhere.
+// awsConfig loads the SDK's standard configuration for the emulators make
+// test started (endpointVar is set), or for a pair the test starts itself:
+// the test never skips.
 func awsConfig(t *testing.T, endpointVar string) aws.Config {
 	t.Helper()
 	if os.Getenv(endpointVar) == "" {
-		if os.Getenv("CI") == "true" {
-			t.Fatalf("%s is not set: run the tests with make test, which starts the emulators", endpointVar)
+		emu, err := emulators.Start(t.Context(), emulators.Config{Log: t.Output()})
+		if err != nil {
+			t.Fatalf("%s is not set and the emulators do not start: %v", endpointVar, err)
 		}
-		t.Skipf("%s is not set: run make test, which starts the emulators", endpointVar)
+		t.Cleanup(func() {
+			if err := emu.Stop(); err != nil {
+				t.Error(err)
+			}
+		})
+		for _, kv := range emu.Env() {
+			k, v, _ := strings.Cut(kv, "=")
+			t.Setenv(k, v)
+		}
 	}
 	cfg, err := config.LoadDefaultConfig(t.Context())
 	if err != nil {

@@ -1,154 +1,19 @@
 package esm_test
 
 import (
-	"bufio"
 	"context"
-	"encoding/json"
 	"fmt"
-	"os"
-	"path/filepath"
 	"slices"
-	"strings"
-	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
-	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/config"
-	"github.com/aws/aws-sdk-go-v2/service/kinesis"
-
 	"github.com/moviepipe/moviepipe/deploy/local/esm"
-	"github.com/moviepipe/moviepipe/deploy/local/internal/fnbuild"
 	"github.com/moviepipe/moviepipe/deploy/local/lambda"
 )
 
-var bootstrap string
-
-func TestMain(m *testing.M) { fnbuild.Main(m, "./testdata/streamfn", &bootstrap) }
-
-// rig is one mapping on a fresh one-shard stream of the emulator.
-type rig struct {
-	t      *testing.T
-	client *kinesis.Client
-	stream string
-	state  string
-	sent   []string // sequence numbers, in order
-	mu     sync.Mutex
-	dest   []map[string]any
-}
-
-func newRig(t *testing.T) *rig {
-	t.Helper()
-	if os.Getenv("AWS_ENDPOINT_URL_KINESIS") == "" {
-		if os.Getenv("CI") == "true" {
-			t.Fatal("AWS_ENDPOINT_URL_KINESIS is not set: run make test, which starts kinesis-local")
-		}
-		t.Skip("AWS_ENDPOINT_URL_KINESIS is not set: run make test, which starts kinesis-local")
-	}
-	cfg, err := config.LoadDefaultConfig(t.Context())
-	if err != nil {
-		t.Fatal(err)
-	}
-	r := &rig{t: t, client: kinesis.NewFromConfig(cfg), stream: fmt.Sprintf("esm-%d", time.Now().UnixNano()), state: t.TempDir()}
-	if _, err := r.client.CreateStream(t.Context(), &kinesis.CreateStreamInput{StreamName: &r.stream, ShardCount: aws.Int32(1)}); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		_, _ = r.client.DeleteStream(context.Background(), &kinesis.DeleteStreamInput{StreamName: &r.stream})
-	})
-	if err := kinesis.NewStreamExistsWaiter(r.client, func(o *kinesis.StreamExistsWaiterOptions) { o.MinDelay = 50 * time.Millisecond }).
-		Wait(t.Context(), &kinesis.DescribeStreamInput{StreamName: &r.stream}, 30*time.Second); err != nil {
-		t.Fatal(err)
-	}
-	return r
-}
-
-// put adds records in order (one partition key, so one shard and one order).
-func (r *rig) put(datas ...string) {
-	r.t.Helper()
-	for _, d := range datas {
-		out, err := r.client.PutRecord(r.t.Context(), &kinesis.PutRecordInput{StreamName: &r.stream, Data: []byte(d), PartitionKey: aws.String("k")})
-		if err != nil {
-			r.t.Fatal(err)
-		}
-		r.sent = append(r.sent, aws.ToString(out.SequenceNumber))
-	}
-}
-
-func (r *rig) run(mod func(*esm.Config)) (stop func(), m *esm.Mapping) {
-	r.t.Helper()
-	host := lambda.NewHost(lambda.Config{Name: "streamfn", ARN: "arn:aws:lambda:us-east-1:000000000000:function:streamfn", Binary: bootstrap,
-		Env: map[string]string{"STATE_DIR": r.state}, Timeout: 2 * time.Second, MemoryMB: 128, MaxEnvs: 1, Region: "us-east-1"})
-	cfg := esm.Config{StreamARN: "arn:aws:kinesis:us-east-1:000000000000:stream/" + r.stream, StreamName: r.stream, BatchSize: 100,
-		StartingPosition: "TRIM_HORIZON", ReportBatchItemFailures: true, MaximumRetryAttempts: -1, MaximumRecordAge: -1,
-		PollInterval: 50 * time.Millisecond, Region: "us-east-1",
-		OnFailure: func(_ context.Context, msg []byte) error {
-			var v map[string]any
-			_ = json.Unmarshal(msg, &v)
-			r.mu.Lock()
-			r.dest = append(r.dest, v)
-			r.mu.Unlock()
-			return nil
-		}}
-	if mod != nil {
-		mod(&cfg)
-	}
-	m = esm.New(cfg, r.client, host, nil)
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan struct{})
-	go func() { _ = m.Run(ctx); close(done) }()
-	return func() { cancel(); <-done; host.Close() }, m
-}
-
-// invocations returns the batches the function saw, as indexes into sent.
-func (r *rig) invocations() [][]int {
-	f, err := os.Open(filepath.Join(r.state, "invocations.jsonl"))
-	if err != nil {
-		return nil
-	}
-	defer f.Close()
-	var out [][]int
-	sc := bufio.NewScanner(f)
-	for sc.Scan() {
-		var inv struct{ Seqs []string }
-		_ = json.Unmarshal(sc.Bytes(), &inv)
-		var idx []int
-		for _, s := range inv.Seqs {
-			idx = append(idx, slices.Index(r.sent, s))
-		}
-		out = append(out, idx)
-	}
-	return out
-}
-
-// until waits for a condition on the mapping's progress.
-func (r *rig) until(what string, cond func() bool) {
-	r.t.Helper()
-	deadline := time.Now().Add(20 * time.Second)
-	for !cond() {
-		if time.Now().After(deadline) {
-			r.t.Fatalf("timed out waiting for %s; invocations %v; destination %v", what, r.invocations(), r.dest)
-		}
-		time.Sleep(50 * time.Millisecond)
-	}
-}
-
-func (r *rig) checkpointed(m *esm.Mapping) func() bool {
-	return func() bool {
-		for _, s := range m.State() {
-			return s.Checkpoint == r.sent[len(r.sent)-1]
-		}
-		return false
-	}
-}
-
-func span(lo, hi int) []int {
-	var out []int
-	for i := lo; i < hi; i++ {
-		out = append(out, i)
-	}
-	return out
-}
+// The behaviours of one shard with one batch in flight, each driven through
+// a real bootstrap (testdata/streamfn) and kinesis-local.
 
 func TestPartialBatchCheckpointsAtTheLowestFailure(t *testing.T) {
 	r := newRig(t)
@@ -178,30 +43,6 @@ func TestMalformedResponsesFailTheWholeBatch(t *testing.T) {
 	}
 }
 
-func TestMaximumRetriesThenTheDestinationGetsTheBatchInfo(t *testing.T) {
-	r := newRig(t)
-	r.put(`{}`, `{"fail":"error"}`, `{}`)
-	stop, m := r.run(func(c *esm.Config) { c.MaximumRetryAttempts = 2; c.ReportBatchItemFailures = false })
-	defer stop()
-	r.until("the checkpoint at the end", r.checkpointed(m))
-	if got := r.invocations(); len(got) != 3 {
-		t.Fatalf("batches %v, want the first try and 2 retries", got)
-	}
-	if len(r.dest) != 1 {
-		t.Fatalf("destination got %d messages", len(r.dest))
-	}
-	msg := r.dest[0]
-	ctx := msg["requestContext"].(map[string]any)
-	info := msg["KinesisBatchInfo"].(map[string]any)
-	if ctx["condition"] != "RetryAttemptsExhausted" || ctx["approximateInvokeCount"] != float64(3) ||
-		info["batchSize"] != float64(3) || info["startSequenceNumber"] != r.sent[0] || info["endSequenceNumber"] != r.sent[2] {
-		t.Fatalf("destination message %v", msg)
-	}
-	if b, _ := json.Marshal(msg); strings.Contains(string(b), `"Records"`) || strings.Contains(string(b), `"data"`) {
-		t.Fatal("the destination got the records themselves")
-	}
-}
-
 func TestBisectIsolatesTheFailingRecord(t *testing.T) {
 	r := newRig(t)
 	r.put(`{}`, `{}`, `{}`, `{}`, `{}`, `{"fail":"error"}`, `{}`, `{}`)
@@ -212,10 +53,11 @@ func TestBisectIsolatesTheFailingRecord(t *testing.T) {
 	})
 	defer stop()
 	r.until("the checkpoint at the end", r.checkpointed(m))
-	if len(r.dest) != 1 {
-		t.Fatalf("destination got %v", r.dest)
+	dest := r.destinations()
+	if len(dest) != 1 {
+		t.Fatalf("destination got %v", dest)
 	}
-	info := r.dest[0]["KinesisBatchInfo"].(map[string]any)
+	info := dest[0]["KinesisBatchInfo"].(map[string]any)
 	if info["batchSize"] != float64(1) || info["startSequenceNumber"] != r.sent[5] {
 		t.Fatalf("bisection did not isolate record 5: %v; batches %v", info, r.invocations())
 	}
@@ -245,8 +87,8 @@ func TestMaximumRecordAge(t *testing.T) {
 	if got := r.invocations(); len(got) != 0 {
 		t.Fatalf("expired records delivered: %v", got)
 	}
-	if len(r.dest) != 1 || r.dest[0]["requestContext"].(map[string]any)["condition"] != "RecordAgeExceeded" {
-		t.Fatalf("destination %v", r.dest)
+	if dest := r.destinations(); len(dest) != 1 || dest[0]["requestContext"].(map[string]any)["condition"] != "RecordAgeExceeded" {
+		t.Fatalf("destination %v", dest)
 	}
 }
 
@@ -310,5 +152,50 @@ func TestTimeoutAndCrashAreRetried(t *testing.T) {
 				t.Fatalf("batches %v: want the batch retried whole", got)
 			}
 		})
+	}
+}
+
+// throttled refuses the first n invocations (all, with always) as Lambda
+// refuses one when the function is at its concurrency.
+type throttled struct {
+	esm.Function
+	n      atomic.Int64
+	always bool
+}
+
+func (f *throttled) Invoke(ctx context.Context, payload []byte, trace string, wait bool) (lambda.Result, error) {
+	if f.always || f.n.Add(-1) >= 0 {
+		return lambda.Result{}, &lambda.ThrottleError{Reason: "ReservedFunctionConcurrentInvocationLimitExceeded"}
+	}
+	return f.Function.Invoke(ctx, payload, trace, wait)
+}
+
+// An invocation that could not run (throttled) is retried without using up
+// an attempt: two throttles, a function error and the one retry allowed,
+// and the batch succeeds; nothing goes to the destination.
+func TestThrottlesAreNotAttempts(t *testing.T) {
+	r := newRig(t)
+	r.put(`{"fail":"error","times":1}`)
+	wrap := func(f esm.Function) esm.Function { t := &throttled{Function: f}; t.n.Store(2); return t }
+	stop, m := r.runWith(options{wrap: wrap}, func(c *esm.Config) { c.MaximumRetryAttempts = 1; c.ReportBatchItemFailures = false })
+	defer stop()
+	r.until("the checkpoint at the end", r.checkpointed(m))
+	if got, dest := r.invocations(), r.destinations(); len(got) != 2 || len(dest) != 0 {
+		t.Fatalf("batches %v, destination %v: want the failure and its retry, nothing discarded", got, dest)
+	}
+}
+
+// A batch that cannot be invoked at all is retried until its records are
+// older than the maximum record age, then goes to the destination.
+func TestThrottledUntilTheRecordAge(t *testing.T) {
+	r := newRig(t)
+	r.put(`{}`)
+	wrap := func(f esm.Function) esm.Function { return &throttled{Function: f, always: true} }
+	stop, m := r.runWith(options{wrap: wrap}, func(c *esm.Config) { c.MaximumRecordAge = time.Second })
+	defer stop()
+	r.until("the checkpoint at the end", r.checkpointed(m))
+	dest := r.destinations()
+	if len(dest) != 1 || dest[0]["requestContext"].(map[string]any)["condition"] != "RecordAgeExceeded" || len(r.invocations()) != 0 {
+		t.Fatalf("destination %v, batches %v: want the record discarded for its age, never run", dest, r.invocations())
 	}
 }
