@@ -124,6 +124,10 @@ REGION ?= us-east-1
 SERVICE ?=
 DEPLOY_STACKS = $(if $(SERVICE),$(filter %$(SERVICE),$(STACKS)),$(STACKS))
 RUN = $(if $(DRY_RUN),echo,)
+# STAGE=local deploys into the running local cloud (make up, or make up
+# EMPTY=1 for one with no stacks): osls runs as against AWS, its SDK calls
+# sent to the local cloud's endpoints with the operator's credentials.
+DEPLOY_ENV = $(if $(filter local,$(STAGE)),$(LOCAL) exec --,)
 
 .PHONY: package
 package: $(NODE_STAMP) build ## build every zip and every stack's CloudFormation, offline (osls package)
@@ -154,17 +158,17 @@ $(LOCAL_PACKAGE)/%/cloudformation-template-update-stack.json: %/serverless.yml $
 	@touch $@
 
 .PHONY: deploy
-deploy: $(NODE_STAMP) $(if $(DRY_RUN),,build) ## deploy to AWS with your AWS profile: make deploy STAGE=dev [SERVICE=…] [DRY_RUN=1]
+deploy: $(NODE_STAMP) $(if $(DRY_RUN),,build) $(if $(filter local,$(STAGE)),$(LOCAL)) ## deploy with your AWS profile: make deploy STAGE=dev [SERVICE=…] [DRY_RUN=1]; STAGE=local: into the running local cloud
 	@test -n "$(DEPLOY_STACKS)" || { echo "make deploy: unknown SERVICE=$(SERVICE)" >&2; exit 1; }
 	@for s in $(DEPLOY_STACKS); do \
-	  $(RUN) sh -c "cd $$s && $(OSLS) deploy --stage $(STAGE) --region $(REGION)" || exit 1; \
+	  $(RUN) sh -c "cd $$s && $(DEPLOY_ENV) $(OSLS) deploy --stage $(STAGE) --region $(REGION)" || exit 1; \
 	done
 
 .PHONY: remove
-remove: $(NODE_STAMP) ## remove from AWS, services first: make remove STAGE=dev [SERVICE=…] [DRY_RUN=1]
+remove: $(NODE_STAMP) $(if $(filter local,$(STAGE)),$(LOCAL)) ## remove, services first: make remove STAGE=dev [SERVICE=…] [DRY_RUN=1]; STAGE=local: from the running local cloud
 	@test -n "$(DEPLOY_STACKS)" || { echo "make remove: unknown SERVICE=$(SERVICE)" >&2; exit 1; }
 	@for s in $(shell echo $(DEPLOY_STACKS) | tr ' ' '\n' | tac); do \
-	  $(RUN) sh -c "cd $$s && $(OSLS) remove --stage $(STAGE) --region $(REGION)" || exit 1; \
+	  $(RUN) sh -c "cd $$s && $(DEPLOY_ENV) $(OSLS) remove --stage $(STAGE) --region $(REGION)" || exit 1; \
 	done
 
 # ---- local cloud ----------------------------------------------------------
@@ -177,8 +181,8 @@ demo: $(NODE_STAMP) $(LOCAL) package-local ## run the whole pipeline on the loca
 	$(LOCAL) demo
 
 .PHONY: up
-up: $(NODE_STAMP) $(LOCAL) package-local ## start the local cloud (stage local) and keep it running; Ctrl-C stops it
-	$(LOCAL) up
+up: $(NODE_STAMP) $(LOCAL) package-local ## start the local cloud (stage local) and keep it running; Ctrl-C stops it; EMPTY=1: with no stacks, for make deploy STAGE=local
+	$(LOCAL) up $(if $(EMPTY),-empty)
 
 .PHONY: trace
 trace: $(LOCAL) ## print a trace of the running local cloud: make trace ID=1-…

@@ -59,7 +59,8 @@ type Gateway struct {
 	APIID     string
 	Stage     string
 	AccountID string
-	Routes    []Route
+	// Routes are the methods served; SetRoutes changes them while serving.
+	Routes []Route
 	// Timeout is the integration timeout [29s].
 	Timeout time.Duration
 	// Verify checks the SigV4 signature of a request to an AWS_IAM method,
@@ -68,7 +69,16 @@ type Gateway struct {
 	OnSegment func(xraylocal.Segment)
 	Log       *slog.Logger
 
-	conns sync.Map // remote address → *recordingConn (see Listener)
+	conns    sync.Map // remote address → *recordingConn (see Listener)
+	routesMu sync.RWMutex
+}
+
+// SetRoutes replaces the methods served, as a deployment of the stage does:
+// a request already matched finishes on the route it matched.
+func (g *Gateway) SetRoutes(routes []Route) {
+	g.routesMu.Lock()
+	defer g.routesMu.Unlock()
+	g.Routes = routes
 }
 
 // call is one request on its way through the gateway.
@@ -202,8 +212,11 @@ func (g *Gateway) logCall(c *call, status int, traceID string) {
 }
 
 func (g *Gateway) match(method, path string) (*Route, map[string]string) {
-	for i := range g.Routes {
-		rt := &g.Routes[i]
+	g.routesMu.RLock()
+	routes := g.Routes
+	g.routesMu.RUnlock()
+	for i := range routes {
+		rt := &routes[i]
 		if rt.Method != "ANY" && rt.Method != method {
 			continue
 		}

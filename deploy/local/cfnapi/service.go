@@ -86,6 +86,9 @@ type Service struct {
 	deploying sync.Mutex
 }
 
+// Namespace is the XML namespace of CloudFormation's answers.
+const Namespace = xmlns
+
 const xmlns = "http://cloudformation.amazonaws.com/doc/2010-05-15/"
 
 // apiError is an error answered in the query protocol's shape.

@@ -6,6 +6,7 @@ import (
 	"strings"
 
 	"github.com/awslabs/goformation/v7/cloudformation/apigateway"
+	"golang.org/x/time/rate"
 
 	"github.com/moviepipe/moviepipe/deploy/local/cfn"
 )
@@ -18,6 +19,7 @@ type restAPI struct {
 	methods    []*cfn.Resource           // AWS::ApiGateway::Method
 	validators map[string]map[string]any // AWS::ApiGateway::RequestValidator properties by id
 	stage      *apigateway.Deployment    // the deployment of the stage
+	deployRes  *cfn.Resource             // that AWS::ApiGateway::Deployment
 	built      []route
 	// binaryMediaTypes are the media types it treats as binary, both ways.
 	binaryMediaTypes []string
@@ -31,7 +33,7 @@ type route struct {
 	// required are the request parameters a validator checks
 	// ("querystring.year", "header.x-id"); path parameters always exist.
 	required []string
-	throttle *methodThrottle
+	throttle *rate.Limiter // the stage's bucket for the method
 }
 
 // api records a REST API piece; routes are built once the stack is resolved.
@@ -100,7 +102,7 @@ func (a *restAPI) deployment(r *cfn.Resource) error {
 			return fmt.Errorf("property StageDescription: only ThrottlingRateLimit, ThrottlingBurstLimit, TracingEnabled, MetricsEnabled, LoggingLevel and DataTraceEnabled are emulated or accepted")
 		}
 	}
-	a.stage = &dep
+	a.stage, a.deployRes = &dep, r
 	return nil
 }
 
@@ -110,17 +112,11 @@ func (a *restAPI) routes(d *declared, stage string) error {
 	if a.stage == nil || a.stage.StageName == nil || *a.stage.StageName != stage {
 		return fmt.Errorf("REST API %s: no AWS::ApiGateway::Deployment of stage %s", a.name, stage)
 	}
-	var rate float64
-	var burst int
-	if sd := a.stage.StageDescription; sd != nil {
-		rate, burst = derefF(sd.ThrottlingRateLimit), deref(sd.ThrottlingBurstLimit, 0)
-	}
 	for _, m := range a.methods {
 		rt, err := a.route(d, m)
 		if err != nil {
 			return fmt.Errorf("%s: %w", m.ID, err)
 		}
-		rt.throttle = newThrottle(rate, burst)
 		a.built = append(a.built, rt)
 	}
 	sort.Slice(a.built, func(i, j int) bool { return a.built[i].path+a.built[i].method < a.built[j].path+a.built[j].method })
@@ -191,9 +187,17 @@ func (a *restAPI) path(id string) (string, error) {
 	return "/" + strings.Join(parts, "/"), nil
 }
 
-func derefF(p *float64) float64 {
-	if p == nil {
-		return 0
+// stageLimits are the throttling a Deployment's StageDescription gives the
+// stage it creates.
+func (a *restAPI) stageLimits() limits {
+	l := unset
+	if sd := a.stage.StageDescription; sd != nil {
+		if sd.ThrottlingRateLimit != nil {
+			l.rate = *sd.ThrottlingRateLimit
+		}
+		if sd.ThrottlingBurstLimit != nil {
+			l.burst = float64(*sd.ThrottlingBurstLimit)
+		}
 	}
-	return *p
+	return l
 }

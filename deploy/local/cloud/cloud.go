@@ -21,6 +21,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"sync"
 	"time"
 
@@ -29,12 +30,15 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/kinesis"
 
+	"github.com/moviepipe/moviepipe/deploy/local/apigw"
+	"github.com/moviepipe/moviepipe/deploy/local/cfnapi"
 	"github.com/moviepipe/moviepipe/deploy/local/emulators"
 	"github.com/moviepipe/moviepipe/deploy/local/esm"
 	"github.com/moviepipe/moviepipe/deploy/local/faults"
 	"github.com/moviepipe/moviepipe/deploy/local/frontdoor"
 	"github.com/moviepipe/moviepipe/deploy/local/internal/lines"
 	"github.com/moviepipe/moviepipe/deploy/local/lambda"
+	"github.com/moviepipe/moviepipe/deploy/local/s3local"
 	"github.com/moviepipe/moviepipe/deploy/local/site"
 	"github.com/moviepipe/moviepipe/deploy/local/sqslocal"
 	"github.com/moviepipe/moviepipe/deploy/local/stack"
@@ -72,6 +76,9 @@ type Options struct {
 	// calls unchecked: only to measure what the front doors cost (make
 	// bench). IAM is not enforced then.
 	NoFrontDoors bool
+	// Empty starts the cloud with no stacks: they arrive by deploys (osls
+	// deploy through Endpoints, make deploy STAGE=local).
+	Empty bool
 	// Templates is where each stack's packaged template is, as
 	// <Templates>/<stack>/cloudformation-template-update-stack.json
 	// [<Root>/.moviepipe/package, where make package-local writes them].
@@ -98,7 +105,10 @@ type State struct {
 	// the Lambda Invoke API with them (SigV4, region us-east-1). They are
 	// made at each start.
 	Credentials Credentials `json:"credentials"`
-	PIDs        []int       `json:"pids"`
+	// Endpoints are the AWS APIs a deploy tool calls, by the service's
+	// name in AWS_ENDPOINT_URL_<SERVICE> (cloudformation, s3, lambda, …).
+	Endpoints map[string]string `json:"endpoints"`
+	PIDs      []int             `json:"pids"`
 }
 
 // Cloud is a running local cloud.
@@ -109,26 +119,37 @@ type Cloud struct {
 
 	closeOnce sync.Once
 
-	emu      *emulators.Emulators
-	servers  []*http.Server
-	hosts    []*lambda.Host
-	invoke   *lambda.Service
-	xray     *xraylocal.Daemon
-	sqs      *sqslocal.Server
-	mappings []*esm.Mapping
-	proxies  []*faults.Proxy
-	cancel   context.CancelFunc
-	wg       sync.WaitGroup
-	dynamo   *dynamodb.Client
+	emu     *emulators.Emulators
+	servers []*http.Server
+	invoke  *lambda.Service
+	gw      *apigw.Gateway
+	account *lambda.Account
+	xray    *xraylocal.Daemon
+	sqs     *sqslocal.Server
+	s3      *s3local.Server
+	cfn     *cfnapi.Service
+	proxies []*faults.Proxy
+	dynamo  *dynamodb.Client
+	kinesis *kinesis.Client
+	clients stack.Clients
 	// fnEndpoints are the Kinesis and DynamoDB endpoints behind the front
 	// doors: the emulators, or fault-injecting proxies.
 	fnEndpoints [2]string
 	principals  *principals
 	report      *frontdoor.Report
-	declared    *declared
 	doors       map[string]string // service → front door URL
 	site        *site.Site
 	statePath   string
+
+	// mu guards the deployed stacks; a deploy holds it throughout.
+	mu        sync.Mutex
+	stacks    map[string]*stackRun // by stack name
+	order     []string             // stack names, in the order deployed
+	stages    map[string]*stage    // by REST API id/stage name
+	streams   map[string]string    // Kinesis stream ARN → name, of every stack
+	exports   map[string]map[string]string
+	notes     map[string][]string
+	buildDirs []string
 }
 
 const (
@@ -157,7 +178,9 @@ func Up(ctx context.Context, o Options) (c *Cloud, err error) {
 	if o.Log == nil {
 		o.Log = io.Discard
 	}
-	c = &Cloud{opts: o, log: slog.New(slog.NewTextHandler(o.Log, &slog.HandlerOptions{Level: slog.LevelInfo}))}
+	c = &Cloud{opts: o, log: slog.New(slog.NewTextHandler(o.Log, &slog.HandlerOptions{Level: slog.LevelInfo})),
+		stacks: map[string]*stackRun{}, stages: map[string]*stage{}, streams: map[string]string{},
+		exports: map[string]map[string]string{}, notes: map[string][]string{}}
 	started := c // a failing return sets c to nil before this runs
 	defer func() {
 		if err != nil {
@@ -211,21 +234,25 @@ func Up(ctx context.Context, o Options) (c *Cloud, err error) {
 	}
 
 	awsCfg := aws.Config{Region: region, Credentials: credentials.NewStaticCredentialsProvider("local", "local", "")}
-	kin := kinesis.NewFromConfig(awsCfg, func(op *kinesis.Options) { op.BaseEndpoint = aws.String(o.KinesisEndpoint) })
+	c.kinesis = kinesis.NewFromConfig(awsCfg, func(op *kinesis.Options) { op.BaseEndpoint = aws.String(o.KinesisEndpoint) })
 	c.dynamo = dynamodb.NewFromConfig(awsCfg, func(op *dynamodb.Options) { op.BaseEndpoint = aws.String(o.DynamoDBEndpoint) })
-
-	// The stacks, from their packaged templates.
-	d, err := c.deploy(ctx, stack.Clients{Kinesis: kin, DynamoDB: c.dynamo, SQS: c.sqs})
-	if err != nil {
+	c.clients = stack.Clients{Kinesis: c.kinesis, DynamoDB: c.dynamo, SQS: c.sqs}
+	c.s3 = s3local.New(s3local.Options{Region: region})
+	c.cfn = &cfnapi.Service{Region: region, Account: account, Deployer: c, Fetch: c.fetchTemplate, Log: c.log}
+	if err := c.services(); err != nil {
 		return nil, err
 	}
-	c.declared = d
-	c.State.Exports, c.State.NotEmulated = d.exports, d.sortedNotes()
+	if err := c.controlPlane(); err != nil {
+		return nil, err
+	}
+	// The stacks, from their packaged templates.
+	if !o.Empty {
+		if err := c.deployPackaged(ctx); err != nil {
+			return nil, err
+		}
+	}
 	for _, n := range c.State.NotEmulated {
 		c.log.Info("resource", "note", n)
-	}
-	if err := c.run(ctx, d, kin); err != nil {
-		return nil, err
 	}
 	if c.State.Console, err = c.serve(c.console()); err != nil {
 		return nil, err
@@ -237,9 +264,19 @@ func Up(ctx context.Context, o Options) (c *Cloud, err error) {
 }
 
 // build compiles a service's function for this machine, as make build does
-// for Lambda, into .moviepipe/build/<service>/bootstrap.
+// for Lambda, into a folder of its own under .moviepipe/build: a host
+// replaced by a deploy may still be running the binary it had.
 func (c *Cloud) build(ctx context.Context, dir, name string) (string, error) {
-	out := filepath.Join(c.opts.Root, ".moviepipe", "build", name, "bootstrap")
+	parent := filepath.Join(c.opts.Root, ".moviepipe", "build")
+	if err := os.MkdirAll(parent, 0o755); err != nil {
+		return "", err
+	}
+	tmp, err := os.MkdirTemp(parent, name+"-")
+	if err != nil {
+		return "", err
+	}
+	c.buildDirs = append(c.buildDirs, tmp)
+	out := filepath.Join(tmp, "bootstrap")
 	cmd := exec.CommandContext(ctx, "go", "build", "-trimpath", "-tags", "lambda.norpc", "-o", out, "./cmd/lambda")
 	cmd.Dir = dir
 	cmd.Env = append(os.Environ(), "GOWORK=off", "CGO_ENABLED=0")
@@ -252,7 +289,7 @@ func (c *Cloud) build(ctx context.Context, dir, name string) (string, error) {
 // environment is a function's variables: its template's, then what points
 // it at the local cloud.
 func (c *Cloud) environment(f *function) map[string]string {
-	id := c.principals.byName[f.name].Identity
+	id := c.principals.named(f.name).Identity
 	out := map[string]string{}
 	for k, v := range f.env {
 		out[k] = v
@@ -327,8 +364,20 @@ func (c *Cloud) writeState() error {
 // Mappings returns the event source mappings' shard states, by function.
 func (c *Cloud) Mappings() []map[string]esm.ShardState {
 	var out []map[string]esm.ShardState
-	for _, m := range c.mappings {
+	for _, m := range c.runningMappings() {
 		out = append(out, m.State())
+	}
+	return out
+}
+
+func (c *Cloud) runningMappings() []*esm.Mapping {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	var out []*esm.Mapping
+	for _, name := range c.order {
+		for _, r := range c.stacks[name].decl.mappings {
+			out = append(out, c.stacks[name].mappings[r.ID].m)
+		}
 	}
 	return out
 }
@@ -336,7 +385,7 @@ func (c *Cloud) Mappings() []map[string]esm.ShardState {
 // Replay delivers every stream's records again from the trim horizon, as a
 // new event source mapping would, and returns when each shard is caught up.
 func (c *Cloud) Replay(ctx context.Context) error {
-	for _, live := range c.mappings {
+	for _, live := range c.runningMappings() {
 		m := live.FromTrimHorizon()
 		rctx, cancel := context.WithCancel(ctx)
 		done := make(chan error, 1)
@@ -386,8 +435,19 @@ func (c *Cloud) XRay() *xraylocal.Daemon { return c.xray }
 // SQS returns the local SQS.
 func (c *Cloud) SQS() *sqslocal.Server { return c.sqs }
 
-// Hosts returns the function hosts.
-func (c *Cloud) Hosts() []*lambda.Host { return c.hosts }
+// Hosts returns the function hosts, in the order their stacks were
+// deployed.
+func (c *Cloud) Hosts() []*lambda.Host {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	var out []*lambda.Host
+	for _, name := range c.order {
+		for _, f := range c.stacks[name].decl.functions {
+			out = append(out, c.stacks[name].hosts[f.name])
+		}
+	}
+	return out
+}
 
 // Close stops everything: mappings, functions, servers, emulators, and
 // removes the state file. It is safe on a partly started cloud, and to call
@@ -395,15 +455,13 @@ func (c *Cloud) Hosts() []*lambda.Host { return c.hosts }
 func (c *Cloud) Close() { c.closeOnce.Do(c.close) }
 
 func (c *Cloud) close() {
-	if c.cancel != nil {
-		c.cancel()
+	c.mu.Lock()
+	for _, name := range slices.Clone(c.order) {
+		c.stop(name)
 	}
-	c.wg.Wait()
+	c.mu.Unlock()
 	if c.invoke != nil {
 		c.invoke.Close()
-	}
-	for _, h := range c.hosts {
-		h.Close()
 	}
 	for _, s := range c.servers {
 		ctx, cancel := context.WithTimeout(context.Background(), time.Second)
@@ -416,6 +474,9 @@ func (c *Cloud) close() {
 	}
 	if c.emu != nil {
 		_ = c.emu.Stop()
+	}
+	for _, dir := range c.buildDirs {
+		_ = os.RemoveAll(dir)
 	}
 	if c.statePath != "" {
 		_ = os.Remove(c.statePath)

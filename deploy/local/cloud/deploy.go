@@ -4,35 +4,28 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"os"
-	"path/filepath"
+	"reflect"
 	"sort"
 	"time"
 
 	"github.com/moviepipe/moviepipe/deploy/local/cfn"
 	"github.com/moviepipe/moviepipe/deploy/local/lambda"
+	"github.com/moviepipe/moviepipe/deploy/local/s3local"
 	"github.com/moviepipe/moviepipe/deploy/local/stack"
 )
 
-// Stacks are the stacks in the order make deploy creates them: the shared
-// one first, whose exports the services import.
-var Stacks = []string{"deploy/resources", "processor", "query-api", "scraper"}
-
-// PackageDir is where make package-local writes a stack's CloudFormation
-// for stage local (osls package --package), which the local cloud runs.
-func PackageDir(root, stackDir string) string {
-	return filepath.Join(root, ".moviepipe", "package", filepath.FromSlash(stackDir))
-}
-
-// declared is what the stacks declare, as the local cloud will run it.
+// declared is what one stack declares, as the local cloud runs it.
 type declared struct {
-	exports   map[string]string
+	bucket    string   // the deployment bucket, if it has one
 	notes     []string // not emulated, or accepted without a local effect
 	functions []*function
 	roles     map[string]*cfn.Resource // by ARN
-	streams   map[string]string        // Kinesis stream ARN → name
 	mappings  []*cfn.Resource
 	apis      []*restAPI
+}
+
+func newDeclared() *declared {
+	return &declared{roles: map[string]*cfn.Resource{}}
 }
 
 // function is an AWS::Lambda::Function, with its code's source folder.
@@ -57,111 +50,89 @@ func (d *declared) function(arn string) (*function, bool) {
 	return nil, false
 }
 
-// deploy creates every stack from its packaged template, in order.
-func (c *Cloud) deploy(ctx context.Context, cl stack.Clients) (*declared, error) {
-	d := &declared{exports: map[string]string{}, roles: map[string]*cfn.Resource{}, streams: map[string]string{}}
-	for _, dir := range Stacks {
-		if err := c.deployStack(ctx, cl, d, dir); err != nil {
-			return nil, err
-		}
+// create makes one resource as its stack is resolved: a data resource on
+// the emulators (kept when it exists), a deployment bucket on the local S3,
+// or a record of what is started once the stack is resolved (functions,
+// mappings, routes). prev is the resource as the stack had it, if it did:
+// a data resource whose properties changed is refused, as updating one in
+// place is not emulated.
+func (c *Cloud) create(ctx context.Context, d *declared, r, prev *cfn.Resource) error {
+	if prev != nil && isData(r.Type) && !reflect.DeepEqual(prev.Properties, r.Properties) {
+		return fmt.Errorf("updating %s in place is not emulated: remove the stack (make remove STAGE=%s) and deploy it again", r.Type, c.opts.Stage)
 	}
-	return d, nil
-}
-
-func (c *Cloud) deployStack(ctx context.Context, cl stack.Clients, d *declared, dir string) error {
-	pkg := PackageDir(c.opts.Root, dir)
-	if c.opts.Templates != "" {
-		pkg = filepath.Join(c.opts.Templates, filepath.FromSlash(dir))
-	}
-	path := filepath.Join(pkg, "cloudformation-template-update-stack.json")
-	if err := fresh(path, filepath.Join(c.opts.Root, dir, "serverless.yml")); err != nil {
-		return err
-	}
-	tpl, err := cfn.Load(path)
-	if err != nil {
-		return err
-	}
-	pk, err := readPackaged(filepath.Join(filepath.Dir(path), "serverless-state.json"))
-	if err != nil {
-		return err
-	}
-	name := stackName(dir, c.opts.Stage)
-	apis := len(d.apis)
-	s, err := cfn.Resolve(tpl, cfn.Env{
-		StackName: name, Region: region, Account: account, Parameters: pk.params,
-		Imports: func(n string) (string, bool) { v, ok := d.exports[n]; return v, ok },
-		Create:  func(r *cfn.Resource) error { return c.create(ctx, cl, d, filepath.Join(c.opts.Root, dir), r) },
-	})
-	if err != nil {
-		return fmt.Errorf("stack %s (%s): %w", name, path, err)
-	}
-	for _, a := range d.apis[apis:] {
-		if err := a.routes(d, c.opts.Stage); err != nil {
-			return fmt.Errorf("stack %s: %w", name, err)
-		}
-		if err := a.patchStage(pk.stageAfter); err != nil {
-			return fmt.Errorf("stack %s: stage update after deploy: %w", name, err)
-		}
-	}
-	for k, v := range s.Exports {
-		d.exports[k] = v
-	}
-	return nil
-}
-
-// fresh refuses a template older than the serverless.yml it comes from.
-func fresh(template, source string) error {
-	t, err := os.Stat(template)
-	if err != nil {
-		return fmt.Errorf("%s: %w (run make package-local, which make up and make demo run for you)", template, err)
-	}
-	if s, err := os.Stat(source); err == nil && s.ModTime().After(t.ModTime()) {
-		return fmt.Errorf("%s is older than %s: run make package-local", template, source)
-	}
-	return nil
-}
-
-// stackName is the stack's name as osls names it: the service and the stage.
-func stackName(dir, stage string) string {
-	if dir == "deploy/resources" {
-		return "moviepipe-" + stage
-	}
-	return "moviepipe-" + dir + "-" + stage
-}
-
-// create makes one resource, or records it for the pieces built once every
-// stack is resolved (functions, mappings, routes).
-func (c *Cloud) create(ctx context.Context, cl stack.Clients, d *declared, dir string, r *cfn.Resource) error {
-	made, notes, err := stack.Create(ctx, cl, r)
+	made, notes, err := stack.Create(ctx, c.clients, r)
 	d.notes = append(d.notes, notes...)
 	if made || err != nil {
-		if r.Type == "AWS::Kinesis::Stream" {
-			d.streams[r.Attrs["Arn"]] = r.Ref
+		if r.Type == "AWS::Kinesis::Stream" && err == nil {
+			c.streams[r.Attrs["Arn"]] = r.Ref
 		}
 		return err
 	}
 	switch r.Type {
+	case "AWS::S3::Bucket":
+		return c.bucket(d, r)
 	case "AWS::IAM::Role":
 		return d.role(r)
 	case "AWS::Lambda::Function":
-		return d.addFunction(r, dir)
+		return c.addFunction(d, r)
 	case "AWS::Lambda::EventSourceMapping":
 		d.mappings = append(d.mappings, r)
 		return nil
 	case "AWS::Lambda::EventInvokeConfig":
 		return d.invokeConfig(r)
-	case "AWS::ApiGateway::RestApi", "AWS::ApiGateway::Resource", "AWS::ApiGateway::Method",
-		"AWS::ApiGateway::RequestValidator", "AWS::ApiGateway::Deployment":
+	case "AWS::ApiGateway::Deployment":
+		if err := c.checkStage(r, prev); err != nil {
+			return err
+		}
+		return d.api(r)
+	case "AWS::ApiGateway::RestApi", "AWS::ApiGateway::Resource", "AWS::ApiGateway::Method", "AWS::ApiGateway::RequestValidator":
 		return d.api(r)
 	}
 	d.notes = append(d.notes, notEmulated(r))
 	return nil
 }
 
+// isData reports whether a type's resource lives on the emulators.
+func isData(typ string) bool {
+	switch typ {
+	case "AWS::Kinesis::Stream", "AWS::DynamoDB::Table", "AWS::SQS::Queue", "AWS::S3::Bucket":
+		return true
+	}
+	return false
+}
+
+// bucket makes a deployment bucket on the local S3, where osls uploads the
+// templates and code.
+func (c *Cloud) bucket(d *declared, r *cfn.Resource) error {
+	notes, err := r.Check([]string{"BucketName"}, []string{"BucketEncryption", "PublicAccessBlockConfiguration", "OwnershipControls", "Tags", "VersioningConfiguration"})
+	d.notes = append(d.notes, notes...)
+	if err != nil {
+		return err
+	}
+	if v, _ := r.Properties["VersioningConfiguration"].(map[string]any); v["Status"] == "Enabled" {
+		return errors.New("property VersioningConfiguration: versioning is not emulated")
+	}
+	if err := c.s3.CreateBucket(r.Ref); err != nil && !errors.Is(err, s3local.ErrBucketAlreadyOwnedByYou) {
+		return err
+	}
+	d.bucket = r.Ref
+	return nil
+}
+
+// checkStage refuses, as CloudFormation does, a new Deployment whose
+// StageDescription would configure a stage that already exists.
+func (c *Cloud) checkStage(r, prev *cfn.Resource) error {
+	name, _ := r.Properties["StageName"].(string)
+	api, _ := r.Properties["RestApiId"].(string)
+	if _, has := r.Properties["StageDescription"]; !has || prev != nil || c.stages[api+"/"+name] == nil {
+		return nil
+	}
+	return errors.New("StageDescription cannot be specified when stage referenced by StageName already exists")
+}
+
 // notEmulated says what a resource the cloud does not run means locally.
 func notEmulated(r *cfn.Resource) string {
 	why := map[string]string{
-		"AWS::S3::Bucket":            "the deployment bucket: functions are built from source",
 		"AWS::S3::BucketPolicy":      "the deployment bucket's policy",
 		"AWS::Logs::LogGroup":        "function logs go to the terminal, prefixed by function",
 		"AWS::Lambda::Version":       "functions run as $LATEST",

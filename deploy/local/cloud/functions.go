@@ -5,6 +5,9 @@ import (
 	"errors"
 	"fmt"
 	"maps"
+	"path"
+	"path/filepath"
+	"slices"
 	"strings"
 	"time"
 
@@ -12,14 +15,17 @@ import (
 
 	"github.com/moviepipe/moviepipe/deploy/local/cfn"
 	"github.com/moviepipe/moviepipe/deploy/local/esm"
+	"github.com/moviepipe/moviepipe/deploy/local/frontdoor"
 	"github.com/moviepipe/moviepipe/deploy/local/iam"
 	lambdahost "github.com/moviepipe/moviepipe/deploy/local/lambda"
 )
 
-// addFunction records an AWS::Lambda::Function; its code is its service's
-// ./cmd/lambda, built for this machine when the cloud starts (the packaged
-// zip holds the same source built for Lambda's arm64).
-func (d *declared) addFunction(r *cfn.Resource, dir string) error {
+// addFunction records an AWS::Lambda::Function. Its code is the zip the
+// template names in the deployment bucket, as Lambda reads it; the zip
+// names the service (<service>.zip, as make build writes it) whose
+// ./cmd/lambda is built for this machine when the function starts (the zip
+// holds the same source built for Lambda's arm64).
+func (c *Cloud) addFunction(d *declared, r *cfn.Resource) error {
 	notes, err := r.Check([]string{"FunctionName", "Handler", "Runtime", "Code", "Role", "Environment", "MemorySize", "Timeout",
 		"ReservedConcurrentExecutions", "TracingConfig", "Architectures"},
 		[]string{"Description", "Tags", "KmsKeyArn"})
@@ -44,6 +50,10 @@ func (d *declared) addFunction(r *cfn.Resource, dir string) error {
 	if len(errs) > 0 {
 		return errors.New(strings.Join(errs, "; "))
 	}
+	dir, err := c.code(fn.Code)
+	if err != nil {
+		return err
+	}
 	f := &function{res: r, name: r.Ref, arn: r.Attrs["Arn"], dir: dir, roleARN: fn.Role,
 		timeout: time.Duration(deref(fn.Timeout, 3)) * time.Second, memoryMB: deref(fn.MemorySize, 128),
 		reserved: fn.ReservedConcurrentExecutions, invokeConfig: lambdahost.DefaultAsync, env: map[string]string{}}
@@ -60,6 +70,22 @@ func (d *declared) addFunction(r *cfn.Resource, dir string) error {
 	return nil
 }
 
+// code finds a function's code: its zip must be in the local S3, and be a
+// service of this repository.
+func (c *Cloud) code(code *lambda.Function_Code) (string, error) {
+	if code == nil || code.S3Bucket == nil || code.S3Key == nil {
+		return "", errors.New("property Code: only S3Bucket and S3Key are emulated")
+	}
+	if _, ok := c.s3.GetObject(*code.S3Bucket, *code.S3Key); !ok {
+		return "", errors.New("Error occurred while GetObject. S3 Error Code: NoSuchKey. S3 Error Message: The specified key does not exist.") //nolint:staticcheck // Lambda's own text
+	}
+	service := strings.TrimSuffix(path.Base(*code.S3Key), ".zip")
+	if !slices.Contains(Services, service) {
+		return "", fmt.Errorf("property Code.S3Key %s: the local cloud runs the code of this repository's services (%s.zip), built for this machine", *code.S3Key, strings.Join(Services, ".zip, "))
+	}
+	return filepath.Join(c.opts.Root, service), nil
+}
+
 func deref(p *int, def int) int {
 	if p == nil {
 		return def
@@ -70,7 +96,7 @@ func deref(p *int, def int) int {
 // mapping turns an AWS::Lambda::EventSourceMapping into the local poller's
 // configuration, with AWS's defaults for what the template leaves out and
 // AWS's answers for what CreateEventSourceMapping refuses.
-func (c *Cloud) mapping(d *declared, r *cfn.Resource, streams map[string]string) (esm.Config, *function, error) {
+func (c *Cloud) mapping(d *declared, r *cfn.Resource, ps map[string]*frontdoor.Principal) (esm.Config, *function, error) {
 	var cfg esm.Config
 	if _, err := r.Check([]string{"EventSourceArn", "FunctionName", "BatchSize", "MaximumBatchingWindowInSeconds", "StartingPosition",
 		"FunctionResponseTypes", "BisectBatchOnFunctionError", "MaximumRetryAttempts", "MaximumRecordAgeInSeconds",
@@ -86,7 +112,7 @@ func (c *Cloud) mapping(d *declared, r *cfn.Resource, streams map[string]string)
 		return cfg, nil, fmt.Errorf("property FunctionName %s: no function of these stacks", m.FunctionName)
 	}
 	arn := deref2(m.EventSourceArn)
-	name, ok := streams[arn]
+	name, ok := c.streams[arn]
 	if !ok {
 		return cfg, nil, fmt.Errorf("property EventSourceArn %s: not a Kinesis stream of these stacks (only Kinesis mappings are emulated)", arn)
 	}
@@ -107,7 +133,7 @@ func (c *Cloud) mapping(d *declared, r *cfn.Resource, streams map[string]string)
 		}
 		cfg.OnFailure = func(_ context.Context, msg []byte) error { return c.sqs.Send(dest, string(msg)) }
 	}
-	return cfg, f, c.mappingRole(f, arn, m)
+	return cfg, f, c.mappingRole(ps[f.name], f, arn, m)
 }
 
 // mappingConfig is a valid mapping's poller configuration, with
@@ -188,8 +214,7 @@ func validateMapping(m lambda.EventSourceMapping) error {
 // function's role lets Lambda read the stream and send to the on-failure
 // destination: the mapping uses the function's execution role for both.
 // The checks count as uses in the permission report.
-func (c *Cloud) mappingRole(f *function, stream string, m lambda.EventSourceMapping) error {
-	p := c.principals.byName[f.name]
+func (c *Cloud) mappingRole(p *frontdoor.Principal, f *function, stream string, m lambda.EventSourceMapping) error {
 	need := []iam.Permission{}
 	for _, op := range []string{"DescribeStream", "DescribeStreamSummary", "GetRecords", "GetShardIterator", "ListShards"} {
 		need = append(need, iam.Permission{Action: "kinesis:" + op, Resource: stream})

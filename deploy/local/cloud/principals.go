@@ -8,7 +8,9 @@ import (
 	"fmt"
 	"net/http"
 	"net/url"
+	"reflect"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -29,66 +31,92 @@ type Credentials struct {
 
 // principals are the callers the cloud knows, by access key: each function
 // with its role, and the operator (the person at the keyboard, the tests,
-// make demo), who may do anything, as an administrator.
+// make demo, osls), who may do anything, as an administrator. Deploys add
+// and remove function principals while the front doors look them up.
 type principals struct {
+	mu       sync.RWMutex
 	byKey    map[string]*frontdoor.Principal
 	byName   map[string]*frontdoor.Principal
 	operator *frontdoor.Principal
 }
 
-// newPrincipals gives every function its own session credentials and
-// reads its role's policies; a role the cloud cannot evaluate as IAM would
-// stops the start.
-func newPrincipals(d *declared) (*principals, error) {
+// newPrincipals makes the operator's credentials, new at each start.
+func newPrincipals() *principals {
 	ps := &principals{byKey: map[string]*frontdoor.Principal{}, byName: map[string]*frontdoor.Principal{}}
 	ps.operator = &frontdoor.Principal{Name: "operator", Admin: true, Identity: sigv4.Identity{
 		AccessKeyID: "AKIA" + keyID("operator"), SecretAccessKey: secret(),
 		ARN: "arn:aws:iam::" + account + ":user/local", UserID: "AIDA" + keyID("operator/user")}}
-	ps.add(ps.operator)
-	for _, f := range d.functions {
-		role, ok := d.roles[f.roleARN]
-		if !ok {
-			return nil, fmt.Errorf("function %s: role %s is not a role of these stacks", f.name, f.roleARN)
-		}
-		policies, err := rolePolicies(role)
-		if err != nil {
-			return nil, fmt.Errorf("function %s: role %s: %w", f.name, role.Ref, err)
-		}
-		roleID := role.Attrs["RoleId"]
-		ps.add(&frontdoor.Principal{Name: f.name, Role: f.roleARN, Policies: policies, Identity: sigv4.Identity{
-			AccessKeyID: "ASIA" + keyID(f.name), SecretAccessKey: secret(), SessionToken: secret() + secret(),
-			ARN:    "arn:aws:sts::" + account + ":assumed-role/" + role.Ref + "/" + f.name,
-			UserID: roleID + ":" + f.name}})
-	}
-	return ps, nil
+	ps.put(ps.operator)
+	return ps
 }
 
-func (ps *principals) add(p *frontdoor.Principal) {
+// functionPrincipal gives a function session credentials of its role and
+// reads the role's policies; a role the cloud cannot evaluate as IAM would
+// is an error. A function whose role is unchanged keeps the credentials it
+// has, so that its running environments go on signing with them.
+func (ps *principals) functionPrincipal(f *function, roles map[string]*cfn.Resource) (*frontdoor.Principal, error) {
+	role, ok := roles[f.roleARN]
+	if !ok {
+		return nil, fmt.Errorf("role %s is not a role of this stack", f.roleARN)
+	}
+	policies, err := rolePolicies(role)
+	if err != nil {
+		return nil, fmt.Errorf("role %s: %w", role.Ref, err)
+	}
+	ps.mu.RLock()
+	old := ps.byName[f.name]
+	ps.mu.RUnlock()
+	if old != nil && old.Role == f.roleARN && reflect.DeepEqual(old.Policies, policies) {
+		return old, nil
+	}
+	return &frontdoor.Principal{Name: f.name, Role: f.roleARN, Policies: policies, Identity: sigv4.Identity{
+		AccessKeyID: "ASIA" + keyID(fmt.Sprintf("%s/%s/%v", f.name, f.roleARN, policies)), SecretAccessKey: secret(), SessionToken: secret() + secret(),
+		ARN:    "arn:aws:sts::" + account + ":assumed-role/" + role.Ref + "/" + f.name,
+		UserID: role.Attrs["RoleId"] + ":" + f.name}}, nil
+}
+
+// put registers p in place of any principal of its name.
+func (ps *principals) put(p *frontdoor.Principal) {
+	ps.mu.Lock()
+	defer ps.mu.Unlock()
+	if old := ps.byName[p.Name]; old != nil {
+		delete(ps.byKey, old.Identity.AccessKeyID)
+	}
 	ps.byKey[p.Identity.AccessKeyID], ps.byName[p.Name] = p, p
+}
+
+// remove forgets a function's principal: its credentials stop working.
+func (ps *principals) remove(name string) {
+	ps.mu.Lock()
+	defer ps.mu.Unlock()
+	if old := ps.byName[name]; old != nil {
+		delete(ps.byKey, old.Identity.AccessKeyID)
+		delete(ps.byName, name)
+	}
 }
 
 // find is a principal by access key.
 func (ps *principals) find(accessKeyID string) (*frontdoor.Principal, bool) {
+	ps.mu.RLock()
+	defer ps.mu.RUnlock()
 	p, ok := ps.byKey[accessKeyID]
 	return p, ok
 }
 
+// named is a principal by name.
+func (ps *principals) named(name string) *frontdoor.Principal {
+	ps.mu.RLock()
+	defer ps.mu.RUnlock()
+	return ps.byName[name]
+}
+
 // identity is a sigv4 key lookup over the principals.
 func (ps *principals) identity(accessKeyID string) (sigv4.Identity, bool) {
-	p, ok := ps.byKey[accessKeyID]
+	p, ok := ps.find(accessKeyID)
 	if !ok {
 		return sigv4.Identity{}, false
 	}
 	return p.Identity, true
-}
-
-// functions are the function principals, in a stable order.
-func (ps *principals) functions(d *declared) []*frontdoor.Principal {
-	out := make([]*frontdoor.Principal, 0, len(d.functions))
-	for _, f := range d.functions {
-		out = append(out, ps.byName[f.name])
-	}
-	return out
 }
 
 // rolePolicies reads a role's inline policies. Managed policies are not in
@@ -171,6 +199,10 @@ func (c *Cloud) Permissions() Permissions {
 			p.Denied = append(p.Denied, u)
 		}
 	}
-	p.Unused = c.report.Unused(c.principals.functions(c.declared))
+	var fns []*frontdoor.Principal
+	for _, f := range c.functions() {
+		fns = append(fns, c.principals.named(f.name))
+	}
+	p.Unused = c.report.Unused(fns)
 	return p
 }

@@ -3,10 +3,13 @@ package cloud
 import (
 	"encoding/json"
 	"fmt"
+	"maps"
 	"math"
 	"os"
 	"strconv"
 	"strings"
+	"sync"
+	"time"
 
 	"golang.org/x/time/rate"
 )
@@ -19,55 +22,89 @@ const accountBurst = 5000
 // patchOp is one of API Gateway's UpdateStage patch operations.
 type patchOp struct{ Op, Path, Value string }
 
-// methodThrottle is a method's stage throttling: a token bucket that a
-// deploy or UpdateStage may change while the gateway serves. Unset limits
-// are negative; a method with no rate limit is not throttled here (the
-// account-level limit is not emulated: docs/local-cloud.md).
-type methodThrottle struct {
-	rate  float64
-	burst int
-	*rate.Limiter
+// limits are stage throttling settings; a negative limit is unset.
+type limits struct{ rate, burst float64 }
+
+var unset = limits{-1, -1}
+
+// stage is a REST API's stage. It outlives the deployments that point it
+// at their snapshot of the API (a new AWS::ApiGateway::Deployment on each
+// changed osls deploy) and keeps its settings, which UpdateStage changes:
+// method settings for every method ("*/*") or for one.
+type stage struct {
+	mu           sync.Mutex
+	api          *restAPI // the API as last deployed
+	name         string
+	deploymentID string
+	created      time.Time
+	all          limits
+	methods      map[string]limits        // "/movies/{id} GET"
+	throttles    map[string]*rate.Limiter // each deployed method's bucket
 }
 
-func newThrottle(rateLimit float64, burst int) *methodThrottle {
-	t := &methodThrottle{rate: -1, burst: -1, Limiter: rate.NewLimiter(rate.Inf, 0)}
-	if rateLimit > 0 {
-		t.rate = rateLimit
-	}
-	if burst > 0 {
-		t.burst = burst
-	}
-	t.apply()
-	return t
+func newStage(a *restAPI, name string, created time.Time) *stage {
+	return &stage{api: a, name: name, created: created, all: unset, methods: map[string]limits{}, throttles: map[string]*rate.Limiter{}}
 }
 
-func (t *methodThrottle) apply() {
-	if t.rate < 0 {
-		t.SetLimit(rate.Inf)
-		return
+func methodKey(path, method string) string { return path + " " + method }
+
+// deploy points the stage at a deployment of a: each method gets its
+// bucket, kept across deployments, and the stage's settings.
+func (st *stage) deploy(a *restAPI, deploymentID string) {
+	st.mu.Lock()
+	defer st.mu.Unlock()
+	st.api, st.deploymentID = a, deploymentID
+	for i := range a.built {
+		rt := &a.built[i]
+		k := methodKey(rt.path, rt.method)
+		if st.throttles[k] == nil {
+			st.throttles[k] = rate.NewLimiter(rate.Inf, 0)
+		}
+		rt.throttle = st.throttles[k]
 	}
-	b := t.burst
-	if b < 0 {
-		b = accountBurst
-	}
-	t.SetBurst(b)
-	t.SetLimit(rate.Limit(t.rate))
+	st.apply()
 }
 
-// patchStage applies UpdateStage patch operations to the stage's methods,
-// in order, as API Gateway does: "/{resource path}/{method}/throttling/
-// rateLimit" and ".../burstLimit", where the resource path has "/" escaped
-// as "~1" and either part may be "*" for every method. Every operation is
-// checked before any is applied, so a refused update changes nothing.
-func (a *restAPI) patchStage(ops []patchOp) error {
-	type change struct {
-		targets []*methodThrottle
-		burst   bool
-		value   float64
+// apply sets each method's bucket from its settings, else the stage's.
+// A method with no rate limit is not throttled here (the account-level
+// limit is not emulated: docs/local-cloud.md); a rate with no burst gets
+// the account's burst.
+func (st *stage) apply() {
+	for k, l := range st.throttles {
+		m, ok := st.methods[k]
+		if !ok {
+			m = unset
+		}
+		r, b := m.rate, m.burst
+		if r < 0 {
+			r = st.all.rate
+		}
+		if b < 0 {
+			b = st.all.burst
+		}
+		if r < 0 {
+			l.SetLimit(rate.Inf)
+			continue
+		}
+		if b < 0 {
+			b = accountBurst
+		}
+		l.SetBurst(int(b))
+		l.SetLimit(rate.Limit(r))
 	}
-	var changes []change
+}
+
+// patch applies UpdateStage's throttling operations, in order, as API
+// Gateway does: "/{resource path}/{method}/throttling/rateLimit" and
+// ".../burstLimit", the resource path's "/" escaped as "~1", "*/*" for the
+// stage's default method settings. Every operation is checked before any is
+// applied, so a refused update changes nothing.
+func (st *stage) patch(ops []patchOp) error {
+	st.mu.Lock()
+	defer st.mu.Unlock()
+	all, methods := st.all, maps.Clone(st.methods)
 	for _, op := range ops {
-		targets, burst, err := a.throttlesAt(op.Path)
+		key, burst, err := st.throttlingPath(op.Path)
 		if err != nil {
 			return err
 		}
@@ -78,38 +115,44 @@ func (a *restAPI) patchStage(ops []patchOp) error {
 		if err != nil || v < 0 || math.IsInf(v, 0) || (burst && v != math.Trunc(v)) {
 			return fmt.Errorf("invalid value %q for %s", op.Value, op.Path)
 		}
-		changes = append(changes, change{targets, burst, v})
-	}
-	for _, c := range changes {
-		for _, t := range c.targets {
-			if c.burst {
-				t.burst = int(c.value)
-			} else {
-				t.rate = c.value
+		l := &all
+		if key != "" {
+			m, ok := methods[key]
+			if !ok {
+				m = unset
 			}
-			t.apply()
+			l = &m
+		}
+		if burst {
+			l.burst = v
+		} else {
+			l.rate = v
+		}
+		if key != "" {
+			methods[key] = *l
 		}
 	}
+	st.all, st.methods = all, methods
+	st.apply()
 	return nil
 }
 
-// throttlesAt finds the methods a throttling patch path names.
-func (a *restAPI) throttlesAt(path string) (targets []*methodThrottle, burst bool, err error) {
+// throttlingPath reads a throttling patch path: the method's key ("" for
+// every method) and whether it sets the burst.
+func (st *stage) throttlingPath(path string) (key string, burst bool, err error) {
 	parts := strings.Split(strings.TrimPrefix(path, "/"), "/")
 	if len(parts) != 4 || parts[2] != "throttling" || (parts[3] != "rateLimit" && parts[3] != "burstLimit") {
-		return nil, false, fmt.Errorf("patch path %s: only /{resource}/{method}/throttling/rateLimit and burstLimit are emulated", path)
+		return "", false, fmt.Errorf("patch path %s: only /{resource}/{method}/throttling/rateLimit and burstLimit are emulated", path)
 	}
-	res := strings.ReplaceAll(parts[0], "~1", "/")
-	for i := range a.built {
-		rt := &a.built[i]
-		if (res == "*" || res == rt.path) && (parts[1] == "*" || parts[1] == rt.method) {
-			targets = append(targets, rt.throttle)
-		}
+	burst = parts[3] == "burstLimit"
+	if parts[0] == "*" && parts[1] == "*" {
+		return "", burst, nil
 	}
-	if len(targets) == 0 {
-		return nil, false, fmt.Errorf("patch path %s: no method of REST API %s", path, a.name)
+	key = methodKey(strings.ReplaceAll(parts[0], "~1", "/"), parts[1])
+	if st.throttles[key] == nil {
+		return "", false, fmt.Errorf("patch path %s: no method %s of REST API %s", path, key, st.api.name)
 	}
-	return targets, parts[3] == "burstLimit", nil
+	return key, burst, nil
 }
 
 // packaged is what osls package wrote beside a template that the deploy
@@ -120,6 +163,7 @@ func (a *restAPI) throttlesAt(path string) (targets []*methodThrottle, burst boo
 // with these two operations). make up does not run osls deploy, so it
 // applies them itself; the deploy path runs the plugin.
 type packaged struct {
+	service    string // the stack is <service>-<stage>, as osls names it
 	params     map[string]string
 	stageAfter []patchOp
 }
@@ -131,6 +175,7 @@ func readPackaged(path string) (packaged, error) {
 	}
 	var state struct {
 		Service struct {
+			Service  string
 			Provider struct {
 				StackParameters []struct{ ParameterKey, ParameterValue string }
 			}
@@ -143,7 +188,7 @@ func readPackaged(path string) (packaged, error) {
 	if err := json.Unmarshal(data, &state); err != nil {
 		return packaged{}, fmt.Errorf("%s: %w", path, err)
 	}
-	p := packaged{params: map[string]string{}}
+	p := packaged{service: state.Service.Service, params: map[string]string{}}
 	for _, kv := range state.Service.Provider.StackParameters {
 		p.params[kv.ParameterKey] = kv.ParameterValue
 	}

@@ -6,41 +6,40 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"golang.org/x/time/rate"
 )
 
-func stageOf(routes ...route) *restAPI {
-	a := &restAPI{name: "local-moviepipe-api"}
-	for _, rt := range routes {
-		rt.throttle = newThrottle(0, 0)
-		a.built = append(a.built, rt)
-	}
-	return a
+func stageOf(routes ...route) (*stage, *restAPI) {
+	a := &restAPI{name: "local-moviepipe-api", built: routes}
+	st := newStage(a, "local", time.Now())
+	st.deploy(a, "d1")
+	return st, a
 }
 
 // UpdateStage's throttling operations reach the methods their paths name,
-// "*" standing for every resource or method; a refused update changes
-// nothing.
+// "*/*" standing for every method; a refused update changes nothing; a
+// later deployment keeps the stage's settings and each method's bucket.
 func TestPatchStage(t *testing.T) {
-	a := stageOf(route{method: "GET", path: "/movies/{id}"}, route{method: "GET", path: "/movies"})
+	st, a := stageOf(route{method: "GET", path: "/movies/{id}"}, route{method: "GET", path: "/movies"})
 	byID, list := a.built[0].throttle, a.built[1].throttle
 	if byID.Limit() != rate.Inf {
 		t.Fatalf("an unset stage throttles at %v", byID.Limit())
 	}
-	if err := a.patchStage([]patchOp{{"replace", "/*/*/throttling/rateLimit", "100"}, {"replace", "/*/*/throttling/burstLimit", "200"}}); err != nil {
+	if err := st.patch([]patchOp{{"replace", "/*/*/throttling/rateLimit", "100"}, {"replace", "/*/*/throttling/burstLimit", "200"}}); err != nil {
 		t.Fatal(err)
 	}
-	for _, th := range []*methodThrottle{byID, list} {
+	for _, th := range []*rate.Limiter{byID, list} {
 		if th.Limit() != 100 || th.Burst() != 200 {
 			t.Errorf("after /*/*: %v/s burst %d", th.Limit(), th.Burst())
 		}
 	}
-	if err := a.patchStage([]patchOp{{"replace", "/~1movies~1{id}/GET/throttling/rateLimit", "5"}}); err != nil {
+	if err := st.patch([]patchOp{{"replace", "/~1movies~1{id}/GET/throttling/rateLimit", "5"}}); err != nil {
 		t.Fatal(err)
 	}
-	if byID.Limit() != 5 || list.Limit() != 100 {
-		t.Errorf("one method: %v and %v", byID.Limit(), list.Limit())
+	if byID.Limit() != 5 || byID.Burst() != 200 || list.Limit() != 100 {
+		t.Errorf("one method: %v burst %d, and %v", byID.Limit(), byID.Burst(), list.Limit())
 	}
 	for _, bad := range [][]patchOp{
 		{{"replace", "/*/*/throttling/rateLimit", "1"}, {"replace", "/*/*/throttling/burstLimit", "1.5"}},
@@ -49,18 +48,25 @@ func TestPatchStage(t *testing.T) {
 		{{"replace", "/~1films/GET/throttling/rateLimit", "1"}},
 		{{"replace", "/*/*/throttling/rateLimit", "-1"}},
 	} {
-		if err := a.patchStage(bad); err == nil {
+		if err := st.patch(bad); err == nil {
 			t.Errorf("%v accepted", bad)
 		}
 	}
 	if byID.Limit() != 5 || list.Limit() != 100 || list.Burst() != 200 {
 		t.Errorf("a refused update changed the stage: %v, %v burst %d", byID.Limit(), list.Limit(), list.Burst())
 	}
+	// A new deployment (osls makes one on each changed deploy) with a new
+	// method: the stage's settings stay and reach the new method too.
+	next := &restAPI{name: a.name, built: []route{{method: "GET", path: "/movies/{id}"}, {method: "GET", path: "/movies"}, {method: "POST", path: "/movies"}}}
+	st.deploy(next, "d2")
+	if next.built[0].throttle != byID || byID.Limit() != 5 || next.built[2].throttle.Limit() != 100 {
+		t.Errorf("after a deployment: same bucket %v, %v, new method %v", next.built[0].throttle == byID, byID.Limit(), next.built[2].throttle.Limit())
+	}
 	// A rate with no burst limit gets the account's burst, not a bucket
 	// that admits nothing.
-	b := stageOf(route{method: "GET", path: "/x"})
-	if err := b.patchStage([]patchOp{{"replace", "/*/*/throttling/rateLimit", "10"}}); err != nil || b.built[0].throttle.Burst() != accountBurst {
-		t.Errorf("%v, burst %d", err, b.built[0].throttle.Burst())
+	b, ba := stageOf(route{method: "GET", path: "/x"})
+	if err := b.patch([]patchOp{{"replace", "/*/*/throttling/rateLimit", "10"}}); err != nil || ba.built[0].throttle.Burst() != accountBurst {
+		t.Errorf("%v, burst %d", err, ba.built[0].throttle.Burst())
 	}
 }
 

@@ -91,6 +91,16 @@ func (a *Account) Reserve(n int) error {
 	return nil
 }
 
+// Release gives back a reservation of n, as deleting a function or its
+// ReservedConcurrentExecutions does.
+func (a *Account) Release(n int) {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	a.reserved = max(0, a.reserved-n)
+	close(a.freed)
+	a.freed = make(chan struct{})
+}
+
 // ReservationError is Lambda's refusal of a reservation that would leave
 // less than Minimum unreserved.
 type ReservationError struct{ Minimum int }

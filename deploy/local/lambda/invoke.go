@@ -56,6 +56,22 @@ func NewService(hosts []*Host, log *slog.Logger) *Service {
 	return s
 }
 
+// SetHost serves h under its function's name, in place of the host it had
+// (a function created or updated by a deploy).
+func (s *Service) SetHost(h *Host) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.hosts[h.Name()] = h
+}
+
+// RemoveHost stops serving a function (deleted by a deploy): its name is
+// then unknown, as Lambda answers a deleted function.
+func (s *Service) RemoveHost(name string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	delete(s.hosts, name)
+}
+
 // Host returns the host of a function name or ARN.
 func (s *Service) Host(nameOrARN string) (*Host, bool) {
 	name := nameOrARN

@@ -126,6 +126,17 @@ func (s *Server) GetObject(bucket, key string) ([]byte, bool) {
 	return slices.Clone(o.data), true
 }
 
+// PutObject stores data under key as a PutObject with that content type
+// does, with S3's ETag and default checksum (ErrNoSuchBucket without the
+// bucket): how the local cloud uploads what osls deploy would.
+func (s *Server) PutObject(bucket, key, contentType string, data []byte) error {
+	h := http.Header{}
+	h.Set("Content-Type", contentType)
+	o := &object{data: slices.Clone(data), etag: md5ETag(data), modified: s.stamp(), header: h, meta: http.Header{},
+		sum: fullChecksum("CRC64NVME", data)}
+	return s.store(target{bucket: bucket, key: key}, o)
+}
+
 // bucketLocked returns the named bucket; s.mu must be held.
 func (s *Server) bucketLocked(name string) (*bucket, error) {
 	b, ok := s.buckets[name]

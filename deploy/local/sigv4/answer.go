@@ -3,6 +3,7 @@ package sigv4
 import (
 	"bytes"
 	"encoding/json"
+	"encoding/xml"
 	"net/http"
 )
 
@@ -64,4 +65,44 @@ func write(w http.ResponseWriter, errType, msg string) {
 	w.Header().Set("X-Amzn-Errortype", errType)
 	w.WriteHeader(http.StatusForbidden)
 	_, _ = w.Write(bytes.TrimSuffix(b.Bytes(), []byte("\n")))
+}
+
+// WriteQuery answers f as the query-protocol services (CloudFormation,
+// STS) do: 403 and an ErrorResponse document in the service's namespace,
+// with their codes for each reason.
+func WriteQuery(w http.ResponseWriter, f *Failure, xmlns string) {
+	code := map[Reason]string{Missing: "MissingAuthenticationToken", Incomplete: "IncompleteSignature", Unsupported: "IncompleteSignature",
+		UnknownKey: "InvalidClientTokenId", BadToken: "InvalidClientTokenId"}[f.Reason]
+	if code == "" {
+		code = "SignatureDoesNotMatch"
+	}
+	doc := struct {
+		XMLName xml.Name `xml:"ErrorResponse"`
+		Xmlns   string   `xml:"xmlns,attr"`
+		Error   struct {
+			Type, Code, Message string
+		}
+		RequestID string `xml:"RequestId"`
+	}{Xmlns: xmlns, RequestID: "00000000-0000-0000-0000-000000000000"}
+	doc.Error.Type, doc.Error.Code, doc.Error.Message = "Sender", code, f.Message
+	b, _ := xml.Marshal(doc)
+	w.Header().Set("Content-Type", "text/xml")
+	w.WriteHeader(http.StatusForbidden)
+	_, _ = w.Write(append([]byte(xml.Header), b...))
+}
+
+// WriteS3 answers f as S3 does: 403 and an Error document with S3's codes.
+func WriteS3(w http.ResponseWriter, f *Failure) {
+	code := map[Reason]string{Missing: "AccessDenied", Incomplete: "AuthorizationHeaderMalformed", Unsupported: "AuthorizationHeaderMalformed",
+		WrongScope: "AuthorizationHeaderMalformed", UnknownKey: "InvalidAccessKeyId", BadToken: "InvalidToken", Expired: "RequestTimeTooSkewed"}[f.Reason]
+	if code == "" {
+		code = "SignatureDoesNotMatch"
+	}
+	b, _ := xml.Marshal(struct {
+		XMLName       xml.Name `xml:"Error"`
+		Code, Message string
+	}{Code: code, Message: f.Message})
+	w.Header().Set("Content-Type", "application/xml")
+	w.WriteHeader(http.StatusForbidden)
+	_, _ = w.Write(append([]byte(xml.Header), b...))
 }

@@ -68,6 +68,14 @@ func (s *Server) CreateQueue(name string, attrs map[string]string) (url, arn str
 	return s.url(name), s.arn(name)
 }
 
+// DeleteQueue deletes a queue and its messages (nothing when it does not
+// exist, as a stack deletion of a queue already gone).
+func (s *Server) DeleteQueue(name string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	delete(s.queues, name)
+}
+
 func (s *Server) url(name string) string { return s.BaseURL + "/" + s.AccountID + "/" + name }
 func (s *Server) arn(name string) string {
 	return "arn:aws:sqs:" + s.Region + ":" + s.AccountID + ":" + name

@@ -46,6 +46,29 @@ func Create(ctx context.Context, cl Clients, r *cfn.Resource) (made bool, notes 
 	return true, notes, err
 }
 
+// Delete deletes r when it is a data resource, as CloudFormation deletes a
+// stack's: one already gone is not an error.
+func Delete(ctx context.Context, cl Clients, r *cfn.Resource) error {
+	var err error
+	switch r.Type {
+	case "AWS::Kinesis::Stream":
+		_, err = cl.Kinesis.DeleteStream(ctx, &kinesis.DeleteStreamInput{StreamName: aws.String(r.Ref), EnforceConsumerDeletion: aws.Bool(true)})
+		var gone *kin.ResourceNotFoundException
+		if errors.As(err, &gone) {
+			err = nil
+		}
+	case "AWS::DynamoDB::Table":
+		_, err = cl.DynamoDB.DeleteTable(ctx, &dynamodb.DeleteTableInput{TableName: aws.String(r.Ref)})
+		var gone *ddb.ResourceNotFoundException
+		if errors.As(err, &gone) {
+			err = nil
+		}
+	case "AWS::SQS::Queue":
+		cl.SQS.DeleteQueue(r.Attrs["QueueName"])
+	}
+	return err
+}
+
 func stream(ctx context.Context, cl Clients, r *cfn.Resource) ([]string, error) {
 	p := r.Properties
 	notes, err := r.Check([]string{"Name", "ShardCount", "StreamModeDetails"}, []string{"RetentionPeriodHours", "StreamEncryption", "Tags"})

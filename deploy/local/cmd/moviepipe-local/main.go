@@ -1,7 +1,9 @@
 // Command moviepipe-local runs moviepipe on this machine.
 //
 //	moviepipe-local up            start the local cloud and keep it running (Ctrl-C stops it);
-//	                              -concurrency N sets the account's Lambda concurrency [1000]
+//	                              -concurrency N sets the account's Lambda concurrency [10];
+//	                              -empty starts it with no stacks, for make deploy STAGE=local
+//	moviepipe-local exec CMD…     run CMD (osls, the AWS CLI) against the running local cloud
 //	moviepipe-local demo          run the pipeline once, end to end, and stop
 //	moviepipe-local bench         measure, print one table (-out FILE writes it as markdown)
 //	moviepipe-local trace ID      print a trace of the running cloud as a waterfall
@@ -19,6 +21,7 @@ import (
 	"io"
 	"net/http"
 	"os"
+	"os/exec"
 	"os/signal"
 	"path/filepath"
 	"syscall"
@@ -38,7 +41,7 @@ func main() {
 
 func run(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) int {
 	if len(args) == 0 {
-		fmt.Fprintln(stderr, "usage: moviepipe-local up [-concurrency N] | demo | bench [-runs N] [-out FILE] | trace ID")
+		fmt.Fprintln(stderr, "usage: moviepipe-local up [-concurrency N] [-empty] | demo | bench [-runs N] [-out FILE] | trace ID | exec CMD…")
 		return 2
 	}
 	wd, _ := os.Getwd()
@@ -54,6 +57,8 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		return demo(ctx, root, getenv, stdout, stderr)
 	case "bench":
 		return bench(ctx, root, args[1:], stdout, stderr)
+	case "exec":
+		return execIn(ctx, root, args[1:], stdout, stderr)
 	case "trace":
 		if len(args) != 2 {
 			fmt.Fprintln(stderr, "usage: moviepipe-local trace ID")
@@ -61,7 +66,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		}
 		return trace(ctx, root, args[1], stdout, stderr)
 	}
-	fmt.Fprintln(stderr, "usage: moviepipe-local up [-concurrency N] | demo | bench [-runs N] [-out FILE] | trace ID")
+	fmt.Fprintln(stderr, "usage: moviepipe-local up [-concurrency N] [-empty] | demo | bench [-runs N] [-out FILE] | trace ID | exec CMD…")
 	return 2
 }
 
@@ -104,18 +109,19 @@ Ctrl-C stops everything.
 func upOptions(root string, args []string, getenv func(string) string, stderr io.Writer) (cloud.Options, error) {
 	fs := flag.NewFlagSet("up", flag.ContinueOnError)
 	fs.SetOutput(stderr)
+	empty := fs.Bool("empty", false, "start with no stacks: they arrive by deploys (make deploy STAGE=local)")
 	concurrency := fs.Int("concurrency", cloud.NewAccountConcurrency,
 		"the account's Lambda concurrency (concurrent executions) in the Region: a new account's by default; Lambda's documented default quota is 1000")
 	if err := fs.Parse(args); err != nil {
 		return cloud.Options{}, err
 	}
 	if *concurrency < 1 || fs.NArg() > 0 {
-		fmt.Fprintln(stderr, "usage: moviepipe-local up [-concurrency N], N at least 1")
+		fmt.Fprintln(stderr, "usage: moviepipe-local up [-concurrency N] [-empty], N at least 1")
 		return cloud.Options{}, errors.New("bad arguments")
 	}
 	opts := cloud.Options{Root: root, Log: stderr, ScrapeURL: getenv("SCRAPE_URL"), ScrapeProfile: getenv("SCRAPE_PROFILE"),
 		KinesisEndpoint: getenv("MOVIEPIPE_KINESIS_ENDPOINT"), DynamoDBEndpoint: getenv("MOVIEPIPE_DYNAMODB_ENDPOINT"),
-		Concurrency: *concurrency}
+		Concurrency: *concurrency, Empty: *empty}
 	if f := getenv("MOVIEPIPE_FAULTS"); f != "" {
 		cfg, err := faults.Parse(f)
 		if err != nil {
@@ -127,14 +133,47 @@ func upOptions(root string, args []string, getenv func(string) string, stderr io
 	return opts, nil
 }
 
-func trace(ctx context.Context, root, id string, stdout, stderr io.Writer) int {
+// running reads the running cloud's state.
+func running(root string) (cloud.State, error) {
+	var s cloud.State
 	b, err := os.ReadFile(filepath.Join(root, ".moviepipe", "local.json"))
 	if err != nil {
-		fmt.Fprintln(stderr, "moviepipe-local: no local cloud is running (make up starts one)")
+		return s, errors.New("no local cloud is running (make up starts one)")
+	}
+	return s, json.Unmarshal(b, &s)
+}
+
+// execIn runs a command with the running cloud's deploy environment: its
+// endpoints and operator credentials in the AWS SDKs' variables.
+func execIn(ctx context.Context, root string, args []string, stdout, stderr io.Writer) int {
+	if len(args) > 0 && args[0] == "--" {
+		args = args[1:]
+	}
+	if len(args) == 0 {
+		fmt.Fprintln(stderr, "usage: moviepipe-local exec CMD [ARG…]")
+		return 2
+	}
+	s, err := running(root)
+	if err != nil {
+		fmt.Fprintln(stderr, "moviepipe-local:", err)
 		return 1
 	}
-	var s cloud.State
-	if err := json.Unmarshal(b, &s); err != nil {
+	cmd := exec.CommandContext(ctx, args[0], args[1:]...)
+	cmd.Env, cmd.Stdin, cmd.Stdout, cmd.Stderr = s.DeployEnv(os.Environ()), os.Stdin, stdout, stderr
+	if err := cmd.Run(); err != nil {
+		var exit *exec.ExitError
+		if errors.As(err, &exit) {
+			return exit.ExitCode()
+		}
+		fmt.Fprintln(stderr, "moviepipe-local:", err)
+		return 1
+	}
+	return 0
+}
+
+func trace(ctx context.Context, root, id string, stdout, stderr io.Writer) int {
+	s, err := running(root)
+	if err != nil {
 		fmt.Fprintln(stderr, "moviepipe-local:", err)
 		return 1
 	}
