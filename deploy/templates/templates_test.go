@@ -382,6 +382,10 @@ func TestSharedResources(t *testing.T) {
 			t.Errorf("%s name %v does not carry the stage", name, tb["TableName"])
 		}
 	}
+	// A deployed stage's movies table survives make remove (docs/deploy.md).
+	if movies["DeletionProtectionEnabled"] != true {
+		t.Errorf("movies table deletion protection %v", movies["DeletionProtectionEnabled"])
+	}
 	if gsi := fmt.Sprint(movies["GlobalSecondaryIndexes"]); !strings.Contains(gsi, "byYear") {
 		t.Errorf("movies table has no byYear index: %s", gsi)
 	}

@@ -58,6 +58,11 @@ func Delete(ctx context.Context, cl Clients, r *cfn.Resource) error {
 			err = nil
 		}
 	case "AWS::DynamoDB::Table":
+		// The emulator keeps no deletion protection: the template's is
+		// applied here, with DynamoDB's words.
+		if fmt.Sprint(r.Properties["DeletionProtectionEnabled"]) == "true" {
+			return errors.New("Resource cannot be deleted as it is currently protected against deletion. Disable deletion protection first.") //nolint:staticcheck // DynamoDB's own text
+		}
 		_, err = cl.DynamoDB.DeleteTable(ctx, &dynamodb.DeleteTableInput{TableName: aws.String(r.Ref)})
 		var gone *ddb.ResourceNotFoundException
 		if errors.As(err, &gone) {
@@ -107,8 +112,8 @@ func stream(ctx context.Context, cl Clients, r *cfn.Resource) ([]string, error) 
 
 func table(ctx context.Context, cl Clients, r *cfn.Resource) ([]string, error) {
 	p := r.Properties
-	notes, err := r.Check([]string{"TableName", "BillingMode", "AttributeDefinitions", "KeySchema", "GlobalSecondaryIndexes", "TimeToLiveSpecification"},
-		[]string{"PointInTimeRecoverySpecification", "SSESpecification", "DeletionProtectionEnabled", "Tags"})
+	notes, err := r.Check([]string{"TableName", "BillingMode", "AttributeDefinitions", "KeySchema", "GlobalSecondaryIndexes", "TimeToLiveSpecification",
+		"DeletionProtectionEnabled"}, []string{"PointInTimeRecoverySpecification", "SSESpecification", "Tags"})
 	if err != nil {
 		return nil, err
 	}

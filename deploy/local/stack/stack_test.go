@@ -1,6 +1,7 @@
 package stack_test
 
 import (
+	"context"
 	"strings"
 	"testing"
 
@@ -49,5 +50,25 @@ func TestQueue(t *testing.T) {
 	}
 	if made, _, err := stack.Create(t.Context(), stack.Clients{}, &cfn.Resource{Type: "AWS::SNS::Topic"}); made || err != nil {
 		t.Fatalf("a topic: made %v, err %v", made, err)
+	}
+}
+
+// A table whose template turns deletion protection on is not deleted, with
+// DynamoDB's words, and DynamoDB is not called (the emulator has no such
+// protection); a queue is deleted with its messages.
+func TestDelete(t *testing.T) {
+	protected := &cfn.Resource{ID: "MoviesTable", Type: "AWS::DynamoDB::Table", Ref: "movies", Properties: map[string]any{"DeletionProtectionEnabled": true}}
+	err := stack.Delete(context.Background(), stack.Clients{}, protected)
+	if err == nil || err.Error() != "Resource cannot be deleted as it is currently protected against deletion. Disable deletion protection first." {
+		t.Errorf("protected table: %v", err)
+	}
+	sqs := sqslocal.New("us-east-1", "000000000000")
+	sqs.CreateQueue("q", nil)
+	q := &cfn.Resource{ID: "Q", Type: "AWS::SQS::Queue", Attrs: map[string]string{"QueueName": "q"}}
+	if err := stack.Delete(context.Background(), stack.Clients{SQS: sqs}, q); err != nil || sqs.Depth("q") != 0 {
+		t.Errorf("queue: %v", err)
+	}
+	if err := sqs.Send("arn:aws:sqs:us-east-1:000000000000:q", "m"); err == nil {
+		t.Error("the deleted queue still takes messages")
 	}
 }
