@@ -4,7 +4,7 @@ import (
 	"path/filepath"
 	"testing"
 
-	"github.com/moviepipe/moviepipe/deploy/local/internal/oslstest"
+	"github.com/moviepipe/moviepipe/deploy/local/internal/awstest"
 )
 
 // oslsAccount is what osls's getAccountInfo made of the answer.
@@ -25,13 +25,13 @@ type oslsAccount struct {
 // lib/plugins/aws/provider.js, getAccountInfo), through the JavaScript SDK
 // it ships, at AWS_ENDPOINT_URL_STS.
 func TestOslsAccountInfo(t *testing.T) {
-	dir := oslstest.Dir(t)
+	dir := awstest.OslsDir(t)
 	url := server(t, nil)
 	script := filepath.Join("testdata", "osls_account.js")
 	env := []string{"AWS_ENDPOINT_URL_STS=" + url}
 
 	var got oslsAccount
-	oslstest.Run(t, env, &got, script, dir, function.AccessKeyID, function.SecretAccessKey, function.SessionToken)
+	awstest.Node(t, env, &got, script, dir, function.AccessKeyID, function.SecretAccessKey, function.SessionToken)
 	if got.Failure != nil {
 		t.Fatalf("osls: %+v", *got.Failure)
 	}
@@ -41,7 +41,7 @@ func TestOslsAccountInfo(t *testing.T) {
 	}
 
 	var refused oslsAccount
-	oslstest.Run(t, env, &refused, script, dir, operator.AccessKeyID, "not-the-secret")
+	awstest.Node(t, env, &refused, script, dir, operator.AccessKeyID, "not-the-secret")
 	if f := refused.Failure; f == nil || f.Name != "SignatureDoesNotMatch" || f.Status != 403 {
 		t.Errorf("a bad signature: %+v", refused)
 	}

@@ -2,17 +2,15 @@ package stslocal_test
 
 import (
 	"context"
-	"errors"
 	"net/http"
 	"net/http/httptest"
-	"strings"
 	"testing"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/aws/aws-sdk-go-v2/service/sts"
-	"github.com/aws/smithy-go"
 
+	"github.com/moviepipe/moviepipe/deploy/local/internal/awstest"
 	"github.com/moviepipe/moviepipe/deploy/local/sigv4"
 	"github.com/moviepipe/moviepipe/deploy/local/stslocal"
 )
@@ -80,7 +78,7 @@ func TestCallerFromTheVerifiedKey(t *testing.T) {
 		t.Fatalf("%+v, %v", out, err)
 	}
 	_, err = client(url, static(function)).GetCallerIdentity(context.Background(), &sts.GetCallerIdentityInput{})
-	wantAPIError(t, err, 403, "InvalidClientTokenId", "The security token included in the request is invalid.")
+	awstest.WantAPIError(t, err, 403, "InvalidClientTokenId", "The security token included in the request is invalid.")
 }
 
 // A request STS cannot verify is refused with the query protocol's codes.
@@ -101,7 +99,7 @@ func TestRefusedSignatures(t *testing.T) {
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			_, err := client(url, c.creds).GetCallerIdentity(context.Background(), &sts.GetCallerIdentityInput{})
-			wantAPIError(t, err, c.status, c.code, c.start)
+			awstest.WantAPIError(t, err, c.status, c.code, c.start)
 		})
 	}
 }
@@ -111,7 +109,7 @@ func TestOtherActionsRefused(t *testing.T) {
 	url := server(t, nil)
 	_, err := client(url, static(operator)).AssumeRole(context.Background(), &sts.AssumeRoleInput{
 		RoleArn: aws.String("arn:aws:iam::000000000000:role/r"), RoleSessionName: aws.String("s")})
-	wantAPIError(t, err, 400, "InvalidAction", "AssumeRole is not an action the local STS emulates")
+	awstest.WantAPIError(t, err, 400, "InvalidAction", "AssumeRole is not an action the local STS emulates")
 }
 
 // Without a verifier STS answers nothing but an internal failure: it cannot
@@ -120,20 +118,5 @@ func TestNoVerifierNoAnswer(t *testing.T) {
 	srv := httptest.NewServer(&stslocal.Service{})
 	defer srv.Close()
 	_, err := client(srv.URL, static(operator)).GetCallerIdentity(context.Background(), &sts.GetCallerIdentityInput{})
-	wantAPIError(t, err, 500, "InternalFailure", "the local STS has no SigV4 verifier")
-}
-
-func wantAPIError(t *testing.T, err error, status int, code, prefix string) {
-	t.Helper()
-	var ae smithy.APIError
-	if !errors.As(err, &ae) {
-		t.Fatalf("error %v, want %s", err, code)
-	}
-	var re interface{ HTTPStatusCode() int }
-	if !errors.As(err, &re) || re.HTTPStatusCode() != status {
-		t.Errorf("%s: status %v, want %d", code, err, status)
-	}
-	if ae.ErrorCode() != code || !strings.HasPrefix(ae.ErrorMessage(), prefix) {
-		t.Errorf("got %s %q, want %s %q…", ae.ErrorCode(), ae.ErrorMessage(), code, prefix)
-	}
+	awstest.WantAPIError(t, err, 500, "InternalFailure", "the local STS has no SigV4 verifier")
 }

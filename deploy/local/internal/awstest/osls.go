@@ -1,9 +1,7 @@
-// Package oslstest runs the pinned osls's own code, under node, against a
-// local service in a test: the tests that hold a local answer to what osls
-// reads of it. It finds node_modules/osls above the test's folder (make test
-// installs it with npm ci); without node or osls the test fails when CI=true
-// and skips elsewhere.
-package oslstest
+// Package awstest holds what the tests of the local cloud's AWS services
+// share: checking an AWS SDK error against the answer AWS documents, and
+// running the pinned osls's own code, under node, against a local service.
+package awstest
 
 import (
 	"bytes"
@@ -14,8 +12,10 @@ import (
 	"testing"
 )
 
-// Dir returns the folder of the pinned osls, or ends the test.
-func Dir(t testing.TB) string {
+// OslsDir returns the folder of the pinned osls, found in node_modules
+// above the test's folder (make test installs it with npm ci). Without node
+// or osls the test fails when CI=true and skips elsewhere.
+func OslsDir(t testing.TB) string {
 	t.Helper()
 	if _, err := exec.LookPath("node"); err == nil {
 		wd, _ := os.Getwd()
@@ -33,11 +33,11 @@ func Dir(t testing.TB) string {
 	return ""
 }
 
-// Run runs node script args with env (KEY=value) added to a bare
+// Node runs node script args with env (KEY=value) added to a bare
 // environment, and decodes the one JSON document it prints into out. The
 // environment holds no profile, proxy or credentials of this machine, and
 // the SDK does not retry: a refusal is seen as the server sent it.
-func Run(t testing.TB, env []string, out any, script string, args ...string) {
+func Node(t testing.TB, env []string, out any, script string, args ...string) {
 	t.Helper()
 	cmd := exec.Command("node", append([]string{script}, args...)...)
 	cmd.Env = append([]string{
