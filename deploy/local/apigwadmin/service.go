@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"time"
 
+	"github.com/moviepipe/moviepipe/deploy/local/internal/restops"
 	"github.com/moviepipe/moviepipe/deploy/local/sigv4"
 )
 
@@ -21,24 +22,18 @@ type Service struct {
 	// Now is the clock of the stages' dates [time.Now].
 	Now func() time.Time
 
-	mux *http.ServeMux
+	router *restops.Router
 }
 
 // New returns the management API of stages in region and account.
 func New(stages Stages, region, account string) *Service {
-	s := &Service{Stages: stages, Region: region, Account: account, mux: http.NewServeMux()}
+	s := &Service{Stages: stages, Region: region, Account: account}
 	served := map[string]http.HandlerFunc{
 		"GetRestApis": s.getRestAPIs, "GetDeployments": s.getDeployments, "GetStage": s.getStage,
 		"CreateStage": s.createStage, "UpdateStage": s.updateStage,
 		"TagResource": s.tagResource, "UntagResource": s.untagResource,
 	}
-	for _, op := range operations {
-		h, ok := served[op.name]
-		if !ok {
-			h = refuse(op.name, op.method, op.path)
-		}
-		s.mux.Handle(op.method+" "+op.path, h)
-	}
+	s.router = restops.New(operations, served, refuse, http.HandlerFunc(unknown))
 	return s
 }
 
@@ -62,20 +57,21 @@ func (s *Service) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		}
 	}
 	r.Body = io.NopCloser(bytes.NewReader(body))
-	if _, pattern := s.mux.Handler(r); pattern == "" {
-		writeError(w, &apiError{http.StatusBadRequest, "UnknownOperationException",
-			fmt.Sprintf("%s %s is not an API Gateway operation the local cloud knows", r.Method, r.URL.Path)})
-		return
-	}
-	s.mux.ServeHTTP(w, r) // sets the path's values
+	s.router.ServeHTTP(w, r)
 }
 
 // refuse answers an operation the local cloud does not emulate.
-func refuse(name, method, path string) http.HandlerFunc {
-	return func(w http.ResponseWriter, _ *http.Request) {
+func refuse(op restops.Operation) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
 		writeError(w, &apiError{http.StatusBadRequest, "UnknownOperationException",
-			fmt.Sprintf("%s (%s %s) is not an operation the local API Gateway emulates", name, method, path)})
-	}
+			fmt.Sprintf("%s (%s %s) is not an operation the local API Gateway emulates", op.Name, op.Method, op.Path)})
+	})
+}
+
+// unknown answers a request that is no API Gateway operation.
+func unknown(w http.ResponseWriter, r *http.Request) {
+	writeError(w, &apiError{http.StatusBadRequest, "UnknownOperationException",
+		fmt.Sprintf("%s %s is not an API Gateway operation the local cloud knows", r.Method, r.URL.Path)})
 }
 
 func (s *Service) now() time.Time {
