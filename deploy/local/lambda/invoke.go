@@ -34,7 +34,10 @@ type Service struct {
 	// Verify checks a request's SigV4 signature as Lambda does, before
 	// anything else; nil checks nothing (tests of the API alone).
 	Verify func(r *http.Request, body []byte) *sigv4.Failure
-	Log    *slog.Logger
+	// Control answers what is not an invocation, Lambda's control plane
+	// (NewControl); nil refuses it as not emulated.
+	Control http.Handler
+	Log     *slog.Logger
 	// Now and After are the asynchronous queue's clock [time.Now,
 	// time.After]: tests read the retry schedule without waiting it out.
 	Now   func() time.Time
@@ -105,6 +108,10 @@ func (s *Service) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			sigv4.WriteLambda(w, f)
 			return
 		}
+	}
+	if !isInvocation(r) {
+		s.control(w, r, payload)
+		return
 	}
 	h, ok := s.route(w, r)
 	if !ok {
