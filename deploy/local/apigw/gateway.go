@@ -25,6 +25,7 @@ import (
 	"net/http"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"golang.org/x/time/rate"
@@ -47,6 +48,10 @@ type Route struct {
 	// per-stage throttling limits are applied at the API method level for a
 	// stage" ("Throttle requests to your REST APIs").
 	Throttle *rate.Limiter
+	// Tracing is its stage's X-Ray active tracing, which UpdateStage turns
+	// on and off while it serves (nil: off, API Gateway's default): a traced
+	// call's sampled requests are recorded as the stage's segments.
+	Tracing *atomic.Bool
 	// Required are the request parameters its request validator checks:
 	// "querystring.name" or "header.name".
 	Required []string
@@ -108,7 +113,7 @@ func (g *Gateway) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	w.Header()["X-Amzn-Trace-Id"] = []string{c.trace.response()}
 	payload, _ := json.Marshal(g.event(c))
 	status := g.integrate(w, c, payload)
-	if g.OnSegment != nil && c.trace.sampled == "1" {
+	if g.OnSegment != nil && c.route.Tracing != nil && c.route.Tracing.Load() && c.trace.sampled == "1" {
 		g.OnSegment(g.segment(c, status))
 	}
 	g.logCall(c, status, c.trace.root)

@@ -12,6 +12,7 @@ import (
 	"slices"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -42,8 +43,9 @@ type setup struct {
 // served is a test gateway: its server and the segments it recorded.
 type served struct {
 	*httptest.Server
-	mu   sync.Mutex
-	segs []xraylocal.Segment
+	tracing atomic.Bool // the stage's active tracing, on from the start
+	mu      sync.Mutex
+	segs    []xraylocal.Segment
 }
 
 func (s *served) segments() []xraylocal.Segment {
@@ -71,12 +73,13 @@ func gateway(t *testing.T, set setup) *served {
 		{API: "test-api", Method: "GET", Path: "/files/{proxy+}", Host: host},
 		{API: "test-api", Method: "GET", Path: "/checked", Host: host, Required: []string{"querystring.year", "header.x-id"}},
 	} {
-		rt.BinaryMediaTypes = set.binary
+		rt.BinaryMediaTypes, rt.Tracing = set.binary, &s.tracing
 		if set.throttle != nil {
 			rt.Throttle = set.throttle()
 		}
 		g.Routes = append(g.Routes, rt)
 	}
+	s.tracing.Store(true)
 	s.Server = httptest.NewUnstartedServer(g)
 	s.Listener = g.Listener(s.Listener)
 	s.Start()
@@ -134,6 +137,14 @@ func TestProxyEvent(t *testing.T) {
 	}
 	if segs := s.segments(); len(segs) != 1 || segs[0].Name != "test-api/test" || segs[0].Origin != "AWS::ApiGateway::Stage" {
 		t.Errorf("segments %+v", segs)
+	}
+	// UpdateStage /tracingEnabled false: the stage records no more.
+	s.tracing.Store(false)
+	if resp, _ := call(t, "GET", s.URL+"/test/things/abc", nil, nil); resp.StatusCode != http.StatusCreated {
+		t.Fatalf("untraced: %d", resp.StatusCode)
+	}
+	if segs := s.segments(); len(segs) != 1 {
+		t.Errorf("an untraced stage recorded %d segments", len(segs)-1)
 	}
 }
 

@@ -50,6 +50,16 @@ var methodSettings = map[string]bool{
 	"caching/unauthorizedCacheControlHeaderStrategy": false,
 }
 
+// ApplyPatch applies UpdateStage's operations to s, in order, as API
+// Gateway does; s may be partly changed when it fails, so apply it to a
+// Clone. The error's text is the one UpdateStage answers.
+func ApplyPatch(s *Stage, ops []PatchOperation) error {
+	if e := applyPatch(s, ops); e != nil {
+		return e
+	}
+	return nil
+}
+
 // applyPatch applies ops to s in order, as UpdateStage does. On an error s
 // may be part changed: the caller works on a copy.
 func applyPatch(s *Stage, ops []PatchOperation) *apiError {

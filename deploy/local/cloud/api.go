@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"sort"
 	"strings"
+	"sync/atomic"
 
 	"github.com/awslabs/goformation/v7/cloudformation/apigateway"
 	"golang.org/x/time/rate"
@@ -34,6 +35,7 @@ type route struct {
 	// ("querystring.year", "header.x-id"); path parameters always exist.
 	required []string
 	throttle *rate.Limiter // the stage's bucket for the method
+	tracing  *atomic.Bool  // the stage's X-Ray tracing
 }
 
 // api records a REST API piece; routes are built once the stack is resolved.
@@ -185,19 +187,4 @@ func (a *restAPI) path(id string) (string, error) {
 		id, _ = r.Properties["ParentId"].(string)
 	}
 	return "/" + strings.Join(parts, "/"), nil
-}
-
-// stageLimits are the throttling a Deployment's StageDescription gives the
-// stage it creates.
-func (a *restAPI) stageLimits() limits {
-	l := unset
-	if sd := a.stage.StageDescription; sd != nil {
-		if sd.ThrottlingRateLimit != nil {
-			l.rate = *sd.ThrottlingRateLimit
-		}
-		if sd.ThrottlingBurstLimit != nil {
-			l.burst = float64(*sd.ThrottlingBurstLimit)
-		}
-	}
-	return l
 }

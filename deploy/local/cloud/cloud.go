@@ -106,7 +106,8 @@ type State struct {
 	// made at each start.
 	Credentials Credentials `json:"credentials"`
 	// Endpoints are the AWS APIs a deploy tool calls, by the service's
-	// name in AWS_ENDPOINT_URL_<SERVICE> (cloudformation, s3, lambda, …).
+	// name in AWS_ENDPOINT_URL_<SERVICE> (cloudformation, s3, lambda, …);
+	// "" is AWS_ENDPOINT_URL, every other service, which refuses by name.
 	Endpoints map[string]string `json:"endpoints"`
 	PIDs      []int             `json:"pids"`
 }

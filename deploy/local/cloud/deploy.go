@@ -39,6 +39,7 @@ type function struct {
 	reserved     *int // ReservedConcurrentExecutions, if any
 	roleARN      string
 	invokeConfig lambda.AsyncConfig
+	modified     time.Time // when its code or configuration last changed (Lambda's LastModified)
 }
 
 func (d *declared) function(arn string) (*function, bool) {

@@ -21,6 +21,10 @@ func (s State) DeployEnv(env []string) []string {
 		out = append(out, kv)
 	}
 	for service, url := range s.Endpoints {
+		if service == "" { // every other service: refused by name
+			out = append(out, "AWS_ENDPOINT_URL="+url)
+			continue
+		}
 		out = append(out, "AWS_ENDPOINT_URL_"+strings.ToUpper(strings.ReplaceAll(service, "-", "_"))+"="+url)
 	}
 	return append(out, "AWS_ACCESS_KEY_ID="+s.Credentials.AccessKeyID, "AWS_SECRET_ACCESS_KEY="+s.Credentials.SecretAccessKey,

@@ -102,9 +102,10 @@ func (c *Cloud) hostsFor(ctx context.Context, d *declared, old *stackRun, ps map
 	for _, f := range d.functions {
 		prev := old.decl.functionNamed(f.name)
 		if h := old.hosts[f.name]; h != nil && prev != nil && equalProps(prev.res, f.res) && c.principals.named(f.name) == ps[f.name] {
-			run.hosts[f.name] = h
+			run.hosts[f.name], f.modified = h, prev.modified
 			continue
 		}
+		f.modified = c.now()
 		c.principals.put(ps[f.name])
 		h, err := c.host(ctx, f, prev)
 		if err != nil {
@@ -236,10 +237,9 @@ func (c *Cloud) routesFor(d *declared) error {
 		st := c.stages[key]
 		if st == nil {
 			st = newStage(a, c.opts.Stage, c.now())
-			st.all = a.stageLimits()
 			c.stages[key] = st
 		}
-		st.deploy(a, a.deployRes.Ref)
+		st.deploy(a, a.deployRes.Ref, c.now())
 	}
 	return nil
 }

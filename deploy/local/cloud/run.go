@@ -96,7 +96,7 @@ func (c *Cloud) setRoutes() {
 		for _, a := range run.decl.apis {
 			for _, rt := range a.built {
 				routes = append(routes, apigw.Route{API: a.name, APIID: a.id, Method: rt.method, Path: rt.path, IAM: rt.iam,
-					Host: run.hosts[rt.fn.name], Throttle: rt.throttle, Required: rt.required, BinaryMediaTypes: a.binaryMediaTypes})
+					Host: run.hosts[rt.fn.name], Throttle: rt.throttle, Tracing: rt.tracing, Required: rt.required, BinaryMediaTypes: a.binaryMediaTypes})
 			}
 		}
 	}

@@ -9,6 +9,7 @@ import (
 	"path/filepath"
 	"strings"
 
+	"github.com/moviepipe/moviepipe/deploy/local/apigwadmin"
 	"github.com/moviepipe/moviepipe/deploy/local/cfn"
 )
 
@@ -115,7 +116,7 @@ func (c *Cloud) deploymentBucket(stackName string) string {
 
 // afterDeploy applies the stage updates osls's plugins make once a stack
 // is deployed (the stage-throttling plugin's UpdateStage).
-func (c *Cloud) afterDeploy(stackName string, ops []patchOp) error {
+func (c *Cloud) afterDeploy(stackName string, ops []apigwadmin.PatchOperation) error {
 	if len(ops) == 0 {
 		return nil
 	}
@@ -126,7 +127,7 @@ func (c *Cloud) afterDeploy(stackName string, ops []patchOp) error {
 		return fmt.Errorf("stack %s: its stage updates need one REST API", stackName)
 	}
 	st := c.stages[run.decl.apis[0].id+"/"+c.opts.Stage]
-	if err := st.patch(ops); err != nil {
+	if err := st.patch(ops, c.now()); err != nil {
 		return fmt.Errorf("stack %s: stage update after deploy: %w", stackName, err)
 	}
 	return nil

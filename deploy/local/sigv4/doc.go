@@ -27,10 +27,14 @@
 // presigned URLs (the signature in the query string), and requests dated by
 // the Date header instead of X-Amz-Date.
 //
-// The payload is always the body's SHA-256: API Gateway and Lambda do not
-// accept UNSIGNED-PAYLOAD, and an X-Amz-Content-Sha256 header is only one
-// more signed header, so a body changed after signing fails as a bad
-// signature, as it does on AWS. A signed Content-Length of 0 cannot be
+// The payload is the body's SHA-256: API Gateway and Lambda do not accept
+// UNSIGNED-PAYLOAD, and an X-Amz-Content-Sha256 header is only one more
+// signed header, so a body changed after signing fails as a bad signature,
+// as it does on AWS. S3 (service "s3") is the exception, as on AWS: its
+// paths are signed escaped once, and UNSIGNED-PAYLOAD and
+// STREAMING-UNSIGNED-PAYLOAD-TRAILER are signed as given (signed chunks,
+// STREAMING-AWS4-HMAC-SHA256-PAYLOAD, are refused as a bad signature: their
+// chunk signatures are not verified). A signed Content-Length of 0 cannot be
 // reproduced with the SDK's signer (it signs the length only when it is
 // positive), so such a request fails as a bad signature too.
 package sigv4

@@ -19,17 +19,31 @@ type signed struct {
 	signature, canonical, stringToSign string
 }
 
+// s3Payloads are the X-Amz-Content-Sha256 values S3 signs in place of the
+// body's hash (S3 API Reference, "Authenticating Requests: Using the
+// Authorization Header"): an unsigned payload, and the aws-chunked uploads
+// the SDKs send with a trailing checksum. S3 alone accepts them; s3local
+// checks a trailing checksum. Signed chunks are not accepted: their
+// per-chunk signatures would go unchecked.
+var s3Payloads = map[string]bool{"UNSIGNED-PAYLOAD": true, "STREAMING-UNSIGNED-PAYLOAD-TRAILER": true}
+
 // resign signs again, with id's secret and at the time the client signed, a
 // request rebuilt from r that carries only the headers the client signed.
 func resign(r *http.Request, body []byte, a authorization, id Identity, sc scope, at time.Time) (signed, error) {
 	req, token := rebuild(r, body, a.signedHeaders)
 	creds := aws.Credentials{AccessKeyID: sc.accessKeyID, SecretAccessKey: id.SecretAccessKey, SessionToken: token}
 	sum := sha256.Sum256(body)
+	payload := hex.EncodeToString(sum[:])
+	s3 := sc.service == "s3"
+	if h := r.Header.Get("X-Amz-Content-Sha256"); s3 && s3Payloads[h] {
+		payload = h
+	}
 	var log signingLog
 	signer := v4.NewSigner(func(o *v4.SignerOptions) {
 		o.Logger, o.LogSigning = &log, true
+		o.DisableURIPathEscaping = s3
 	})
-	if err := signer.SignHTTP(r.Context(), creds, req, hex.EncodeToString(sum[:]), sc.service, sc.region, at); err != nil {
+	if err := signer.SignHTTP(r.Context(), creds, req, payload, sc.service, sc.region, at); err != nil {
 		return signed{}, err
 	}
 	_, sig, ok := strings.Cut(req.Header.Get("Authorization"), "Signature=")

@@ -1,6 +1,7 @@
 package sigv4
 
 import (
+	"cmp"
 	"io"
 	"net/http"
 	"strings"
@@ -78,11 +79,19 @@ func TestVerifyAcceptsWhatTheSDKSigns(t *testing.T) {
 		{"X-Amz-Content-Sha256 of the body", signedRequest{method: "POST", path: "/local/scrapes", body: "{}",
 			header: http.Header{"X-Amz-Content-Sha256": {"44136fa355b3678a1146ad16f7e8649e94fb4fc21fe77e8310c060f61caaff8a"}}}, user},
 		{"signed 5 minutes ago", signedRequest{method: "GET", path: "/local/movies", at: signedAt.Add(-5 * time.Minute)}, user},
+		// osls's uploads: S3 keys with a timestamp's colons, the JavaScript
+		// SDK's unsigned and aws-chunked payloads.
+		{"S3 key escaped once", signedRequest{method: "PUT", service: "s3", body: "{}",
+			path: "/bucket/serverless/moviepipe/local/1764716795442-2026-12-02T23:06:35.442Z/template.json"}, user},
+		{"S3 UNSIGNED-PAYLOAD", signedRequest{method: "PUT", service: "s3", path: "/bucket/a:b", body: "{}", payloadHash: "UNSIGNED-PAYLOAD",
+			header: http.Header{"X-Amz-Content-Sha256": {"UNSIGNED-PAYLOAD"}}}, user},
+		{"S3 STREAMING-UNSIGNED-PAYLOAD-TRAILER", signedRequest{method: "PUT", service: "s3", path: "/bucket/k", body: "2\r\n{}\r\n0\r\n\r\n",
+			payloadHash: "STREAMING-UNSIGNED-PAYLOAD-TRAILER", header: http.Header{"X-Amz-Content-Sha256": {"STREAMING-UNSIGNED-PAYLOAD-TRAILER"}}}, user},
 		{"signed 5 minutes ahead", signedRequest{method: "GET", path: "/local/movies", at: signedAt.Add(5 * time.Minute)}, user},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			srv, got := serve(t, verifier(signedAt), "execute-api", WriteAPIGateway)
+			srv, got := serve(t, verifier(signedAt), cmp.Or(tt.req.service, "execute-api"), WriteAPIGateway)
 			req, _ := tt.req.build(t, srv.URL)
 			out := send(t, srv, got, req)
 			if out.f != nil {
@@ -205,5 +214,20 @@ func TestVerifyUsesTheWallClockByDefault(t *testing.T) {
 	req, _ := signedRequest{method: "GET", path: "/local/movies", at: time.Now()}.build(t, srv.URL)
 	if out := send(t, srv, got, req); out.f != nil {
 		t.Errorf("refused: %v", out.f)
+	}
+}
+
+// S3's signed chunks are refused: their chunk signatures would go
+// unchecked. Outside S3, an S3 payload value is not taken either.
+func TestS3SignedChunksRefused(t *testing.T) {
+	for _, c := range []struct{ service, payload string }{
+		{"s3", "STREAMING-AWS4-HMAC-SHA256-PAYLOAD"}, {"lambda", "STREAMING-UNSIGNED-PAYLOAD-TRAILER"},
+	} {
+		srv, got := serve(t, verifier(signedAt), c.service, WriteAPIGateway)
+		req, _ := signedRequest{method: "PUT", service: c.service, path: "/bucket/k", body: "{}", payloadHash: c.payload,
+			header: http.Header{"X-Amz-Content-Sha256": {c.payload}}}.build(t, srv.URL)
+		if out := send(t, srv, got, req); out.f == nil || out.f.Reason != BadSignature {
+			t.Errorf("%s %s: %+v", c.service, c.payload, out.f)
+		}
 	}
 }

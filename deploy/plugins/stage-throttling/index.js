@@ -8,11 +8,11 @@
 // osls creates a new AWS::ApiGateway::Deployment on every changed deploy, and
 // CloudFormation rejects a Deployment whose StageDescription names a stage
 // that already exists, so every redeploy after the first would fail
-// (deploy/local/cfnapi's TestOldStageDescriptionRejected reproduces it).
+// (TestOldConfigurationsFail in deploy/local/cloud reproduces it with osls).
 //
 // The stage exists by then: osls's own hook, registered before this plugin's,
 // creates it if the stack did not. The local cloud's `make up`, which does not
-// deploy, applies the same two patch operations from the packaged state
+// run osls deploy, applies the same two patch operations from the packaged state
 // (deploy/local/cloud, TestStageThrottlingFromState).
 const { APIGatewayClient, GetRestApisCommand, UpdateStageCommand } = require('@aws-sdk/client-api-gateway');
 

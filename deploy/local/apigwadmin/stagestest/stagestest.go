@@ -27,6 +27,10 @@ type Fixture struct {
 	Stage      string
 	// Resource and Method are a method of the API: "/movies/{id}", "GET".
 	Resource, Method string
+	// OneStage is set when the Stages serves the fixture's stage alone
+	// (the local cloud's gateway serves one stage): CreateStage of any
+	// other name is refused (400) rather than made.
+	OneStage bool
 }
 
 // Account is the account the suite's Service answers for.
