@@ -9,6 +9,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/moviepipe/moviepipe/deploy/local/apigwadmin"
 	"github.com/moviepipe/moviepipe/deploy/local/internal/awstest"
@@ -50,6 +51,21 @@ func (d *deletions) DeleteLogGroup(name string) error {
 	defer d.mu.Unlock()
 	d.names = append(d.names, name)
 	return logslocal.ErrNotFound
+}
+
+// deleted returns the log groups osls asked to delete, waiting a little for
+// a request osls may not have waited for before it exited.
+func (d *deletions) deleted() []string {
+	for range 50 {
+		d.mu.Lock()
+		names := slices.Clone(d.names)
+		d.mu.Unlock()
+		if len(names) > 0 {
+			return names
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	return nil
 }
 
 // oslsCloud is the part of the local cloud osls's after-deploy hooks call.
@@ -146,8 +162,8 @@ func TestOslsUpdatesTheStage(t *testing.T) {
 	want = append(want, "GET /restapis", "GET "+stage) // the script's own reads
 	checkCalls(t, c.api.take(), want)
 	checkStage(t, got, plugin != "-")
-	if !slices.Equal(c.logs.names, []string{"/aws/api-gateway/moviepipe-query-api-local"}) {
-		t.Errorf("osls deleted the log groups %v", c.logs.names)
+	if names := c.logs.deleted(); !slices.Equal(names, []string{"/aws/api-gateway/moviepipe-query-api-local"}) {
+		t.Errorf("osls deleted the log groups %v", names)
 	}
 
 	runOslsStage(t, c, plugin)

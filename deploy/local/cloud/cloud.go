@@ -16,6 +16,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"maps"
 	"net"
 	"net/http"
 	"os"
@@ -435,6 +436,13 @@ func (c *Cloud) XRay() *xraylocal.Daemon { return c.xray }
 
 // SQS returns the local SQS.
 func (c *Cloud) SQS() *sqslocal.Server { return c.sqs }
+
+// Exports are the deployed stacks' exports, read while deploys run.
+func (c *Cloud) Exports() map[string]string {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return maps.Clone(c.State.Exports)
+}
 
 // Hosts returns the function hosts, in the order their stacks were
 // deployed.

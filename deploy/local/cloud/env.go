@@ -8,7 +8,7 @@ import "strings"
 // credentials, the Region, and nothing that would reach for other
 // credentials. env is the caller's environment (os.Environ()); variables
 // naming another profile, session or endpoint are dropped from it.
-func (s State) DeployEnv(env []string) []string {
+func (s *State) DeployEnv(env []string) []string {
 	var out []string
 	for _, kv := range env {
 		name, _, _ := strings.Cut(kv, "=")

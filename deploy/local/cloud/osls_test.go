@@ -89,7 +89,8 @@ func TestOslsDeploysIntoTheLocalCloud(t *testing.T) {
 			t.Fatalf("osls deploy %s failed", s)
 		}
 	}
-	r.movies, r.errors = r.c.State.Exports["moviepipe-local-MoviesTableName"], r.c.State.Exports["moviepipe-local-ErrorsTableName"]
+	exports := r.c.Exports()
+	r.movies, r.errors = exports["moviepipe-local-MoviesTableName"], exports["moviepipe-local-ErrorsTableName"]
 	if code, rep := r.scrape(`{"maxPages":1}`); code != http.StatusOK || rep.RecordsPublished == 0 {
 		t.Fatalf("scrape: %d %+v", code, rep)
 	}
@@ -123,8 +124,8 @@ func TestOslsDeploysIntoTheLocalCloud(t *testing.T) {
 			t.Fatalf("osls remove %s failed", cloud.Stacks[i])
 		}
 	}
-	if n := len(r.c.Hosts()); n != 0 || len(r.c.State.Exports) != 0 {
-		t.Errorf("after remove: %d functions, exports %v", n, r.c.State.Exports)
+	if n, exports := len(r.c.Hosts()), r.c.Exports(); n != 0 || len(exports) != 0 {
+		t.Errorf("after remove: %d functions, exports %v", n, exports)
 	}
 	tables, err := r.db.ListTables(t.Context(), &dynamodb.ListTablesInput{})
 	if err != nil || len(tables.TableNames) != 0 {
