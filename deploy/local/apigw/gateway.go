@@ -28,6 +28,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/google/uuid"
 	"golang.org/x/time/rate"
 
 	"github.com/moviepipe/moviepipe/deploy/local/lambda"
@@ -270,10 +271,8 @@ func newHex(n int) string {
 	return hex.EncodeToString(b)
 }
 
-func newID() string {
-	h := newHex(16)
-	return h[:8] + "-" + h[8:12] + "-" + h[12:16] + "-" + h[16:20] + "-" + h[20:32]
-}
+// newID returns a request id as API Gateway forms them: a version 4 UUID.
+func newID() string { return uuid.NewString() }
 
 // missingParameters are the required query string parameters and headers a
 // request lacks, by name, as API Gateway's request validator names them.

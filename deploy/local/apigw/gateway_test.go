@@ -9,6 +9,7 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"regexp"
 	"slices"
 	"strings"
 	"sync"
@@ -107,6 +108,9 @@ func call(t *testing.T, method, url string, body []byte, headers map[string]stri
 	return answer{resp.StatusCode, resp.Header}, b
 }
 
+// uuidV4 is a request id as API Gateway forms them.
+var uuidV4 = regexp.MustCompile(`^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$`)
+
 func TestProxyEvent(t *testing.T) {
 	s := gateway(t, setup{})
 	resp, body := call(t, "GET", s.URL+"/test/things/abc?tag=a&tag=b&one=1", nil, map[string]string{"X-Custom": "v"})
@@ -126,7 +130,7 @@ func TestProxyEvent(t *testing.T) {
 		"multi-value query": fmt.Sprint(ev.MultiValueQueryStringParameters["tag"]) == "[a b]",
 		"headers":           ev.Headers["X-Custom"] == "v" && len(ev.MultiValueHeaders["X-Custom"]) == 1,
 		"stage":             rc.Stage == "test" && rc.Path == "/test/things/abc" && rc.ResourcePath == "/things/{what}",
-		"request id":        rc.RequestID != "" && resp.Header.Get("X-Amzn-Requestid") == rc.RequestID,
+		"request id":        uuidV4.MatchString(rc.RequestID) && resp.Header.Get("X-Amzn-Requestid") == rc.RequestID,
 		"source ip":         rc.Identity.SourceIP == "127.0.0.1",
 		"method":            ev.HTTPMethod == "GET" && rc.HTTPMethod == "GET",
 	}

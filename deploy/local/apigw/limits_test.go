@@ -120,7 +120,7 @@ func TestIntegrationTimeout(t *testing.T) {
 
 // A request body over API Gateway's 10 MB payload quota is refused with
 // AWS's plain-text 413, before the function; 5 MB (under Lambda's 6 MB
-// invocation limit) reaches it.
+// invocation limit) reaches it; 7 MB is refused by the function's host.
 func TestPayloadQuota(t *testing.T) {
 	s := gateway(t, setup{})
 	resp, body := call(t, "POST", s.URL+"/test/things/respond", bytes.Repeat([]byte("x"), 10<<20+1), nil)
@@ -133,5 +133,10 @@ func TestPayloadQuota(t *testing.T) {
 	resp, body = call(t, "POST", s.URL+"/test/things/x", bytes.Repeat([]byte("x"), 5<<20), nil)
 	if resp.StatusCode != http.StatusCreated || len(echoed(t, body).Body) != 5<<20 {
 		t.Errorf("5 MB: %d", resp.StatusCode)
+	}	// 7 MB passes the gateway's quota, but its event is over Lambda's 6 MB
+	// request limit: the host refuses it and the gateway answers 502.
+	resp, body = call(t, "POST", s.URL+"/test/things/x", bytes.Repeat([]byte("x"), 7<<20), nil)
+	if resp.StatusCode != http.StatusBadGateway || string(body) != `{"message":"Internal server error"}` {
+		t.Errorf("7 MB: %d %s", resp.StatusCode, body)
 	}
 }

@@ -114,9 +114,14 @@ func lowestFailure(payload []byte, batch []*record) (int, bool) {
 	return lowest, true
 }
 
+// invoke invokes the function once. A function at its concurrency throttles
+// the mapping as Lambda does, at once, and process retries: waiting for a
+// free place instead would hang the shard for good on a function whose
+// concurrency is 0, where AWS ages the records out to the destination
+// (TestThrottledHostAgesRecordsOut).
 func (s *shard) invoke(ctx context.Context, recs []*record) (lambda.Result, error) {
 	s.m.update(s.id, func(st *ShardState) { st.Invocations++ })
-	return s.m.fn.Invoke(ctx, payload(recs), "", true)
+	return s.m.fn.Invoke(ctx, payload(recs), "", false)
 }
 
 // dropExpired sends the records older than the maximum record age to the

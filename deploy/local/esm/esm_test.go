@@ -199,3 +199,18 @@ func TestThrottledUntilTheRecordAge(t *testing.T) {
 		t.Fatalf("destination %v, batches %v: want the record discarded for its age, never run", dest, r.invocations())
 	}
 }
+
+// The same with a real host whose reserved concurrency is 0: Lambda throttles
+// every invocation of the mapping, which retries until the record is too old
+// and then sends it to the destination, the shard going on.
+func TestThrottledHostAgesRecordsOut(t *testing.T) {
+	r := newRig(t)
+	r.put(`{}`)
+	stop, m := r.runWith(options{zero: true}, func(c *esm.Config) { c.MaximumRecordAge = time.Second })
+	defer stop()
+	r.until("the checkpoint at the end", r.checkpointed(m))
+	dest := r.destinations()
+	if len(dest) != 1 || dest[0]["requestContext"].(map[string]any)["condition"] != "RecordAgeExceeded" || len(r.invocations()) != 0 {
+		t.Fatalf("destination %v, batches %v: want the record discarded for its age, never run", dest, r.invocations())
+	}
+}

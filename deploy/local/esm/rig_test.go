@@ -112,6 +112,7 @@ func (r *rig) putKey(key string, data []byte) {
 type options struct {
 	client esm.KinesisAPI                  // [the rig's]
 	envs   int                             // the function's concurrency [1]
+	zero   bool                            // the function's reserved concurrency is 0
 	wrap   func(esm.Function) esm.Function // stands before the function [none]
 }
 
@@ -124,8 +125,12 @@ func (r *rig) runWith(o options, mod func(*esm.Config)) (stop func(), m *esm.Map
 	if o.client == nil {
 		o.client = r.client
 	}
-	host := lambda.NewHost(lambda.Config{Name: "streamfn", ARN: fnARN, Binary: bootstrap,
-		Env: map[string]string{"STATE_DIR": r.state}, Timeout: 2 * time.Second, MemoryMB: 128, MaxEnvs: max(o.envs, 1), Region: region})
+	hc := lambda.Config{Name: "streamfn", ARN: fnARN, Binary: bootstrap,
+		Env: map[string]string{"STATE_DIR": r.state}, Timeout: 2 * time.Second, MemoryMB: 128, MaxEnvs: max(o.envs, 1), Region: region}
+	if o.zero {
+		hc.Reserved = new(int)
+	}
+	host := lambda.NewHost(hc)
 	cfg := esm.Config{StreamARN: r.arn(), StreamName: r.stream, BatchSize: 100,
 		StartingPosition: "TRIM_HORIZON", ReportBatchItemFailures: true, MaximumRetryAttempts: -1, MaximumRecordAge: -1,
 		PollInterval: 50 * time.Millisecond, ShardRefresh: 200 * time.Millisecond, Region: region, InvokeIdentityARN: roleARN,

@@ -284,7 +284,7 @@ func (h *Host) PIDs() []int {
 	defer h.mu.Unlock()
 	var out []int
 	for e := range h.all {
-		if !e.hasExited() { // reaped: the pid may be another process's now
+		if !e.ended() { // reaped: the pid may be another process's now
 			out = append(out, e.cmd.Process.Pid)
 		}
 	}

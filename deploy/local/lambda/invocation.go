@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"math"
 	"os"
@@ -37,7 +38,7 @@ func (e *env) invoke(ctx context.Context, req Request) (res Result, healthy, gon
 	if inv.id == "" {
 		inv.id = newRequestID()
 	}
-	if e.warm && e.hasExited() {
+	if e.warm && e.ended() {
 		return Result{}, false, true
 	}
 	if !e.warm {
@@ -148,6 +149,16 @@ func (e *env) hasExited() bool {
 	default:
 		return false
 	}
+}
+
+// ended reports whether the process has ended: watch has seen it, or it is
+// already reaped (no such process), which watch is about to report.
+// Without the second check, an invocation sent in that moment reached the
+// dead runtime's Runtime API connection, not yet closed, and came back as
+// its crash instead of going to another environment
+// (TestManyDeadWarmEnvironmentsAreReplaced).
+func (e *env) ended() bool {
+	return e.hasExited() || errors.Is(e.cmd.Process.Signal(syscall.Signal(0)), os.ErrProcessDone)
 }
 
 func (e *env) setLastID(id string) {
