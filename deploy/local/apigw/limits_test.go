@@ -133,7 +133,8 @@ func TestPayloadQuota(t *testing.T) {
 	resp, body = call(t, "POST", s.URL+"/test/things/x", bytes.Repeat([]byte("x"), 5<<20), nil)
 	if resp.StatusCode != http.StatusCreated || len(echoed(t, body).Body) != 5<<20 {
 		t.Errorf("5 MB: %d", resp.StatusCode)
-	} // 7 MB passes the gateway's quota, but its event is over Lambda's 6 MB
+	}
+	// 7 MB passes the gateway's quota, but its event is over Lambda's 6 MB
 	// request limit: the host refuses it and the gateway answers 502.
 	resp, body = call(t, "POST", s.URL+"/test/things/x", bytes.Repeat([]byte("x"), 7<<20), nil)
 	if resp.StatusCode != http.StatusBadGateway || string(body) != `{"message":"Internal server error"}` {
