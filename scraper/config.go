@@ -20,8 +20,10 @@ type Config struct {
 	RunsTable   string           // RUNS_TABLE, required: the lease of the running scrape
 	MaxPages    int              // SCRAPE_MAX_PAGES, 1–10000 [100]
 	SyncBudget  time.Duration    // SCRAPE_SYNC_BUDGET: work before an API answer [20s]
-	Fetch       fetch.Options    // SCRAPE_RATE [1/s], SCRAPE_TIMEOUT [20s], SCRAPE_MAX_BODY_BYTES [5 MiB], SCRAPE_USER_AGENT, SCRAPE_ALLOWED_NETWORKS
-	Attempts    int              // PUBLISH_ATTEMPTS, 1–20 [5]
+	// SCRAPE_RATE [1/s], SCRAPE_TIMEOUT [20s], SCRAPE_MAX_BODY_BYTES [5 MiB],
+	// SCRAPE_MAX_CRAWL_DELAY (1s–10m) [30s], SCRAPE_USER_AGENT, SCRAPE_ALLOWED_NETWORKS
+	Fetch    fetch.Options
+	Attempts int // PUBLISH_ATTEMPTS, 1–20 [5]
 }
 
 // LoadConfig reads the configuration and reports every problem at once.
@@ -71,6 +73,8 @@ func LoadConfig(getenv func(string) string) (Config, error) {
 	intIn("PUBLISH_ATTEMPTS", &c.Attempts, 1, 20)
 	durIn("SCRAPE_SYNC_BUDGET", &c.SyncBudget, time.Second, 28*time.Second)
 	durIn("SCRAPE_TIMEOUT", &c.Fetch.Timeout, time.Second, 5*time.Minute)
+	c.Fetch.MaxCrawlDelay = fetch.DefaultMaxCrawlDelay
+	durIn("SCRAPE_MAX_CRAWL_DELAY", &c.Fetch.MaxCrawlDelay, time.Second, 10*time.Minute)
 	maxBody := 5 << 20
 	intIn("SCRAPE_MAX_BODY_BYTES", &maxBody, 1<<10, 64<<20)
 	c.Fetch.MaxBodyBytes = int64(maxBody)
