@@ -123,9 +123,9 @@ func (h *Handler) API(ctx context.Context, req events.APIGatewayProxyRequest) ev
 	h.done(ctx, rep)
 	status := http.StatusOK
 	switch rep.Status {
-	case "continuing":
+	case RunContinuing:
 		status = http.StatusAccepted
-	case "failed":
+	case RunFailed:
 		status = http.StatusBadGateway
 	}
 	body, _ := json.Marshal(rep)
@@ -182,7 +182,7 @@ func (h *Handler) handOn(ctx context.Context, rep *Report, next *State) {
 		}
 		h.log().ErrorContext(ctx, "cannot continue the run", "run_id", rep.RunID, "error", err)
 		rep.Continues = false
-		rep.Status = "failed"
+		rep.Status = RunFailed
 		rep.Errors = append(rep.Errors, "the run could not continue asynchronously")
 	}
 	if err := h.Lease.Release(ctx, rep.RunID); err != nil {

@@ -60,12 +60,14 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	defer out.Flush()
 	var rejected []scraper.ErrorRecord
 	s := &scraper.Scraper{
-		Fetcher:   fetch.New(cfg.Fetch),
-		Publisher: printer{out},
-		Parker:    collector{&rejected},
-		Tracer:    noTracer{},
-		Profile:   cfg.Profile,
-		Log:       slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: slog.LevelWarn})),
+		Fetcher:      fetch.New(cfg.Fetch),
+		Publisher:    printer{out},
+		Parker:       collector{&rejected},
+		Tracer:       noTracer{},
+		Profile:      cfg.Profile,
+		AllowedHosts: cfg.AllowedHosts,
+		MaxDepth:     cfg.MaxDepth,
+		Log:          slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: slog.LevelWarn})),
 	}
 	now := time.Now()
 	rep, _ := s.Run(ctx, scraper.State{RunID: scraper.NewRunID(now), Next: cfg.URL, MaxPages: *maxPages, Started: now}, now.Add(24*time.Hour))
