@@ -236,7 +236,7 @@ func TestAPI(t *testing.T) {
 				t.Fatalf("body is not JSON: %s", resp.Body)
 			}
 			if tt.wantStatus != 200 {
-				if resp.Headers["Content-Type"] != "application/problem+json" || body["status"] != float64(tt.wantStatus) {
+				if resp.Headers["Content-Type"] != "application/problem+json" || body["status"] != float64(tt.wantStatus) || body["code"] == "" || body["code"] == nil {
 					t.Fatalf("problem %v %s", resp.Headers, resp.Body)
 				}
 				return
