@@ -219,7 +219,7 @@ func (s *Scraper) refuse(ctx context.Context, rep *Report, st State, link string
 // stopped says why a run stopped when its context ended.
 func stopped(err error) string {
 	if errors.Is(err, context.DeadlineExceeded) {
-		return "stopped: the invocation's time ran out"
+		return "stopped: deadline exceeded, the invocation's time ran out"
 	}
 	return "stopped: the invocation was cancelled"
 }

@@ -118,7 +118,7 @@ func transportError(u *url.URL, err error) *Error {
 		return refuse(ReasonConnRefused, u, err, "connection refused by %s", u.Host)
 	}
 	if ne, ok := errors.AsType[net.Error](err); (ok && ne.Timeout()) || errors.Is(err, context.DeadlineExceeded) {
-		return refuse(ReasonTimeout, u, err, "timed out: no complete answer in time")
+		return refuse(ReasonTimeout, u, err, "timeout: no complete answer in time")
 	}
 	return refuse(ReasonNetwork, u, err, "the connection to %s failed", u.Host)
 }

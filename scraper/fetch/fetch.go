@@ -244,10 +244,14 @@ func (f *Fetcher) once(ctx context.Context, u *url.URL, accept string) (body []b
 		if ctx.Err() != nil {
 			return nil, nil, "", -1, ctx.Err()
 		}
-		if ue, ok := errors.AsType[*url.Error](err); ok && ue.Timeout() {
-			return nil, nil, "", 0, transportError(u, err)
+		e := transportError(u, err)
+		if e.Reason == ReasonTimeout {
+			e.Detail = fmt.Sprintf("timeout: no answer within %s (SCRAPE_TIMEOUT)", f.opts.Timeout)
 		}
-		return nil, nil, "", -1, transportError(u, err)
+		if ue, ok := errors.AsType[*url.Error](err); ok && ue.Timeout() {
+			return nil, nil, "", 0, e
+		}
+		return nil, nil, "", -1, e
 	}
 	defer resp.Body.Close()
 	if resp.StatusCode != http.StatusOK {
@@ -290,14 +294,18 @@ func retryWait(resp *http.Response) time.Duration {
 // readBody reads a 200 answer's body up to the cap.
 func (f *Fetcher) readBody(u *url.URL, resp *http.Response) ([]byte, error) {
 	if resp.ContentLength > f.opts.MaxBodyBytes {
-		return nil, refuse(ReasonBodyCap, u, nil, "the answer declares %d bytes, more than the %d-byte body cap", resp.ContentLength, f.opts.MaxBodyBytes)
+		return nil, refuse(ReasonBodyCap, u, nil, "body too large: the answer declares %d bytes, more than the %d-byte body cap (SCRAPE_MAX_BODY_BYTES)", resp.ContentLength, f.opts.MaxBodyBytes)
 	}
 	body, err := io.ReadAll(io.LimitReader(resp.Body, f.opts.MaxBodyBytes+1))
 	if err != nil {
-		return nil, transportError(u, err)
+		e := transportError(u, err)
+		if e.Reason == ReasonTimeout {
+			e.Detail = fmt.Sprintf("timeout: request deadline exceeded, the body still arriving after %s (SCRAPE_TIMEOUT)", f.opts.Timeout)
+		}
+		return nil, e
 	}
 	if int64(len(body)) > f.opts.MaxBodyBytes {
-		return nil, refuse(ReasonBodyCap, u, nil, "the answer is larger than the %d-byte body cap", f.opts.MaxBodyBytes)
+		return nil, refuse(ReasonBodyCap, u, nil, "body too large: the answer is larger than the %d-byte body cap (SCRAPE_MAX_BODY_BYTES)", f.opts.MaxBodyBytes)
 	}
 	return body, nil
 }

@@ -164,7 +164,27 @@ func TestSlowResponseTimesOut(t *testing.T) {
 	}})
 	f, _ := newFetcher(t, Options{Timeout: 100 * time.Millisecond, MaxRetries: -1})
 	_, err := f.Get(t.Context(), s.URL+"/")
-	if ReasonOf(err) != ReasonTimeout || !strings.Contains(err.Error(), "timed out") {
+	if ReasonOf(err) != ReasonTimeout || !strings.Contains(err.Error(), "timeout: no answer within 100ms") {
+		t.Fatalf("got %v", err)
+	}
+}
+
+// A body still arriving when the request's timeout ends is a timeout, named.
+func TestSlowBodyTimesOut(t *testing.T) {
+	release := make(chan struct{})
+	t.Cleanup(func() { close(release) })
+	s := site(t, map[string]http.HandlerFunc{"/": func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "text/html")
+		fmt.Fprint(w, "<p>")
+		w.(http.Flusher).Flush()
+		select {
+		case <-release:
+		case <-r.Context().Done():
+		}
+	}})
+	f, _ := newFetcher(t, Options{Timeout: 100 * time.Millisecond, MaxRetries: -1})
+	_, err := f.Get(t.Context(), s.URL+"/")
+	if ReasonOf(err) != ReasonTimeout || !strings.Contains(err.Error(), "body still arriving after 100ms") {
 		t.Fatalf("got %v", err)
 	}
 }

@@ -15,8 +15,10 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"maps"
 	"os"
 	"os/signal"
+	"slices"
 	"sort"
 	"time"
 
@@ -86,6 +88,9 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	sort.Strings(keys)
 	for _, k := range keys {
 		fmt.Fprintf(stderr, "  rejected %4d × %s\n", reasons[k], k)
+	}
+	for _, k := range slices.Sorted(maps.Keys(rep.RefusedByReason)) {
+		fmt.Fprintf(stderr, "  refused  %4d × %s\n", rep.RefusedByReason[k], k)
 	}
 	for _, e := range rep.Errors {
 		fmt.Fprintln(stderr, "error:", e)
