@@ -154,8 +154,8 @@ func value(v types.AttributeValue) (any, error) {
 }
 
 // classify marks errors that may pass on retry as queryapi.ErrUnavailable:
-// throttling, DynamoDB's own 5xx, and a request that could not be sent or
-// answered (connection refused, reset, the call's deadline).
+// throttling, DynamoDB's own 5xx, a request that could not be sent
+// (connection refused) and the call's deadline.
 func classify(err error) error {
 	if _, ok := errors.AsType[*smithyhttp.RequestSendError](err); ok || errors.Is(err, context.DeadlineExceeded) {
 		return fmt.Errorf("%w: %w", queryapi.ErrUnavailable, err)
