@@ -85,8 +85,10 @@ func (h *Handler) Handle(ctx context.Context, raw json.RawMessage) (out any, _ e
 // a panic is recovered into a 500 problem+json with code "internal" and no
 // internal text.
 func (h *Handler) API(ctx context.Context, req events.APIGatewayProxyRequest) (resp events.APIGatewayProxyResponse) {
+	held := "" // the run whose lease this request holds
 	defer func() {
 		if h.recovered(ctx, recover()) {
+			h.releaseAfterPanic(ctx, held)
 			resp = internalError()
 		}
 	}()
@@ -99,6 +101,7 @@ func (h *Handler) API(ctx context.Context, req events.APIGatewayProxyRequest) (r
 	if r, started := h.acquire(ctx, st.RunID, now); !started {
 		return r
 	}
+	held = st.RunID
 	rep, next := h.Scraper.Run(ctx, st, now.Add(h.SyncBudget))
 	rep.TraceID = h.traceID(ctx)
 	h.handOn(ctx, &rep, next)
@@ -162,9 +165,13 @@ func (h *Handler) maxPages(req events.APIGatewayProxyRequest) (int, *events.APIG
 
 // Continue carries a run on in an asynchronous invocation, and hands it on
 // again if it still cannot finish before this invocation's deadline.
-// A panic is recovered and logged; the run's lease then expires on its own.
+// A panic is recovered and logged, and the run's lease released.
 func (h *Handler) Continue(ctx context.Context, st State) {
-	defer func() { h.recovered(ctx, recover()) }()
+	defer func() {
+		if h.recovered(ctx, recover()) {
+			h.releaseAfterPanic(ctx, st.RunID)
+		}
+	}()
 	ctx, end := h.Scraper.Tracer.Resume(ctx, st.TraceHeader)
 	defer end(nil)
 	if err := h.Lease.Renew(ctx, st.RunID, h.now().Add(leaseFor)); err != nil {

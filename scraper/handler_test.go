@@ -9,6 +9,7 @@ import (
 	"net/http/httptest"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/aws/aws-lambda-go/events"
 
@@ -58,6 +59,7 @@ func (panickingFetcher) Get(context.Context, string) (*fetch.Page, error) {
 
 // A panic anywhere below the handler is a 500 problem with code "internal"
 // and no internal text, through API and Handle; a continuation survives it.
+// Either way the run's lease is released.
 func TestHandlerRecoversPanics(t *testing.T) {
 	h, _, _ := newHandler(t, 1)
 	h.Scraper.Fetcher = panickingFetcher{}
@@ -67,17 +69,21 @@ func TestHandlerRecoversPanics(t *testing.T) {
 	if strings.Contains(resp.Body, "secret") || strings.Contains(resp.Body, "dial") {
 		t.Fatalf("internal text in %s", resp.Body)
 	}
-	h, _, _ = newHandler(t, 1) // the panicked run's lease expires on its own
-	h.Scraper.Fetcher = panickingFetcher{}
-	raw, _ := json.Marshal(post)
+	raw, _ := json.Marshal(post) // the panicked run released its lease: no 409
 	out, err := h.Handle(t.Context(), raw)
 	if err != nil {
 		t.Fatal(err)
 	}
 	problemOf(t, out.(events.APIGatewayProxyResponse), http.StatusInternalServerError, scraper.CodeInternal)
+	if err := h.Lease.Acquire(t.Context(), "r", time.Now().Add(time.Hour)); err != nil {
+		t.Fatal(err)
+	}
 	cont, _ := json.Marshal(scraper.Continuation{Continuation: scraper.State{RunID: "r", Next: h.URL, MaxPages: 1}})
 	if out, err := h.Handle(t.Context(), cont); out != nil || err != nil {
 		t.Fatalf("continuation: %v %v", out, err)
+	}
+	if err := h.Lease.Acquire(t.Context(), "next", time.Now().Add(time.Hour)); err != nil {
+		t.Fatalf("the panicked continuation kept its lease: %v", err)
 	}
 }
 

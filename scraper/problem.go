@@ -66,3 +66,16 @@ func (h *Handler) recovered(ctx context.Context, v any) bool {
 	h.log().ErrorContext(ctx, "panic", "panic", fmt.Sprint(v), "stack", string(debug.Stack()))
 	return true
 }
+
+// releaseAfterPanic frees the lease of a run a panic ended, so that the next
+// request need not wait for it to expire; a release that fails (or panics)
+// leaves it to expire.
+func (h *Handler) releaseAfterPanic(ctx context.Context, run string) {
+	if run == "" {
+		return
+	}
+	defer func() { h.recovered(ctx, recover()) }()
+	if err := h.Lease.Release(ctx, run); err != nil {
+		h.log().WarnContext(ctx, "the run's lease was not released; it expires on its own", "run_id", run, "error", err)
+	}
+}
