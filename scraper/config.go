@@ -20,8 +20,8 @@ type Config struct {
 	ErrorsTable string           // ERRORS_TABLE, required
 	RunsTable   string           // RUNS_TABLE, required: the lease of the running scrape
 	MaxPages    int              // SCRAPE_MAX_PAGES, 1–10000 [100]
-	// AllowedHosts may be crawled: SCRAPE_ALLOWED_HOSTS, comma- or
-	// space-separated host or host:port [the SCRAPE_URL host].
+	// AllowedHosts may be crawled besides SCRAPE_URL's host:
+	// SCRAPE_ALLOWED_HOSTS, comma- or space-separated host or host:port.
 	AllowedHosts []string
 	MaxDepth     int           // SCRAPE_MAX_DEPTH: links followed from SCRAPE_URL, 1–10000 [1000]
 	SyncBudget   time.Duration // SCRAPE_SYNC_BUDGET: work before an API answer [20s]

@@ -143,18 +143,15 @@ type scope struct {
 	maxDepth int
 }
 
-// newScope allows hosts (host or host:port; empty allows the start URL's
-// host only) up to maxDepth links from the start (≤ 0: DefaultMaxDepth).
+// newScope allows the start URL's host and hosts (host or host:port) up to
+// maxDepth links from the start (≤ 0: DefaultMaxDepth).
 func newScope(start string, hosts []string, maxDepth int) (scope, error) {
 	u, err := url.Parse(start)
 	if err != nil || u.Host == "" {
 		return scope{}, fmt.Errorf("scrape URL %q is not an absolute URL", start)
 	}
 	sc := scope{maxDepth: cmp.Or(max(maxDepth, 0), DefaultMaxDepth)}
-	if len(hosts) == 0 {
-		hosts = []string{u.Host}
-	}
-	for _, h := range hosts {
+	for _, h := range append([]string{u.Host}, hosts...) {
 		sc.hosts = append(sc.hosts, normalizeHost(strings.ToLower(u.Scheme), h))
 	}
 	return sc, nil

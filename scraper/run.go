@@ -100,8 +100,8 @@ type Scraper struct {
 	Tracer    Tracer
 	// Profile is the layout; nil detects it on the first page.
 	Profile *profile.Profile
-	// AllowedHosts may be crawled (host or host:port); empty allows the
-	// start URL's host only.
+	// AllowedHosts may be crawled (host or host:port) besides the start
+	// URL's host, which always may.
 	AllowedHosts []string
 	// MaxDepth bounds the links followed from the start URL (≤ 0:
 	// DefaultMaxDepth).
