@@ -2,8 +2,12 @@
 // events): GET /movies/{id} and GET /movies?limit=&cursor=&year=.
 //
 // Every answer is JSON: a movie.v1 resource, a page of them, or an RFC 9457
-// problem (application/problem+json) that never carries internal text.
-// Nothing a client can send produces a 5xx.
+// problem (application/problem+json) with a stable "code" that never carries
+// internal text. Nothing a client can send produces a 5xx: a malformed event
+// is a 400 (TestMalformedEventIsA400), a panic a 500 with code "internal"
+// (TestPanicIsA500WithoutText). Every store call has a deadline shorter than
+// the function's own, so a slow, frozen or throttled store is a 503 with
+// Retry-After, never Lambda's timeout (TestFrozenStoreIsA503InTime).
 package queryapi
 
 import (
@@ -18,6 +22,7 @@ import (
 	"runtime/debug"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/aws/aws-lambda-go/events"
 )
@@ -60,7 +65,10 @@ var ErrUnavailable = errors.New("store unavailable")
 type Handler struct {
 	Store  Store
 	Cursor Cursor
-	Log    *slog.Logger
+	// StoreTimeout bounds each store call [DefaultStoreTimeout]; see
+	// StoreDeadline.
+	StoreTimeout time.Duration
+	Log          *slog.Logger
 }
 
 // Listing limits.
@@ -70,6 +78,17 @@ const (
 )
 
 type response = events.APIGatewayProxyResponse
+
+// HandleEvent decodes an event and answers it as Handle does; an event that
+// is not an API Gateway proxy request is a 400 problem, not an error that
+// API Gateway would turn into a bare 502.
+func (h *Handler) HandleEvent(ctx context.Context, raw json.RawMessage) (response, error) {
+	var req events.APIGatewayProxyRequest
+	if err := json.Unmarshal(raw, &req); err != nil || req.HTTPMethod == "" {
+		return problem(http.StatusBadRequest, "malformed-event", "Malformed request", "The event is not an API Gateway proxy request."), nil
+	}
+	return h.Handle(ctx, req)
+}
 
 // Handle routes one request. It never returns an error: failures are
 // problem responses, and a panic is recovered into a 500 without its text.
@@ -126,7 +145,9 @@ func (h *Handler) get(ctx context.Context, req events.APIGatewayProxyRequest) re
 		return problem(http.StatusBadRequest, "invalid-id", "Invalid movie id",
 			"A movie id is an IMDb id such as tt0111161 or a derived id such as mv-alien-1979-0123abcd.")
 	}
-	m, found, err := h.Store.Movie(ctx, id)
+	sctx, cancel := h.storeContext(ctx)
+	defer cancel()
+	m, found, err := h.Store.Movie(sctx, id)
 	if err != nil {
 		return h.storeFailed(ctx, err)
 	}
@@ -161,7 +182,9 @@ func (h *Handler) list(ctx context.Context, req events.APIGatewayProxyRequest) r
 		}
 		q.After = &k
 	}
-	page, err := h.Store.List(ctx, q)
+	sctx, cancel := h.storeContext(ctx)
+	defer cancel()
+	page, err := h.Store.List(sctx, q)
 	if err != nil {
 		return h.storeFailed(ctx, err)
 	}
@@ -228,9 +251,11 @@ func header(req events.APIGatewayProxyRequest, name string) string {
 	return ""
 }
 
-// Problem is an RFC 9457 problem detail.
+// Problem is an RFC 9457 problem detail. Code is stable (the last segment of
+// Type) for clients to act on; Detail is for people.
 type Problem struct {
 	Type   string `json:"type"`
+	Code   string `json:"code"`
 	Title  string `json:"title"`
 	Status int    `json:"status"`
 	Detail string `json:"detail"`
@@ -240,7 +265,7 @@ type Problem struct {
 const ProblemTypeBase = "https://moviepipe.dev/problems/"
 
 func problem(status int, kind, title, detail string) response {
-	body, _ := json.Marshal(Problem{Type: ProblemTypeBase + kind, Title: title, Status: status, Detail: detail})
+	body, _ := json.Marshal(Problem{Type: ProblemTypeBase + kind, Code: kind, Title: title, Status: status, Detail: detail})
 	return response{
 		StatusCode: status,
 		Headers:    map[string]string{"Content-Type": "application/problem+json", "Cache-Control": "no-store"},

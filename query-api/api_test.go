@@ -89,7 +89,7 @@ func checkShape(t testing.TB, resp events.APIGatewayProxyResponse) {
 		if err := json.Unmarshal([]byte(resp.Body), &p); err != nil {
 			t.Fatalf("problem body: %v", err)
 		}
-		if len(p) != 4 || p["status"] != float64(resp.StatusCode) || !strings.HasPrefix(p["type"].(string), queryapi.ProblemTypeBase) || p["title"] == "" || p["detail"] == "" {
+		if len(p) != 5 || p["status"] != float64(resp.StatusCode) || p["type"] != queryapi.ProblemTypeBase+fmt.Sprint(p["code"]) || p["code"] == "" || p["title"] == "" || p["detail"] == "" {
 			t.Fatalf("problem %s", resp.Body)
 		}
 	}
@@ -244,7 +244,7 @@ func ptr[T any](v T) *T { return &v }
 func TestPanicIsA500WithoutText(t *testing.T) {
 	h := &queryapi.Handler{Store: panicStore{}, Log: slog.New(slog.DiscardHandler)}
 	resp := do(t, h, get("/movies/tt0111161", nil, nil))
-	if resp.StatusCode != http.StatusInternalServerError || strings.Contains(resp.Body, "boom") {
+	if resp.StatusCode != http.StatusInternalServerError || strings.Contains(resp.Body, "boom") || !strings.Contains(resp.Body, `"code":"internal"`) {
 		t.Fatalf("%d %s", resp.StatusCode, resp.Body)
 	}
 }

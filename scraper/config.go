@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"net/url"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/moviepipe/moviepipe/scraper/fetch"
@@ -19,9 +20,15 @@ type Config struct {
 	ErrorsTable string           // ERRORS_TABLE, required
 	RunsTable   string           // RUNS_TABLE, required: the lease of the running scrape
 	MaxPages    int              // SCRAPE_MAX_PAGES, 1–10000 [100]
-	SyncBudget  time.Duration    // SCRAPE_SYNC_BUDGET: work before an API answer [20s]
-	Fetch       fetch.Options    // SCRAPE_RATE [1/s], SCRAPE_TIMEOUT [20s], SCRAPE_MAX_BODY_BYTES [5 MiB], SCRAPE_USER_AGENT, SCRAPE_ALLOWED_NETWORKS
-	Attempts    int              // PUBLISH_ATTEMPTS, 1–20 [5]
+	// AllowedHosts may be crawled besides SCRAPE_URL's host:
+	// SCRAPE_ALLOWED_HOSTS, comma- or space-separated host or host:port.
+	AllowedHosts []string
+	MaxDepth     int           // SCRAPE_MAX_DEPTH: links followed from SCRAPE_URL, 1–10000 [1000]
+	SyncBudget   time.Duration // SCRAPE_SYNC_BUDGET: work before an API answer [20s]
+	// SCRAPE_RATE [1/s], SCRAPE_TIMEOUT [20s], SCRAPE_MAX_BODY_BYTES [5 MiB],
+	// SCRAPE_MAX_CRAWL_DELAY (1s–10m) [30s], SCRAPE_USER_AGENT, SCRAPE_ALLOWED_NETWORKS
+	Fetch    fetch.Options
+	Attempts int // PUBLISH_ATTEMPTS, 1–20 [5]
 }
 
 // LoadConfig reads the configuration and reports every problem at once.
@@ -29,7 +36,7 @@ func LoadConfig(getenv func(string) string) (Config, error) {
 	var errs []error
 	bad := func(name, v, want string) { errs = append(errs, fmt.Errorf("%s=%q: %s", name, v, want)) }
 	c := Config{URL: getenv("SCRAPE_URL"), Stream: getenv("STREAM_NAME"), ErrorsTable: getenv("ERRORS_TABLE"), RunsTable: getenv("RUNS_TABLE"),
-		MaxPages: 100, SyncBudget: 20 * time.Second, Attempts: 5}
+		MaxPages: 100, MaxDepth: DefaultMaxDepth, SyncBudget: 20 * time.Second, Attempts: 5}
 	for name, v := range map[string]string{"SCRAPE_URL": c.URL, "STREAM_NAME": c.Stream, "ERRORS_TABLE": c.ErrorsTable, "RUNS_TABLE": c.RunsTable} {
 		if v == "" {
 			errs = append(errs, fmt.Errorf("%s is required", name))
@@ -68,9 +75,19 @@ func LoadConfig(getenv func(string) string) (Config, error) {
 		}
 	}
 	intIn("SCRAPE_MAX_PAGES", &c.MaxPages, 1, 10000)
+	intIn("SCRAPE_MAX_DEPTH", &c.MaxDepth, 1, 10000)
+	for _, h := range strings.FieldsFunc(getenv("SCRAPE_ALLOWED_HOSTS"), func(r rune) bool { return r == ',' || r == ' ' }) {
+		if u, err := url.Parse("http://" + h); err != nil || u.Host != h || u.Hostname() == "" {
+			bad("SCRAPE_ALLOWED_HOSTS", h, "want a host or host:port")
+			continue
+		}
+		c.AllowedHosts = append(c.AllowedHosts, h)
+	}
 	intIn("PUBLISH_ATTEMPTS", &c.Attempts, 1, 20)
 	durIn("SCRAPE_SYNC_BUDGET", &c.SyncBudget, time.Second, 28*time.Second)
 	durIn("SCRAPE_TIMEOUT", &c.Fetch.Timeout, time.Second, 5*time.Minute)
+	c.Fetch.MaxCrawlDelay = fetch.DefaultMaxCrawlDelay
+	durIn("SCRAPE_MAX_CRAWL_DELAY", &c.Fetch.MaxCrawlDelay, time.Second, 10*time.Minute)
 	maxBody := 5 << 20
 	intIn("SCRAPE_MAX_BODY_BYTES", &maxBody, 1<<10, 64<<20)
 	c.Fetch.MaxBodyBytes = int64(maxBody)

@@ -3,6 +3,7 @@ module github.com/moviepipe/moviepipe/scraper
 go 1.26.0
 
 require (
+	code.dny.dev/ssrf v0.3.0
 	github.com/PuerkitoBio/goquery v1.13.0
 	github.com/andybalholm/cascadia v1.3.5
 	github.com/aws/aws-lambda-go v1.55.1

@@ -46,21 +46,29 @@ type Handler struct {
 	Now         func() time.Time
 }
 
-// Handle takes either event. It never returns an error for bad input: an API
-// request gets a JSON answer, a continuation logs its report.
-func (h *Handler) Handle(ctx context.Context, raw json.RawMessage) (any, error) {
+// Handle takes either event. It never returns an error and never panics: an
+// API request gets a JSON answer (400 problem+json when the event is
+// malformed, 500 with code "internal" for a recovered panic), a continuation
+// logs its report.
+func (h *Handler) Handle(ctx context.Context, raw json.RawMessage) (out any, _ error) {
+	api := false
+	defer func() {
+		if h.recovered(ctx, recover()) && api {
+			out = internalError()
+		}
+	}()
 	var probe struct {
-		HTTPMethod   *string         `json:"httpMethod"`
+		HTTPMethod   json.RawMessage `json:"httpMethod"` // any type: a wrong one is a 400
 		Continuation json.RawMessage `json:"continuation"`
 	}
 	if err := json.Unmarshal(raw, &probe); err != nil {
 		h.log().ErrorContext(ctx, "event is not JSON", "error", err)
 		return nil, nil
 	}
-	if probe.HTTPMethod != nil {
+	if api = probe.HTTPMethod != nil; api {
 		var req events.APIGatewayProxyRequest
 		if err := json.Unmarshal(raw, &req); err != nil {
-			return problem(http.StatusBadRequest, "Malformed request event"), nil
+			return problem(http.StatusBadRequest, CodeMalformedEvent, "The event is not an API Gateway proxy request."), nil
 		}
 		return h.API(ctx, req), nil
 	}
@@ -73,11 +81,52 @@ func (h *Handler) Handle(ctx context.Context, raw json.RawMessage) (any, error) 
 	return nil, nil
 }
 
-// API starts a run for POST /scrapes or GET /scrap_movies.
-func (h *Handler) API(ctx context.Context, req events.APIGatewayProxyRequest) events.APIGatewayProxyResponse {
+// API starts a run for POST /scrapes or GET /scrap_movies. It never panics:
+// a panic is recovered into a 500 problem+json with code "internal" and no
+// internal text.
+func (h *Handler) API(ctx context.Context, req events.APIGatewayProxyRequest) (resp events.APIGatewayProxyResponse) {
+	held := "" // the run whose lease this request holds
+	defer func() {
+		if h.recovered(ctx, recover()) {
+			h.releaseAfterPanic(ctx, held)
+			resp = internalError()
+		}
+	}()
+	maxPages, bad := h.maxPages(req)
+	if bad != nil {
+		return *bad
+	}
+	now := h.now()
+	st := State{RunID: NewRunID(now), Next: h.URL, MaxPages: maxPages, Started: now, TraceHeader: validHeader(h.Scraper.Tracer.Header(ctx))}
+	if r, started := h.acquire(ctx, st.RunID, now); !started {
+		return r
+	}
+	held = st.RunID
+	rep, next := h.Scraper.Run(ctx, st, now.Add(h.SyncBudget))
+	rep.TraceID = h.traceID(ctx)
+	h.handOn(ctx, &rep, next)
+	h.done(ctx, rep)
+	status := http.StatusOK
+	switch rep.Status {
+	case RunContinuing:
+		status = http.StatusAccepted
+	case RunFailed:
+		status = http.StatusBadGateway
+	}
+	body, _ := json.Marshal(rep)
+	return events.APIGatewayProxyResponse{StatusCode: status, Headers: map[string]string{"Content-Type": "application/json"}, Body: string(body)}
+}
+
+// maxPages routes a request and reads its page limit, or the problem to
+// answer instead.
+func (h *Handler) maxPages(req events.APIGatewayProxyRequest) (int, *events.APIGatewayProxyResponse) {
+	fail := func(r events.APIGatewayProxyResponse) (int, *events.APIGatewayProxyResponse) { return 0, &r }
 	route := req.Resource
 	if route == "" {
-		route = req.Path[strings.LastIndexByte(req.Path, '/'):]
+		route = req.Path[max(strings.LastIndexByte(req.Path, '/'), 0):]
+	}
+	if route == "" || req.HTTPMethod == "" {
+		return fail(problem(http.StatusBadRequest, CodeMalformedEvent, "The event names no resource, path or method."))
 	}
 	maxPages := h.MaxPages
 	switch {
@@ -89,7 +138,7 @@ func (h *Handler) API(ctx context.Context, req events.APIGatewayProxyRequest) ev
 			d := json.NewDecoder(strings.NewReader(req.Body))
 			d.DisallowUnknownFields()
 			if err := d.Decode(&body); err != nil {
-				return problem(http.StatusBadRequest, `The body is optional; when present it is {"maxPages": n}.`)
+				return fail(problem(http.StatusBadRequest, CodeInvalidBody, `The body is optional; when present it is {"maxPages": n}.`))
 			}
 		}
 		if body.MaxPages != nil {
@@ -99,42 +148,30 @@ func (h *Handler) API(ctx context.Context, req events.APIGatewayProxyRequest) ev
 		if v, ok := req.QueryStringParameters["maxPages"]; ok {
 			n, err := strconv.Atoi(v)
 			if err != nil {
-				return problem(http.StatusBadRequest, "maxPages is a whole number.")
+				return fail(problem(http.StatusBadRequest, CodeInvalidMaxPages, "maxPages is a whole number."))
 			}
 			maxPages = n
 		}
 	case strings.HasSuffix(route, "/scrapes") || strings.HasSuffix(route, "/scrap_movies"):
-		r := problem(http.StatusMethodNotAllowed, "Use POST /scrapes (or GET /scrap_movies).")
-		return r
+		return fail(problem(http.StatusMethodNotAllowed, CodeMethodNotAllowed, "Use POST /scrapes (or GET /scrap_movies)."))
 	default:
-		return problem(http.StatusNotFound, "Start a scrape with POST /scrapes.")
+		return fail(problem(http.StatusNotFound, CodeNoRoute, "Start a scrape with POST /scrapes."))
 	}
 	if maxPages < 1 || maxPages > 10000 {
-		return problem(http.StatusBadRequest, "maxPages is from 1 to 10000.")
+		return fail(problem(http.StatusBadRequest, CodeInvalidMaxPages, "maxPages is from 1 to 10000."))
 	}
-	now := h.now()
-	st := State{RunID: NewRunID(now), Next: h.URL, MaxPages: maxPages, Started: now, TraceHeader: validHeader(h.Scraper.Tracer.Header(ctx))}
-	if r, started := h.acquire(ctx, st.RunID, now); !started {
-		return r
-	}
-	rep, next := h.Scraper.Run(ctx, st, now.Add(h.SyncBudget))
-	rep.TraceID = h.traceID(ctx)
-	h.handOn(ctx, &rep, next)
-	h.done(ctx, rep)
-	status := http.StatusOK
-	switch rep.Status {
-	case "continuing":
-		status = http.StatusAccepted
-	case "failed":
-		status = http.StatusBadGateway
-	}
-	body, _ := json.Marshal(rep)
-	return events.APIGatewayProxyResponse{StatusCode: status, Headers: map[string]string{"Content-Type": "application/json"}, Body: string(body)}
+	return maxPages, nil
 }
 
 // Continue carries a run on in an asynchronous invocation, and hands it on
 // again if it still cannot finish before this invocation's deadline.
+// A panic is recovered and logged, and the run's lease released.
 func (h *Handler) Continue(ctx context.Context, st State) {
+	defer func() {
+		if h.recovered(ctx, recover()) {
+			h.releaseAfterPanic(ctx, st.RunID)
+		}
+	}()
 	ctx, end := h.Scraper.Tracer.Resume(ctx, st.TraceHeader)
 	defer end(nil)
 	if err := h.Lease.Renew(ctx, st.RunID, h.now().Add(leaseFor)); err != nil {
@@ -162,12 +199,12 @@ func (h *Handler) acquire(ctx context.Context, run string, now time.Time) (event
 	case err == nil:
 		return events.APIGatewayProxyResponse{}, true
 	case errors.As(err, &busy):
-		r := problemWith(http.StatusConflict, "A scrape is running: "+busy.Run+". One runs at a time; follow it, or try again when it ends.",
+		r := problemWith(http.StatusConflict, CodeRunInProgress, "A scrape is running: "+busy.Run+". One runs at a time; follow it, or try again when it ends.",
 			map[string]any{"runId": busy.Run})
 		return r, false
 	}
 	h.log().ErrorContext(ctx, "cannot take the scrape lease", "run_id", run, "error", err)
-	r := problem(http.StatusServiceUnavailable, "The scrape could not start; try again shortly.")
+	r := problem(http.StatusServiceUnavailable, CodeUnavailable, "The scrape could not start; try again shortly.")
 	r.Headers["Retry-After"] = "5"
 	return r, false
 }
@@ -182,7 +219,7 @@ func (h *Handler) handOn(ctx context.Context, rep *Report, next *State) {
 		}
 		h.log().ErrorContext(ctx, "cannot continue the run", "run_id", rep.RunID, "error", err)
 		rep.Continues = false
-		rep.Status = "failed"
+		rep.Status = RunFailed
 		rep.Errors = append(rep.Errors, "the run could not continue asynchronously")
 	}
 	if err := h.Lease.Release(ctx, rep.RunID); err != nil {
@@ -225,25 +262,4 @@ func NewRunID(now time.Time) string {
 	b := make([]byte, 4)
 	_, _ = rand.Read(b)
 	return "run-" + now.UTC().Format("20060102T150405Z") + "-" + hex.EncodeToString(b)
-}
-
-func problem(status int, detail string) events.APIGatewayProxyResponse {
-	return problemWith(status, detail, nil)
-}
-
-// problemWith is a problem+json answer with extension members.
-func problemWith(status int, detail string, extra map[string]any) events.APIGatewayProxyResponse {
-	doc := map[string]any{
-		"type":  "https://moviepipe.dev/problems/" + strings.ToLower(strings.ReplaceAll(http.StatusText(status), " ", "-")),
-		"title": http.StatusText(status), "status": status, "detail": detail,
-	}
-	for k, v := range extra {
-		doc[k] = v
-	}
-	body, _ := json.Marshal(doc)
-	r := events.APIGatewayProxyResponse{StatusCode: status, Headers: map[string]string{"Content-Type": "application/problem+json"}, Body: string(body)}
-	if status == http.StatusMethodNotAllowed {
-		r.Headers["Allow"] = "POST"
-	}
-	return r
 }

@@ -2,6 +2,14 @@
 // layout profile, validates every movie against movie-record.v1 and publishes
 // the valid ones to Kinesis. Records the contract refuses are parked in the
 // error table; nothing is dropped silently.
+//
+// A run follows a page's next link only to a page it has not visited
+// (normalised URLs; TestRunStopsAtAPageCycle, TestVisitedSurvivesHandOver),
+// on an allowed host (TestRunStaysOnAllowedHosts), within the depth and page
+// limits (TestRunLimits); each link not followed and each page the fetcher
+// refused is counted in the report by reason. The API handler never panics
+// and never puts Go error text in an answer (TestHandlerRecoversPanics,
+// TestHandleMalformedEvents, TestAPINamesTheCauseWithoutGoText).
 package scraper
 
 import (

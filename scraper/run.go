@@ -2,11 +2,12 @@ package scraper
 
 import (
 	"bytes"
+	"cmp"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"log/slog"
-	"net/url"
 	"regexp"
 	"strconv"
 	"sync"
@@ -49,7 +50,10 @@ type Tracer interface {
 type State struct {
 	RunID       string    `json:"runId"`
 	TraceHeader string    `json:"traceHeader,omitempty"`
+	Start       string    `json:"start,omitempty"` // the run's first page; set by Run
 	Next        string    `json:"next"`
+	Depth       int       `json:"depth"` // links followed from Start to Next
+	Visited     Visited   `json:"visited"`
 	Pages       int       `json:"pages"`
 	MaxPages    int       `json:"maxPages"`
 	Profile     string    `json:"profile,omitempty"` // detected on the first page
@@ -57,11 +61,21 @@ type State struct {
 	Totals      Report    `json:"totals"`
 }
 
+// RunStatus is where a run ended up, as its report says.
+type RunStatus string
+
+// The run states.
+const (
+	RunCompleted  RunStatus = "completed"  // the site ended, or a limit was reached
+	RunContinuing RunStatus = "continuing" // handed on to an asynchronous invocation
+	RunFailed     RunStatus = "failed"     // no page was scraped, or the run could not go on
+)
+
 // Report is a run's account, as the API answers it.
 type Report struct {
 	RunID            string         `json:"runId"`
 	TraceID          string         `json:"traceId,omitempty"`
-	Status           string         `json:"status"` // running, completed, continuing, failed
+	Status           RunStatus      `json:"status"`
 	Profile          string         `json:"profile,omitempty"`
 	PagesFetched     int            `json:"pagesFetched"`
 	MoviesParsed     int            `json:"moviesParsed"`
@@ -69,9 +83,13 @@ type Report struct {
 	RecordsRejected  int            `json:"recordsRejected"`
 	RejectedByReason map[string]int `json:"rejectedByReason"`
 	PublishFailures  int            `json:"publishFailures"`
-	Errors           []string       `json:"errors"`
-	DurationMs       int64          `json:"durationMs"`
-	Continues        bool           `json:"continues"`
+	// RefusedByReason counts the links not followed (a Refusal) and the pages
+	// not fetched (a fetch.Reason), by reason.
+	RefusedByReason map[string]int `json:"refusedByReason"`
+	// Errors say what stopped the run, for people: no Go error text.
+	Errors     []string `json:"errors"`
+	DurationMs int64    `json:"durationMs"`
+	Continues  bool     `json:"continues"`
 }
 
 // Scraper runs scrapes.
@@ -82,81 +100,131 @@ type Scraper struct {
 	Tracer    Tracer
 	// Profile is the layout; nil detects it on the first page.
 	Profile *profile.Profile
-	Log     *slog.Logger
-	Now     func() time.Time
+	// AllowedHosts may be crawled (host or host:port) besides the start
+	// URL's host, which always may.
+	AllowedHosts []string
+	// MaxDepth bounds the links followed from the start URL (≤ 0:
+	// DefaultMaxDepth).
+	MaxDepth int
+	Log      *slog.Logger
+	Now      func() time.Time
 }
 
 // Run scrapes from st.Next until the site ends, st.MaxPages pages are done,
 // or until passes; then it returns the report and, when pages are left, the
 // state to continue from. Each page is published whole before the next one
-// is fetched, so a continuation neither skips nor repeats a page.
+// is fetched, so a continuation neither skips nor repeats a page. A next link
+// is followed only to a page not yet visited in the run, on an allowed host,
+// within the depth limit; every link refused and every page the fetcher
+// refused is counted in the report by reason.
 func (s *Scraper) Run(ctx context.Context, st State, until time.Time) (Report, *State) {
-	rep := st.Totals
-	rep.RunID = st.RunID
-	if rep.RejectedByReason == nil {
-		rep.RejectedByReason = map[string]int{}
-	}
-	if rep.Errors == nil {
-		rep.Errors = []string{}
-	}
+	rep := openReport(st)
 	prof, err := s.profileFor(st.Profile)
 	if err != nil {
 		rep.Errors = append(rep.Errors, err.Error())
-		return s.finish(rep, st, "failed"), nil
+		return s.finish(rep, st, RunFailed), nil
 	}
-	start, err := url.Parse(st.Next)
-	if err != nil || start.Host == "" {
-		rep.Errors = append(rep.Errors, fmt.Sprintf("scrape URL %q is not an absolute URL", st.Next))
-		return s.finish(rep, st, "failed"), nil
+	st.Start = cmp.Or(st.Start, st.Next)
+	sc, err := newScope(st.Start, s.AllowedHosts, s.MaxDepth)
+	if err != nil {
+		rep.Errors = append(rep.Errors, err.Error())
+		return s.finish(rep, st, RunFailed), nil
 	}
-	for st.Next != "" && st.Pages < st.MaxPages {
+	for st.Next != "" {
+		if st.Pages >= st.MaxPages {
+			s.refuse(ctx, &rep, st, st.Next, RefusedPageLimit)
+			break
+		}
 		if !s.now().Before(until) {
 			rep.Continues = true
 			next := st
 			next.Totals = rep
 			next.Profile = profileName(prof)
-			return s.finish(rep, st, "continuing"), &next
+			return s.finish(rep, st, RunContinuing), &next
 		}
 		if ctx.Err() != nil {
-			rep.Errors = append(rep.Errors, "stopped: "+ctx.Err().Error())
+			rep.Errors = append(rep.Errors, stopped(ctx.Err()))
 			break
 		}
-		pageURL := st.Next
-		page, p, err := s.page(ctx, pageURL, prof, st.Pages)
-		st.Pages++
-		if err != nil {
-			rep.Errors = append(rep.Errors, err.Error())
-			s.log().WarnContext(ctx, "page failed", "run_id", st.RunID, "url", pageURL, "error", err)
+		var ok bool
+		if prof, ok = s.step(ctx, &st, &rep, sc, prof); !ok {
 			break
-		}
-		prof = p
-		rep.Profile = p.Name
-		rep.PagesFetched++
-		rep.MoviesParsed += len(page.Movies)
-		published, rejected, failed := s.publishPage(ctx, st, pageURL, page)
-		rep.RecordsPublished += published
-		rep.PublishFailures += failed
-		for reason, n := range rejected {
-			rep.RecordsRejected += n
-			rep.RejectedByReason[reason] += n
-		}
-		st.Next = ""
-		if page.Next != "" && page.Next != pageURL {
-			if n, err := url.Parse(page.Next); err == nil && n.Host == start.Host {
-				st.Next = page.Next
-			} else {
-				rep.Errors = append(rep.Errors, fmt.Sprintf("next page %s leaves %s: not followed", page.Next, start.Host))
-			}
 		}
 	}
-	status := "completed"
+	status := RunCompleted
 	if rep.PagesFetched == 0 {
-		status = "failed"
+		status = RunFailed
 	}
 	return s.finish(rep, st, status), nil
 }
 
-func (s *Scraper) finish(rep Report, st State, status string) Report {
+func openReport(st State) Report {
+	rep := st.Totals
+	rep.RunID = st.RunID
+	if rep.RejectedByReason == nil {
+		rep.RejectedByReason = map[string]int{}
+	}
+	if rep.RefusedByReason == nil {
+		rep.RefusedByReason = map[string]int{}
+	}
+	if rep.Errors == nil {
+		rep.Errors = []string{}
+	}
+	return rep
+}
+
+// step scrapes st.Next, publishes its records and moves st on to the page's
+// next link when the scope allows it. It reports false when the page failed.
+func (s *Scraper) step(ctx context.Context, st *State, rep *Report, sc scope, prof *profile.Profile) (*profile.Profile, bool) {
+	pageURL := st.Next
+	if norm, err := NormalizeURL(pageURL); err == nil {
+		st.Visited.Add(norm)
+	}
+	page, p, err := s.page(ctx, pageURL, prof, st.Pages, &st.Visited)
+	st.Pages++
+	if err != nil {
+		if r := fetch.ReasonOf(err); r != "" {
+			rep.RefusedByReason[string(r)]++
+		}
+		rep.Errors = append(rep.Errors, err.Error())
+		s.log().WarnContext(ctx, "page failed", "run_id", st.RunID, "url", pageURL, "error", err)
+		return prof, false
+	}
+	rep.Profile = p.Name
+	rep.PagesFetched++
+	rep.MoviesParsed += len(page.Movies)
+	published, rejected, failed := s.publishPage(ctx, *st, pageURL, page)
+	rep.RecordsPublished += published
+	rep.PublishFailures += failed
+	for reason, n := range rejected {
+		rep.RecordsRejected += n
+		rep.RejectedByReason[reason] += n
+	}
+	st.Next = ""
+	if _, why := sc.follow(page.Next, st.Depth, &st.Visited); why != "" {
+		s.refuse(ctx, rep, *st, page.Next, why)
+	} else if page.Next != "" {
+		st.Next = page.Next
+		st.Depth++
+	}
+	return p, true
+}
+
+// refuse counts a link not followed, and logs it.
+func (s *Scraper) refuse(ctx context.Context, rep *Report, st State, link string, why Refusal) {
+	rep.RefusedByReason[string(why)]++
+	s.log().InfoContext(ctx, "link not followed", "run_id", st.RunID, "url", link, "reason", why, "depth", st.Depth)
+}
+
+// stopped says why a run stopped when its context ended.
+func stopped(err error) string {
+	if errors.Is(err, context.DeadlineExceeded) {
+		return "stopped: deadline exceeded, the invocation's time ran out"
+	}
+	return "stopped: the invocation was cancelled"
+}
+
+func (s *Scraper) finish(rep Report, st State, status RunStatus) Report {
 	rep.Status = status
 	rep.DurationMs = s.now().Sub(st.Started).Milliseconds()
 	return rep
@@ -177,13 +245,17 @@ func profileName(p *profile.Profile) string {
 }
 
 // page fetches and parses one page, detecting the layout when prof is nil.
-func (s *Scraper) page(ctx context.Context, pageURL string, prof *profile.Profile, n int) (profile.Page, *profile.Profile, error) {
+// The page's URL after redirects is marked visited.
+func (s *Scraper) page(ctx context.Context, pageURL string, prof *profile.Profile, n int, visited *Visited) (profile.Page, *profile.Profile, error) {
 	ctx, end := s.Tracer.Start(ctx, "GET page "+strconv.Itoa(n+1))
 	var err error
 	defer func() { end(err) }()
 	var fetched *fetch.Page
 	if fetched, err = s.Fetcher.Get(ctx, pageURL); err != nil {
 		return profile.Page{}, nil, err
+	}
+	if norm, nerr := NormalizeURL(fetched.URL.String()); nerr == nil {
+		visited.Add(norm)
 	}
 	var doc *profile.Document
 	if doc, err = profile.ReadDocument(bytes.NewReader(fetched.Body), fetched.URL); err != nil {

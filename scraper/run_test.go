@@ -236,7 +236,7 @@ func TestAPI(t *testing.T) {
 				t.Fatalf("body is not JSON: %s", resp.Body)
 			}
 			if tt.wantStatus != 200 {
-				if resp.Headers["Content-Type"] != "application/problem+json" || body["status"] != float64(tt.wantStatus) {
+				if resp.Headers["Content-Type"] != "application/problem+json" || body["status"] != float64(tt.wantStatus) || body["code"] == "" || body["code"] == nil {
 					t.Fatalf("problem %v %s", resp.Headers, resp.Body)
 				}
 				return
@@ -333,16 +333,20 @@ func TestHandleUnknownEvent(t *testing.T) {
 
 func TestLoadConfig(t *testing.T) {
 	env := map[string]string{"SCRAPE_URL": "ftp://x", "SCRAPE_PROFILE": "nope", "SCRAPE_RATE": "0", "SCRAPE_MAX_PAGES": "0",
-		"SCRAPE_ALLOWED_NETWORKS": "127.0.0.1", "SCRAPE_SYNC_BUDGET": "60s"}
+		"SCRAPE_ALLOWED_NETWORKS": "127.0.0.1", "SCRAPE_SYNC_BUDGET": "60s", "SCRAPE_MAX_CRAWL_DELAY": "1h",
+		"SCRAPE_MAX_DEPTH": "0", "SCRAPE_ALLOWED_HOSTS": "example.com, http://other.example/"}
 	_, err := scraper.LoadConfig(func(k string) string { return env[k] })
-	for _, name := range []string{"SCRAPE_URL", "STREAM_NAME", "ERRORS_TABLE", "RUNS_TABLE", "SCRAPE_PROFILE", "SCRAPE_RATE", "SCRAPE_MAX_PAGES", "SCRAPE_ALLOWED_NETWORKS", "SCRAPE_SYNC_BUDGET"} {
+	for _, name := range []string{"SCRAPE_URL", "STREAM_NAME", "ERRORS_TABLE", "RUNS_TABLE", "SCRAPE_PROFILE", "SCRAPE_RATE", "SCRAPE_MAX_PAGES", "SCRAPE_ALLOWED_NETWORKS", "SCRAPE_SYNC_BUDGET", "SCRAPE_MAX_CRAWL_DELAY",
+		"SCRAPE_MAX_DEPTH", "SCRAPE_ALLOWED_HOSTS"} {
 		if err == nil || !strings.Contains(err.Error(), name) {
 			t.Errorf("error does not name %s: %v", name, err)
 		}
 	}
-	ok := map[string]string{"SCRAPE_URL": "https://example.com/", "STREAM_NAME": "s", "ERRORS_TABLE": "e", "RUNS_TABLE": "r", "SCRAPE_PROFILE": "workshop-cards"}
+	ok := map[string]string{"SCRAPE_URL": "https://example.com/", "STREAM_NAME": "s", "ERRORS_TABLE": "e", "RUNS_TABLE": "r", "SCRAPE_PROFILE": "workshop-cards",
+		"SCRAPE_ALLOWED_HOSTS": "example.com, films.example.com:8080"}
 	c, err := scraper.LoadConfig(func(k string) string { return ok[k] })
-	if err != nil || c.Profile.Name != "workshop-cards" || c.Fetch.Rate != 1 || c.MaxPages != 100 {
+	if err != nil || c.Profile.Name != "workshop-cards" || c.Fetch.Rate != 1 || c.MaxPages != 100 || c.Fetch.MaxCrawlDelay != 30*time.Second ||
+		c.MaxDepth != scraper.DefaultMaxDepth || strings.Join(c.AllowedHosts, " ") != "example.com films.example.com:8080" {
 		t.Fatalf("%+v %v", c, err)
 	}
 }

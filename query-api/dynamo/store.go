@@ -18,6 +18,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 	"github.com/aws/smithy-go"
+	smithyhttp "github.com/aws/smithy-go/transport/http"
 
 	queryapi "github.com/moviepipe/moviepipe/query-api"
 )
@@ -152,8 +153,13 @@ func value(v types.AttributeValue) (any, error) {
 	}
 }
 
-// classify marks errors that may pass on retry as queryapi.ErrUnavailable.
+// classify marks errors that may pass on retry as queryapi.ErrUnavailable:
+// throttling, DynamoDB's own 5xx, a request that could not be sent
+// (connection refused) and the call's deadline.
 func classify(err error) error {
+	if _, ok := errors.AsType[*smithyhttp.RequestSendError](err); ok || errors.Is(err, context.DeadlineExceeded) {
+		return fmt.Errorf("%w: %w", queryapi.ErrUnavailable, err)
+	}
 	if apiErr, ok := errors.AsType[smithy.APIError](err); ok {
 		switch apiErr.ErrorCode() {
 		case "ProvisionedThroughputExceededException", "ThrottlingException", "RequestLimitExceeded",

@@ -1,8 +1,16 @@
 // Package fetch gets web pages politely and safely: robots.txt honoured for
-// our User-Agent, a per-host rate limit, 429/503 answered with Retry-After and
-// backoff, connect and total timeouts, a body-size cap, a content-type check,
-// charset decoding, at most five redirects each checked again, and an SSRF
-// guard at dial time that refuses special addresses unless allowed.
+// our User-Agent, a per-host rate limit slowed by robots.txt's Crawl-delay up
+// to a bound, 429/503 answered with Retry-After and backoff, connect and total
+// timeouts, a body-size cap, a content-type check, charset decoding, at most
+// five redirects each checked again, and an SSRF guard at dial time that
+// refuses special-purpose addresses unless allowed.
+//
+// Every failure is an *Error whose Reason names the real cause (DNS failure,
+// connection refused, robots.txt disallow, robots.txt too large or
+// unavailable, Crawl-delay above the bound, SSRF guard with the address, body
+// cap, too many redirects, …) and whose message carries no Go error text
+// (TestRefusalsNameTheirCause). A cancelled or expired context is returned as
+// its own error, unwrapped.
 package fetch
 
 import (
@@ -21,7 +29,6 @@ import (
 	"sync"
 	"time"
 
-	"github.com/temoto/robotstxt"
 	"golang.org/x/net/html/charset"
 	"golang.org/x/time/rate"
 )
@@ -36,8 +43,15 @@ type Options struct {
 	MaxRedirects   int           // [5]
 	MaxRetries     int           // retries after 429, 503 or a 5xx [3]
 	MaxRetryWait   time.Duration // the longest Retry-After honoured [30s]
-	Guard          Guard
+	// MaxCrawlDelay is the longest robots.txt Crawl-delay honoured [30s]. A
+	// site that asks for more is refused at once (ReasonCrawlDelay) rather
+	// than crawled at a pace nobody waits for.
+	MaxCrawlDelay time.Duration
+	Guard         Guard
 }
+
+// DefaultMaxCrawlDelay is the longest Crawl-delay honoured by default.
+const DefaultMaxCrawlDelay = 30 * time.Second
 
 // DefaultUserAgent names us and says where to read about us.
 const DefaultUserAgent = "moviepipe/1.0 (+https://github.com/moviepipe/moviepipe)"
@@ -59,16 +73,6 @@ type Page struct {
 	URL  *url.URL // after redirects
 	Body []byte
 }
-
-// Errors a caller can act on; each wraps the detail.
-var (
-	ErrDisallowed  = errors.New("disallowed by robots.txt")
-	ErrTooLarge    = errors.New("body too large")
-	ErrContentType = errors.New("not an HTML page")
-	ErrStatus      = errors.New("unexpected HTTP status")
-	ErrRedirects   = errors.New("too many redirects")
-	ErrScheme      = errors.New("only http and https are fetched")
-)
 
 // StatusError is an answer other than 200 OK. It matches ErrStatus.
 type StatusError struct {
@@ -110,6 +114,9 @@ func New(o Options) *Fetcher {
 	if o.MaxRetryWait <= 0 {
 		o.MaxRetryWait = 30 * time.Second
 	}
+	if o.MaxCrawlDelay <= 0 {
+		o.MaxCrawlDelay = DefaultMaxCrawlDelay
+	}
 	f := &Fetcher{opts: o, limiters: map[string]*rate.Limiter{}, robots: map[string]robots{}, sleep: sleepCtx}
 	dialer := &net.Dialer{Timeout: o.ConnectTimeout, Control: o.Guard.control}
 	f.client = &http.Client{
@@ -132,7 +139,7 @@ type ctxKey struct{}
 // scheme, robots.txt and rate limit (the guard checks its address at dial).
 func (f *Fetcher) checkRedirect(req *http.Request, via []*http.Request) error {
 	if len(via) > f.opts.MaxRedirects {
-		return fmt.Errorf("%w: more than %d", ErrRedirects, f.opts.MaxRedirects)
+		return refuse(ReasonRedirects, via[0].URL, nil, "more than %d redirects", f.opts.MaxRedirects)
 	}
 	if err := f.admit(req.Context(), req.URL); err != nil {
 		return err
@@ -145,18 +152,20 @@ func (f *Fetcher) checkRedirect(req *http.Request, via []*http.Request) error {
 // limit.
 func (f *Fetcher) admit(ctx context.Context, u *url.URL) error {
 	if u.Scheme != "http" && u.Scheme != "https" {
-		return fmt.Errorf("%w: %s", ErrScheme, u.Redacted())
+		return refuse(ReasonScheme, u, nil, "only http and https are fetched")
 	}
 	if ctx.Value(ctxKey{}) == nil { // not while fetching robots.txt itself
-		ok, err := f.allowed(ctx, u)
-		if err != nil {
+		if err := f.allowed(ctx, u); err != nil {
 			return err
 		}
-		if !ok {
-			return fmt.Errorf("%w: %s", ErrDisallowed, u.Redacted())
-		}
 	}
-	return f.limiter(u.Host).Wait(ctx)
+	if err := f.limiter(u.Host).Wait(ctx); err != nil {
+		if ctx.Err() != nil {
+			return ctx.Err()
+		}
+		return refuse(ReasonRateDeadline, u, err, "the rate limit for %s would wait past the run's deadline", u.Host)
+	}
+	return nil
 }
 
 func (f *Fetcher) limiter(host string) *rate.Limiter {
@@ -174,7 +183,7 @@ func (f *Fetcher) limiter(host string) *rate.Limiter {
 func (f *Fetcher) Get(ctx context.Context, rawURL string) (*Page, error) {
 	u, err := url.Parse(rawURL)
 	if err != nil {
-		return nil, fmt.Errorf("url %q: %w", rawURL, err)
+		return nil, &Error{Reason: ReasonBadURL, URL: rawURL, Detail: "not a URL", Cause: err}
 	}
 	body, final, ctype, err := f.get(ctx, u, "text/html,application/xhtml+xml;q=0.9")
 	if err != nil {
@@ -182,15 +191,15 @@ func (f *Fetcher) Get(ctx context.Context, rawURL string) (*Page, error) {
 	}
 	mt, _, _ := mime.ParseMediaType(ctype)
 	if mt != "text/html" && mt != "application/xhtml+xml" {
-		return nil, fmt.Errorf("%w: %s is %q", ErrContentType, final.Redacted(), ctype)
+		return nil, refuse(ReasonContentType, final, nil, "not an HTML page: its type is %q", ctype)
 	}
 	r, err := charset.NewReader(bytes.NewReader(body), ctype)
 	if err != nil {
-		return nil, fmt.Errorf("charset of %s: %w", final.Redacted(), err)
+		return nil, refuse(ReasonCharset, final, err, "its character set (%q) cannot be decoded", ctype)
 	}
 	utf8, err := io.ReadAll(r)
 	if err != nil {
-		return nil, fmt.Errorf("decode %s: %w", final.Redacted(), err)
+		return nil, refuse(ReasonCharset, final, err, "its text cannot be decoded as %q", ctype)
 	}
 	return &Page{URL: final, Body: utf8}, nil
 }
@@ -208,7 +217,7 @@ func (f *Fetcher) get(ctx context.Context, u *url.URL, accept string) ([]byte, *
 			backoff *= 2
 		}
 		if wait > f.opts.MaxRetryWait {
-			return nil, nil, "", fmt.Errorf("%w (the server asks to wait %s, longer than %s)", err, wait, f.opts.MaxRetryWait)
+			return nil, nil, "", refuse(ReasonStatus, u, err, "%s, and asks to wait %s before a retry, longer than the %s bound", statusText(err), wait, f.opts.MaxRetryWait)
 		}
 		if err := f.sleep(ctx, wait); err != nil {
 			return nil, nil, "", err
@@ -222,45 +231,92 @@ func (f *Fetcher) once(ctx context.Context, u *url.URL, accept string) (body []b
 	if err := f.admit(ctx, u); err != nil {
 		return nil, nil, "", -1, err
 	}
-	ctx, cancel := context.WithTimeout(ctx, f.opts.Timeout)
+	rctx, cancel := context.WithTimeout(ctx, f.opts.Timeout)
 	defer cancel()
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, u.String(), nil)
+	req, err := http.NewRequestWithContext(rctx, http.MethodGet, u.String(), nil)
 	if err != nil {
-		return nil, nil, "", -1, err
+		return nil, nil, "", -1, refuse(ReasonBadURL, u, err, "not a URL that can be requested")
 	}
 	req.Header.Set("User-Agent", f.opts.UserAgent)
 	req.Header.Set("Accept", accept)
 	resp, err := f.client.Do(req)
 	if err != nil {
-		if ue, ok := errors.AsType[*url.Error](err); ok && ue.Timeout() {
-			return nil, nil, "", 0, fmt.Errorf("fetch %s: timeout: %w", u.Redacted(), err)
+		if ctx.Err() != nil {
+			return nil, nil, "", -1, ctx.Err()
 		}
-		return nil, nil, "", -1, fmt.Errorf("fetch %s: %w", u.Redacted(), err)
+		e := transportError(u, err)
+		if e.Reason == ReasonTimeout {
+			e.Detail = fmt.Sprintf("timeout: no answer within %s (SCRAPE_TIMEOUT)", f.opts.Timeout)
+		}
+		if ue, ok := errors.AsType[*url.Error](err); ok && ue.Timeout() {
+			return nil, nil, "", 0, e
+		}
+		return nil, nil, "", -1, e
 	}
 	defer resp.Body.Close()
 	if resp.StatusCode != http.StatusOK {
-		_, _ = io.Copy(io.Discard, io.LimitReader(resp.Body, 64<<10))
-		serr := &StatusError{URL: resp.Request.URL.Redacted(), Code: resp.StatusCode, Status: resp.Status}
-		switch {
-		case resp.StatusCode == http.StatusTooManyRequests || resp.StatusCode == http.StatusServiceUnavailable:
-			return nil, nil, "", retryAfter(resp.Header.Get("Retry-After"), time.Now()), serr
-		case resp.StatusCode >= 500:
-			return nil, nil, "", 0, serr
-		default:
-			return nil, nil, "", -1, serr
-		}
+		return nil, nil, "", retryWait(resp), f.statusError(resp)
 	}
-	if resp.ContentLength > f.opts.MaxBodyBytes {
-		return nil, nil, "", -1, fmt.Errorf("%w: %s declares %d bytes, the cap is %d", ErrTooLarge, u.Redacted(), resp.ContentLength, f.opts.MaxBodyBytes)
-	}
-	body, err = io.ReadAll(io.LimitReader(resp.Body, f.opts.MaxBodyBytes+1))
+	body, err = f.readBody(u, resp)
 	if err != nil {
-		return nil, nil, "", 0, fmt.Errorf("read %s: %w", u.Redacted(), err)
-	}
-	if int64(len(body)) > f.opts.MaxBodyBytes {
-		return nil, nil, "", -1, fmt.Errorf("%w: %s is larger than %d bytes", ErrTooLarge, u.Redacted(), f.opts.MaxBodyBytes)
+		if ctx.Err() != nil {
+			return nil, nil, "", -1, ctx.Err()
+		}
+		if ReasonOf(err) == ReasonBodyCap {
+			return nil, nil, "", -1, err
+		}
+		return nil, nil, "", 0, err
 	}
 	return body, resp.Request.URL, resp.Header.Get("Content-Type"), 0, nil
+}
+
+// statusError is an answer other than 200, with the detail drained.
+func (f *Fetcher) statusError(resp *http.Response) error {
+	_, _ = io.Copy(io.Discard, io.LimitReader(resp.Body, 64<<10))
+	serr := &StatusError{URL: resp.Request.URL.Redacted(), Code: resp.StatusCode, Status: resp.Status}
+	return refuse(ReasonStatus, resp.Request.URL, serr, "answered %s", resp.Status)
+}
+
+// retryWait is how long to wait before retrying an answer: its Retry-After
+// for 429 and 503, the default backoff (0) for another 5xx, never (-1) for
+// the rest.
+func retryWait(resp *http.Response) time.Duration {
+	switch {
+	case resp.StatusCode == http.StatusTooManyRequests || resp.StatusCode == http.StatusServiceUnavailable:
+		return retryAfter(resp.Header.Get("Retry-After"), time.Now())
+	case resp.StatusCode >= 500:
+		return 0
+	default:
+		return -1
+	}
+}
+
+// readBody reads a 200 answer's body up to the cap.
+func (f *Fetcher) readBody(u *url.URL, resp *http.Response) ([]byte, error) {
+	if resp.ContentLength > f.opts.MaxBodyBytes {
+		return nil, refuse(ReasonBodyCap, u, nil, "body too large: the answer declares %d bytes, more than the %d-byte body cap (SCRAPE_MAX_BODY_BYTES)", resp.ContentLength, f.opts.MaxBodyBytes)
+	}
+	body, err := io.ReadAll(io.LimitReader(resp.Body, f.opts.MaxBodyBytes+1))
+	if err != nil {
+		e := transportError(u, err)
+		if e.Reason == ReasonTimeout {
+			e.Detail = fmt.Sprintf("timeout: request deadline exceeded, the body still arriving after %s (SCRAPE_TIMEOUT)", f.opts.Timeout)
+		}
+		return nil, e
+	}
+	if int64(len(body)) > f.opts.MaxBodyBytes {
+		return nil, refuse(ReasonBodyCap, u, nil, "body too large: the answer is larger than the %d-byte body cap (SCRAPE_MAX_BODY_BYTES)", f.opts.MaxBodyBytes)
+	}
+	return body, nil
+}
+
+// statusText is the status an answer's error reports, e.g. "answered 429 Too
+// Many Requests".
+func statusText(err error) string {
+	if se, ok := errors.AsType[*StatusError](err); ok {
+		return "answered " + se.Status
+	}
+	return "failed"
 }
 
 // retryAfter reads a Retry-After value: seconds or an HTTP date. 0 means the
@@ -277,85 +333,6 @@ func retryAfter(v string, now time.Time) time.Duration {
 		return max(t.Sub(now), time.Millisecond)
 	}
 	return 0
-}
-
-// allowed reads (once per host) and applies robots.txt for our User-Agent.
-// A missing robots.txt (4xx) allows everything; an unreachable one (5xx,
-// network error) disallows everything for this run, as crawlers do.
-func (f *Fetcher) allowed(ctx context.Context, u *url.URL) (bool, error) {
-	origin := u.Scheme + "://" + u.Host
-	f.mu.Lock()
-	g, ok := f.robots[origin]
-	f.mu.Unlock()
-	if !ok {
-		g = f.readRobots(ctx, origin)
-		if ctx.Err() != nil {
-			return false, ctx.Err()
-		}
-		f.mu.Lock()
-		f.robots[origin] = g
-		f.mu.Unlock()
-	}
-	if g.refused != nil {
-		return false, g.refused
-	}
-	path := u.EscapedPath()
-	if path == "" {
-		path = "/"
-	}
-	if u.RawQuery != "" {
-		path += "?" + u.RawQuery
-	}
-	return g.data.TestAgent(path, productToken(f.opts.UserAgent)), nil
-}
-
-// robots is a host's robots.txt, or why the host may not be reached at all.
-type robots struct {
-	data    *robotstxt.RobotsData
-	refused error
-}
-
-func (f *Fetcher) readRobots(ctx context.Context, origin string) robots {
-	u, _ := url.Parse(origin + "/robots.txt")
-	rctx := context.WithValue(ctx, ctxKey{}, true)
-	body, _, _, err := f.get(rctx, u, "text/plain")
-	if _, ok := errors.AsType[*ErrRefusedAddress](err); ok {
-		return robots{refused: err}
-	}
-	var data *robotstxt.RobotsData
-	switch {
-	case err == nil:
-		data, err = robotstxt.FromBytes(body)
-		if err != nil {
-			data, _ = robotstxt.FromStatusAndBytes(http.StatusInternalServerError, nil)
-		}
-	case isClientError(err):
-		data, _ = robotstxt.FromStatusAndBytes(http.StatusNotFound, nil) // 4xx: no rules
-	default:
-		data, _ = robotstxt.FromStatusAndBytes(http.StatusInternalServerError, nil) // unreachable: no access
-	}
-	g := data.FindGroup(productToken(f.opts.UserAgent))
-	if g.CrawlDelay > 0 {
-		// A crawl delay slows our rate for this host, never speeds it up.
-		host := strings.TrimPrefix(strings.TrimPrefix(origin, "https://"), "http://")
-		if l := f.limiter(host); rate.Every(g.CrawlDelay) < l.Limit() {
-			l.SetLimit(rate.Every(g.CrawlDelay))
-		}
-	}
-	return robots{data: data}
-}
-
-func isClientError(err error) bool {
-	se, ok := errors.AsType[*StatusError](err)
-	return ok && se.Code >= 400 && se.Code < 500 && se.Code != http.StatusTooManyRequests
-}
-
-// productToken is the User-Agent's first word without its version:
-// "moviepipe/1.0 (+…)" → "moviepipe".
-func productToken(ua string) string {
-	tok, _, _ := strings.Cut(ua, " ")
-	tok, _, _ = strings.Cut(tok, "/")
-	return tok
 }
 
 func sleepCtx(ctx context.Context, d time.Duration) error {

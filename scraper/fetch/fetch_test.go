@@ -164,7 +164,27 @@ func TestSlowResponseTimesOut(t *testing.T) {
 	}})
 	f, _ := newFetcher(t, Options{Timeout: 100 * time.Millisecond, MaxRetries: -1})
 	_, err := f.Get(t.Context(), s.URL+"/")
-	if err == nil || !strings.Contains(err.Error(), "timeout") {
+	if ReasonOf(err) != ReasonTimeout || !strings.Contains(err.Error(), "timeout: no answer within 100ms") {
+		t.Fatalf("got %v", err)
+	}
+}
+
+// A body still arriving when the request's timeout ends is a timeout, named.
+func TestSlowBodyTimesOut(t *testing.T) {
+	release := make(chan struct{})
+	t.Cleanup(func() { close(release) })
+	s := site(t, map[string]http.HandlerFunc{"/": func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "text/html")
+		fmt.Fprint(w, "<p>")
+		w.(http.Flusher).Flush()
+		select {
+		case <-release:
+		case <-r.Context().Done():
+		}
+	}})
+	f, _ := newFetcher(t, Options{Timeout: 100 * time.Millisecond, MaxRetries: -1})
+	_, err := f.Get(t.Context(), s.URL+"/")
+	if ReasonOf(err) != ReasonTimeout || !strings.Contains(err.Error(), "body still arriving after 100ms") {
 		t.Fatalf("got %v", err)
 	}
 }
@@ -269,12 +289,17 @@ func TestGuard(t *testing.T) {
 	g := Guard{}
 	for _, a := range []string{"127.0.0.1", "10.1.2.3", "172.16.0.1", "192.168.1.1", "169.254.169.254", "::1", "fe80::1",
 		"fd00::1", "0.0.0.0", "100.64.0.1", "224.0.0.1", "255.255.255.255", "::ffff:127.0.0.1", "::ffff:169.254.169.254",
-		"64:ff9b::a9fe:a9fe", "2002:a9fe:a9fe::", "198.18.0.1", "::"} {
+		"64:ff9b::a9fe:a9fe", "2002:a9fe:a9fe::", "198.18.0.1", "::",
+		// IPv4 embedded in or translated to IPv6, and reserved IPv6 (issue 19).
+		"::7f00:1", "::ffff:0:7f00:1", "2001::1", "2001:0:4136:e378:8000:63bf:3fff:fdd2", "100::1", "64:ff9b:1::1",
+		"3fff::1", "5f00::1", "fc00::1", "ff02::1",
+		// The rest of IANA's IPv4 special-purpose registry.
+		"192.0.0.8", "192.0.2.1", "192.31.196.1", "192.52.193.1", "192.88.99.1", "192.175.48.1", "198.51.100.1", "203.0.113.1", "240.0.0.1"} {
 		if g.Check(netip.MustParseAddr(a)) == nil {
 			t.Errorf("%s allowed", a)
 		}
 	}
-	for _, a := range []string{"93.184.215.14", "2606:2800:21f:cb07:6820:80da:af6b:8b2c", "8.8.8.8"} {
+	for _, a := range []string{"93.184.215.14", "2606:2800:21f:cb07:6820:80da:af6b:8b2c", "8.8.8.8", "::ffff:8.8.8.8"} {
 		if err := g.Check(netip.MustParseAddr(a)); err != nil {
 			t.Errorf("%s refused: %v", a, err)
 		}

@@ -5,32 +5,28 @@ import (
 	"net/netip"
 	"strings"
 	"syscall"
+
+	"code.dny.dev/ssrf"
 )
 
-// ErrRefusedAddress is the error for a connection the SSRF guard refuses.
-type ErrRefusedAddress struct{ Addr netip.Addr }
+// ErrRefusedAddress is the error for a connection the SSRF guard refuses. It
+// names the address and the special-purpose range it is in.
+type ErrRefusedAddress struct {
+	Addr  netip.Addr
+	Range string // the range that refused it, e.g. "10.0.0.0/8"
+}
 
 func (e *ErrRefusedAddress) Error() string {
-	return fmt.Sprintf("refused to connect to %s: a loopback, private, link-local or otherwise special address (allow it with SCRAPE_ALLOWED_NETWORKS)", e.Addr)
+	return fmt.Sprintf("SSRF guard: refused to connect to %s, in %s (loopback, private, link-local and other special-purpose addresses are refused; allow a network with SCRAPE_ALLOWED_NETWORKS)", e.Addr, e.Range)
 }
 
-// special lists the ranges that are not the public internet, beyond those
-// netip reports itself (loopback, private, link-local, multicast, unspecified).
-var special = []netip.Prefix{
-	netip.MustParsePrefix("0.0.0.0/8"),       // "this network"
-	netip.MustParsePrefix("100.64.0.0/10"),   // carrier-grade NAT
-	netip.MustParsePrefix("192.0.0.0/24"),    // IETF protocol assignments
-	netip.MustParsePrefix("192.0.2.0/24"),    // documentation
-	netip.MustParsePrefix("198.18.0.0/15"),   // benchmarking
-	netip.MustParsePrefix("198.51.100.0/24"), // documentation
-	netip.MustParsePrefix("203.0.113.0/24"),  // documentation
-	netip.MustParsePrefix("240.0.0.0/4"),     // reserved, and broadcast
-	netip.MustParsePrefix("64:ff9b::/96"),    // NAT64: may reach IPv4 private space
-	netip.MustParsePrefix("64:ff9b:1::/48"),  // local NAT64
-	netip.MustParsePrefix("2001:db8::/32"),   // documentation
-	netip.MustParsePrefix("2002::/16"),       // 6to4: embeds any IPv4 address
-	netip.MustParsePrefix("fec0::/10"),       // site-local (deprecated)
-}
+// guardian is code.dny.dev/ssrf's guard: every range of IANA's IPv4 and IPv6
+// special-purpose registries is refused, and in IPv6 everything outside the
+// global unicast range 2000::/3 (so IPv4-compatible ::a.b.c.d, IPv4-mapped
+// and -translated forms, NAT64, discard-only 100::/64), with 6to4 and Teredo
+// inside it. Ports are not restricted: a site may serve on any port. It is
+// immutable and safe for concurrent use.
+var guardian = ssrf.New(ssrf.WithAnyPort(), ssrf.WithAnyNetwork())
 
 // Guard decides which addresses the scraper may connect to.
 type Guard struct {
@@ -53,7 +49,8 @@ func ParseNetworks(s string) ([]netip.Prefix, error) {
 }
 
 // Check returns an *ErrRefusedAddress for an address the scraper must not
-// reach.
+// reach: one in a special-purpose range and in no Allowed network. An
+// IPv4-mapped IPv6 address is judged as its IPv4 address.
 func (g Guard) Check(a netip.Addr) error {
 	a = a.Unmap()
 	for _, p := range g.Allowed {
@@ -61,16 +58,30 @@ func (g Guard) Check(a netip.Addr) error {
 			return nil
 		}
 	}
-	if a.IsLoopback() || a.IsPrivate() || a.IsLinkLocalUnicast() || a.IsLinkLocalMulticast() ||
-		a.IsInterfaceLocalMulticast() || a.IsMulticast() || a.IsUnspecified() || !a.IsValid() {
-		return &ErrRefusedAddress{Addr: a}
+	if !a.IsValid() {
+		return &ErrRefusedAddress{Addr: a, Range: "no valid address"}
 	}
-	for _, p := range special {
-		if p.Contains(a) {
-			return &ErrRefusedAddress{Addr: a}
-		}
+	if guardian.SafeAddr(a) != nil {
+		return &ErrRefusedAddress{Addr: a, Range: deniedRange(a)}
 	}
 	return nil
+}
+
+// deniedRange names the range that holds a refused address.
+func deniedRange(a netip.Addr) string {
+	denied := ssrf.IPv4DeniedPrefixes
+	if a.Is6() {
+		if !ssrf.IPv6GlobalUnicast.Contains(a) {
+			return "a range outside IPv6 global unicast " + ssrf.IPv6GlobalUnicast.String()
+		}
+		denied = ssrf.IPv6DeniedPrefixes
+	}
+	for _, p := range denied {
+		if p.Contains(a) {
+			return p.String()
+		}
+	}
+	return "a special-purpose range"
 }
 
 // control runs at dial time, after name resolution and before connecting,

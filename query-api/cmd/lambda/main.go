@@ -22,7 +22,7 @@ func main() {
 		fmt.Fprintln(os.Stderr, "query-api: start:", err)
 		os.Exit(1)
 	}
-	lambda.Start(h.Handle)
+	lambda.Start(h.HandleEvent)
 }
 
 // build reads the configuration and wires the handler.
@@ -39,8 +39,9 @@ func build(ctx context.Context, getenv func(string) string) (*queryapi.Handler, 
 	}
 	tracing.Instrument(&awsCfg)
 	return &queryapi.Handler{
-		Store:  &dynamo.Store{API: dynamodb.NewFromConfig(awsCfg), Table: cfg.MoviesTable, YearIndex: cfg.YearIndex},
-		Cursor: queryapi.Cursor{Key: cfg.CursorKey},
-		Log:    log,
+		Store:        &dynamo.Store{API: dynamodb.NewFromConfig(awsCfg), Table: cfg.MoviesTable, YearIndex: cfg.YearIndex},
+		Cursor:       queryapi.Cursor{Key: cfg.CursorKey},
+		StoreTimeout: cfg.StoreTimeout,
+		Log:          log,
 	}, nil
 }

@@ -51,12 +51,14 @@ func build(ctx context.Context, getenv func(string) string) (*scraper.Handler, e
 	db := dynamodb.NewFromConfig(awsCfg)
 	return &scraper.Handler{
 		Scraper: &scraper.Scraper{
-			Fetcher:   fetch.New(cfg.Fetch),
-			Publisher: &publish.Publisher{API: kinesis.NewFromConfig(awsCfg), Stream: cfg.Stream, Attempts: cfg.Attempts},
-			Parker:    &errortable.Table{API: db, Name: cfg.ErrorsTable},
-			Tracer:    tracing.XRay{Name: "scraper"},
-			Profile:   cfg.Profile,
-			Log:       log,
+			Fetcher:      fetch.New(cfg.Fetch),
+			Publisher:    &publish.Publisher{API: kinesis.NewFromConfig(awsCfg), Stream: cfg.Stream, Attempts: cfg.Attempts},
+			Parker:       &errortable.Table{API: db, Name: cfg.ErrorsTable},
+			Tracer:       tracing.XRay{Name: "scraper"},
+			Profile:      cfg.Profile,
+			AllowedHosts: cfg.AllowedHosts,
+			MaxDepth:     cfg.MaxDepth,
+			Log:          log,
 		},
 		Invoker:     invoke.Self{API: awslambda.NewFromConfig(awsCfg)},
 		Lease:       &lease.Table{API: db, Name: cfg.RunsTable},

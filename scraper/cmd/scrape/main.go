@@ -15,8 +15,10 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"maps"
 	"os"
 	"os/signal"
+	"slices"
 	"sort"
 	"time"
 
@@ -60,12 +62,14 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	defer out.Flush()
 	var rejected []scraper.ErrorRecord
 	s := &scraper.Scraper{
-		Fetcher:   fetch.New(cfg.Fetch),
-		Publisher: printer{out},
-		Parker:    collector{&rejected},
-		Tracer:    noTracer{},
-		Profile:   cfg.Profile,
-		Log:       slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: slog.LevelWarn})),
+		Fetcher:      fetch.New(cfg.Fetch),
+		Publisher:    printer{out},
+		Parker:       collector{&rejected},
+		Tracer:       noTracer{},
+		Profile:      cfg.Profile,
+		AllowedHosts: cfg.AllowedHosts,
+		MaxDepth:     cfg.MaxDepth,
+		Log:          slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: slog.LevelWarn})),
 	}
 	now := time.Now()
 	rep, _ := s.Run(ctx, scraper.State{RunID: scraper.NewRunID(now), Next: cfg.URL, MaxPages: *maxPages, Started: now}, now.Add(24*time.Hour))
@@ -84,6 +88,9 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	sort.Strings(keys)
 	for _, k := range keys {
 		fmt.Fprintf(stderr, "  rejected %4d × %s\n", reasons[k], k)
+	}
+	for _, k := range slices.Sorted(maps.Keys(rep.RefusedByReason)) {
+		fmt.Fprintf(stderr, "  refused  %4d × %s\n", rep.RefusedByReason[k], k)
 	}
 	for _, e := range rep.Errors {
 		fmt.Fprintln(stderr, "error:", e)

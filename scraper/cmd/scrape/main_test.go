@@ -65,7 +65,8 @@ func TestCLIRefusesLoopbackWithoutAllowance(t *testing.T) {
 	site := fixtureSite(t)
 	var stdout, stderr bytes.Buffer
 	code := run(context.Background(), []string{"-url", site.URL + "/workshop-table"}, func(string) string { return "" }, &stdout, &stderr)
-	if code == 0 || stdout.Len() != 0 || !strings.Contains(stderr.String(), "refused to connect to 127.0.0.1") {
+	if code == 0 || stdout.Len() != 0 || !strings.Contains(stderr.String(), "refused to connect to 127.0.0.1") ||
+		!strings.Contains(stderr.String(), "refused     1 × ssrf-guard") {
 		t.Fatalf("exit %d, stdout %q, stderr %s", code, stdout.String(), stderr.String())
 	}
 }

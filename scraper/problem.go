@@ -1,0 +1,81 @@
+package scraper
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"runtime/debug"
+
+	"github.com/aws/aws-lambda-go/events"
+)
+
+// ProblemCode names a problem answer for clients to act on; it is stable,
+// unlike the detail text. Each problem+json answer carries it as "code" and
+// in its "type" URL.
+type ProblemCode string
+
+// The problems the API answers.
+const (
+	CodeMalformedEvent   ProblemCode = "malformed-event"    // 400: not an API Gateway proxy request
+	CodeInvalidBody      ProblemCode = "invalid-body"       // 400
+	CodeInvalidMaxPages  ProblemCode = "invalid-max-pages"  // 400
+	CodeNoRoute          ProblemCode = "no-route"           // 404
+	CodeMethodNotAllowed ProblemCode = "method-not-allowed" // 405
+	CodeRunInProgress    ProblemCode = "run-in-progress"    // 409, with the running runId
+	CodeUnavailable      ProblemCode = "unavailable"        // 503, with Retry-After
+	CodeInternal         ProblemCode = "internal"           // 500: a panic, recovered
+)
+
+// ProblemTypeBase prefixes every problem type.
+const ProblemTypeBase = "https://moviepipe.dev/problems/"
+
+func problem(status int, code ProblemCode, detail string) events.APIGatewayProxyResponse {
+	return problemWith(status, code, detail, nil)
+}
+
+// problemWith is an RFC 9457 problem+json answer with extension members.
+func problemWith(status int, code ProblemCode, detail string, extra map[string]any) events.APIGatewayProxyResponse {
+	doc := map[string]any{
+		"type": ProblemTypeBase + string(code), "code": code,
+		"title": http.StatusText(status), "status": status, "detail": detail,
+	}
+	for k, v := range extra {
+		doc[k] = v
+	}
+	body, _ := json.Marshal(doc)
+	r := events.APIGatewayProxyResponse{StatusCode: status, Headers: map[string]string{"Content-Type": "application/problem+json"}, Body: string(body)}
+	if status == http.StatusMethodNotAllowed {
+		r.Headers["Allow"] = "POST"
+	}
+	return r
+}
+
+// internalError is the answer to a panic: no internal text.
+func internalError() events.APIGatewayProxyResponse {
+	return problem(http.StatusInternalServerError, CodeInternal, "The scrape could not be answered. Try again later.")
+}
+
+// recovered logs a recovered panic value with its stack; it reports whether
+// there was one. Call it as `if h.recovered(ctx, recover()) {…}` in a
+// deferred function.
+func (h *Handler) recovered(ctx context.Context, v any) bool {
+	if v == nil {
+		return false
+	}
+	h.log().ErrorContext(ctx, "panic", "panic", fmt.Sprint(v), "stack", string(debug.Stack()))
+	return true
+}
+
+// releaseAfterPanic frees the lease of a run a panic ended, so that the next
+// request need not wait for it to expire; a release that fails (or panics)
+// leaves it to expire.
+func (h *Handler) releaseAfterPanic(ctx context.Context, run string) {
+	if run == "" {
+		return
+	}
+	defer func() { h.recovered(ctx, recover()) }()
+	if err := h.Lease.Release(ctx, run); err != nil {
+		h.log().WarnContext(ctx, "the run's lease was not released; it expires on its own", "run_id", run, "error", err)
+	}
+}
