@@ -184,6 +184,10 @@ demo: $(NODE_STAMP) $(LOCAL) package-local ## run the whole pipeline on the loca
 up: $(NODE_STAMP) $(LOCAL) package-local ## start the local cloud (stage local) and keep it running; Ctrl-C stops it; EMPTY=1: with no stacks, for make deploy STAGE=local
 	$(LOCAL) up $(if $(EMPTY),-empty)
 
+.PHONY: env
+env: $(LOCAL) ## the export lines that point aws and the SDKs at the running local cloud: eval "$(make -s env)"
+	@$(LOCAL) env
+
 .PHONY: trace
 trace: $(LOCAL) ## print a trace of the running local cloud: make trace ID=1-…
 	@test -n "$(ID)" || { echo "usage: make trace ID=<trace id>" >&2; exit 2; }

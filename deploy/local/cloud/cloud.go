@@ -113,9 +113,11 @@ type State struct {
 	// the Lambda Invoke API with them (SigV4, region us-east-1). They are
 	// made at each start.
 	Credentials Credentials `json:"credentials"`
-	// Endpoints are the AWS APIs a deploy tool calls, by the service's
-	// name in AWS_ENDPOINT_URL_<SERVICE> (cloudformation, s3, lambda, …);
-	// "" is AWS_ENDPOINT_URL, every other service, which refuses by name.
+	// Endpoints are the AWS APIs the operator's tools call (osls, the AWS
+	// CLI, an SDK), by the service's name in AWS_ENDPOINT_URL_<SERVICE>:
+	// the control plane (cloudformation, s3, lambda, …) and the data plane
+	// (kinesis, dynamodb, sqs: front doors that verify SigV4); "" is
+	// AWS_ENDPOINT_URL, every other service, which refuses by name.
 	Endpoints map[string]string `json:"endpoints"`
 	PIDs      []int             `json:"pids"`
 }

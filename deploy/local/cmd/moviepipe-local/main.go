@@ -4,6 +4,8 @@
 //	                              -concurrency N sets the account's Lambda concurrency [10];
 //	                              -empty starts it with no stacks, for make deploy STAGE=local
 //	moviepipe-local exec CMD…     run CMD (osls, the AWS CLI) against the running local cloud
+//	moviepipe-local env           print the export lines that point aws and the SDKs at it:
+//	                              eval "$(moviepipe-local env)"
 //	moviepipe-local demo          run the pipeline once, end to end, and stop
 //	moviepipe-local bench         measure, print one table (-out FILE writes it as markdown)
 //	moviepipe-local trace ID      print a trace of the running cloud as a waterfall
@@ -57,6 +59,8 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	switch args[0] {
 	case "up":
 		return up(ctx, root, dir, args[1:], getenv, stdout, stderr)
+	case "env":
+		return env(dir, args[1:], os.Environ(), stdout, stderr)
 	case "demo":
 		return demo(ctx, root, getenv, stdout, stderr)
 	case "bench":
@@ -74,7 +78,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	return 2
 }
 
-const usage = "usage: moviepipe-local up [-concurrency N] [-empty] | " +
+const usage = "usage: moviepipe-local up [-concurrency N] [-empty] | env | " +
 	"demo | bench [-runs N] [-out FILE] | trace ID | exec CMD…"
 
 func up(ctx context.Context, root, dir string, args []string, getenv func(string) string, stdout, stderr io.Writer) int {
@@ -105,6 +109,7 @@ func up(ctx context.Context, root, dir string, args []string, getenv func(string
   sqs       %s
   xray      udp://%s
   state     %s
+In another terminal, eval "$(make -s env)" points aws and the SDKs at this cloud.
 Ctrl-C stops everything.
 `, time.Since(start).Seconds(), s.API, s.Site, s.Console, s.Lambda, s.Kinesis, s.DynamoDB, s.SQS, s.XRay, c.StatePath())
 	<-ctx.Done()
