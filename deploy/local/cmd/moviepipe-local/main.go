@@ -6,6 +6,8 @@
 //	moviepipe-local exec CMD…     run CMD (osls, the AWS CLI) against the running local cloud
 //	moviepipe-local env           print the export lines that point aws and the SDKs at it:
 //	                              eval "$(moviepipe-local env)"
+//	moviepipe-local invoke FN [-e FILE|-] [-type RequestResponse|Event]
+//	                              invoke a function of the running cloud on an event
 //	moviepipe-local demo          run the pipeline once, end to end, and stop
 //	moviepipe-local bench         measure, print one table (-out FILE writes it as markdown)
 //	moviepipe-local trace ID      print a trace of the running cloud as a waterfall
@@ -61,6 +63,8 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		return up(ctx, root, dir, args[1:], getenv, stdout, stderr)
 	case "env":
 		return env(dir, args[1:], os.Environ(), stdout, stderr)
+	case "invoke":
+		return invoke(ctx, dir, args[1:], os.Stdin, stdout, stderr)
 	case "demo":
 		return demo(ctx, root, getenv, stdout, stderr)
 	case "bench":
@@ -78,7 +82,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	return 2
 }
 
-const usage = "usage: moviepipe-local up [-concurrency N] [-empty] | env | " +
+const usage = "usage: moviepipe-local up [-concurrency N] [-empty] | env | invoke FUNCTION [-e FILE|-] [-type RequestResponse|Event] | " +
 	"demo | bench [-runs N] [-out FILE] | trace ID | exec CMD…"
 
 func up(ctx context.Context, root, dir string, args []string, getenv func(string) string, stdout, stderr io.Writer) int {
