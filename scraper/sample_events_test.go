@@ -2,6 +2,7 @@ package scraper_test
 
 import (
 	"encoding/json"
+	"net/http"
 	"os"
 	"path/filepath"
 	"testing"
@@ -27,7 +28,7 @@ func TestSampleEvents(t *testing.T) {
 			resp := h.API(t.Context(), req)
 			var body map[string]any
 			_ = json.Unmarshal([]byte(resp.Body), &body)
-			if resp.StatusCode != 200 || body["pagesFetched"] != float64(1) {
+			if resp.StatusCode != http.StatusOK || body["pagesFetched"] != float64(1) {
 				t.Fatalf("%d %s, want 200 with a report of one page", resp.StatusCode, resp.Body)
 			}
 		})
