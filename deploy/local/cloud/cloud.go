@@ -92,7 +92,8 @@ type Options struct {
 	Dir string
 }
 
-// State is what .moviepipe/local.json holds.
+// State is what a cloud's state file holds (StateFile in its directory;
+// make up's is .moviepipe/local.json).
 type State struct {
 	PID       int               `json:"pid"` // the cloud's process
 	Stage     string            `json:"stage"`
@@ -478,8 +479,8 @@ func (c *Cloud) Hosts() []*lambda.Host {
 }
 
 // Close stops everything: mappings, functions, servers, emulators, and
-// removes what the cloud wrote in its directory, never another cloud's. It is safe on a partly started cloud, and to call
-// again.
+// removes what the cloud wrote in its directory, never another cloud's. It
+// is safe on a partly started cloud, and to call again.
 func (c *Cloud) Close() { c.closeOnce.Do(c.close) }
 
 func (c *Cloud) close() {

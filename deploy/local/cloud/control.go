@@ -65,7 +65,7 @@ func (c *Cloud) controlPlane() error {
 
 // dataPlane adds the operator's data-plane endpoints: the front doors of
 // Kinesis, DynamoDB and SQS, which verify SigV4 as AWS does and let the
-// operator do anything they can identify. They stand before the emulators
+// operator, an administrator, do anything. They stand before the emulators
 // themselves, never before the fault-injecting proxies the functions may be
 // given (up with MOVIEPIPE_FAULTS). Lambda's is its API, already there.
 func (c *Cloud) dataPlane() error {
