@@ -54,11 +54,12 @@ func parseInvoke(args []string, stderr io.Writer) (invokeArgs, error) {
 	return a, nil
 }
 
-// invoke calls a function of the cloud running in dir through its Lambda
-// Invoke API, signed with the operator's credentials, and prints the
-// result on stdout; the function's error and the tail of its log go to
-// stderr. A function error exits 1, a bad command line or event 2.
-func invoke(ctx context.Context, dir string, args []string, stdin io.Reader, stdout, stderr io.Writer) int {
+// invoke calls a function of the cloud running in dir, or of one started
+// for the call, through its Lambda Invoke API, signed with the operator's
+// credentials, and prints the result on stdout; the function's error and
+// the tail of its log go to stderr. A function error exits 1, a bad
+// command line or event 2.
+func invoke(ctx context.Context, root, dir string, args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	a, err := parseInvoke(args, stderr)
 	if err != nil {
 		fmt.Fprintln(stderr, invokeUsage)
@@ -69,11 +70,12 @@ func invoke(ctx context.Context, dir string, args []string, stdin io.Reader, std
 		fmt.Fprintln(stderr, "moviepipe-local:", err)
 		return 2
 	}
-	s, err := running(dir)
+	s, stop, err := cloudFor(ctx, root, dir, a.async, stderr)
 	if err != nil {
 		fmt.Fprintln(stderr, "moviepipe-local:", err)
 		return 1
 	}
+	defer stop()
 	name, err := functionNamed(s, a.function)
 	if err != nil {
 		fmt.Fprintln(stderr, "moviepipe-local:", err)
@@ -89,6 +91,26 @@ func invoke(ctx context.Context, dir string, args []string, stdin io.Reader, std
 		return 1
 	}
 	return report(out, a.async, stdout, stderr)
+}
+
+// cloudFor is the state of the cloud running in dir or, when there is
+// none, of a cloud started for one synchronous call (in a directory of its
+// own) and stopped by stop. An asynchronous call needs a running cloud: one
+// started for it would stop before the event runs.
+func cloudFor(ctx context.Context, root, dir string, async bool, stderr io.Writer) (s cloud.State, stop func(), err error) {
+	s, err = cloud.Running(dir)
+	if !errors.Is(err, cloud.ErrNotRunning) {
+		return s, func() {}, err
+	}
+	if async {
+		return s, nil, fmt.Errorf("%w; -type Event needs one, make up starts it (a cloud started for the call would stop before the event runs)", err)
+	}
+	fmt.Fprintf(stderr, "moviepipe-local: %v: starting one for this call, stopped after it\n", err)
+	c, err := cloud.Up(ctx, cloud.Options{Root: root, Log: io.Discard})
+	if err != nil {
+		return s, nil, err
+	}
+	return c.State, c.Close, nil
 }
 
 // report prints an invocation's outcome.

@@ -67,7 +67,7 @@ func TestInvokeAsync(t *testing.T) {
 			"sequenceNumber": "1", "approximateArrivalTimestamp": float64(time.Now().Unix())},
 	}}})
 	var out, stderr bytes.Buffer
-	code := invoke(t.Context(), filepath.Dir(c.StatePath()), []string{"processor", "-type", "Event", "-e", "-"}, bytes.NewReader(event), &out, &stderr)
+	code := invoke(t.Context(), "", filepath.Dir(c.StatePath()), []string{"processor", "-type", "Event", "-e", "-"}, bytes.NewReader(event), &out, &stderr)
 	if code != 0 || !strings.Contains(out.String(), "queued: status 202") {
 		t.Fatalf("exit %d\n%s\n%s", code, out.String(), stderr.String())
 	}
@@ -113,13 +113,34 @@ func TestInvokeBadEventFile(t *testing.T) {
 		t.Fatal(err)
 	}
 	var out, stderr bytes.Buffer
-	code := invoke(t.Context(), dir, []string{"processor", "-e", path}, nil, &out, &stderr)
+	code := invoke(t.Context(), "", dir, []string{"processor", "-e", path}, nil, &out, &stderr)
 	if want := "event " + path + ": not JSON: line 3, column 17: invalid character '}' looking for beginning of value"; code != 2 || !strings.Contains(stderr.String(), want) {
 		t.Errorf("exit %d: %s, want 2 and %q", code, stderr.String(), want)
 	}
 	stderr.Reset()
-	code = invoke(t.Context(), dir, []string{"processor", "-e", filepath.Join(dir, "missing.json")}, nil, &out, &stderr)
+	code = invoke(t.Context(), "", dir, []string{"processor", "-e", filepath.Join(dir, "missing.json")}, nil, &out, &stderr)
 	if code != 2 || !strings.Contains(stderr.String(), "missing.json: no such file") {
 		t.Errorf("a missing file: exit %d: %s", code, stderr.String())
+	}
+}
+
+// With no cloud running, a synchronous call starts one for itself and
+// stops it after; an asynchronous one is refused, since its event would
+// die with that cloud.
+func TestInvokeWithoutARunningCloud(t *testing.T) {
+	root := repoFile(t, ".")
+	none := t.TempDir()
+	var out, stderr bytes.Buffer
+	code := invoke(t.Context(), root, none, []string{"query-api", "-e", repoFile(t, "query-api/testdata/events/list-movies.json")}, nil, &out, &stderr)
+	if code != 0 || !strings.Contains(out.String(), `"statusCode":200`) || !strings.Contains(stderr.String(), "starting one for this call") {
+		t.Fatalf("exit %d\n%s\n%s", code, out.String(), stderr.String())
+	}
+	if _, err := os.Stat(filepath.Join(none, "local.json")); !os.IsNotExist(err) {
+		t.Errorf("the cloud started for the call wrote its state in %s", none)
+	}
+	stderr.Reset()
+	code = invoke(t.Context(), root, none, []string{"query-api", "-type", "Event"}, nil, &out, &stderr)
+	if code != 1 || !strings.Contains(stderr.String(), "-type Event needs one") {
+		t.Errorf("an asynchronous call with no cloud: exit %d, %s", code, stderr.String())
 	}
 }

@@ -7,7 +7,8 @@
 //	moviepipe-local env           print the export lines that point aws and the SDKs at it:
 //	                              eval "$(moviepipe-local env)"
 //	moviepipe-local invoke FN [-e FILE|-] [-type RequestResponse|Event]
-//	                              invoke a function of the running cloud on an event
+//	                              invoke a function of the running cloud (or of one started
+//	                              for the call) on an event
 //	moviepipe-local demo          run the pipeline once, end to end, and stop
 //	moviepipe-local bench         measure, print one table (-out FILE writes it as markdown)
 //	moviepipe-local trace ID      print a trace of the running cloud as a waterfall
@@ -64,7 +65,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	case "env":
 		return env(dir, args[1:], os.Environ(), stdout, stderr)
 	case "invoke":
-		return invoke(ctx, dir, args[1:], os.Stdin, stdout, stderr)
+		return invoke(ctx, root, dir, args[1:], os.Stdin, stdout, stderr)
 	case "demo":
 		return demo(ctx, root, getenv, stdout, stderr)
 	case "bench":
