@@ -184,6 +184,15 @@ demo: $(NODE_STAMP) $(LOCAL) package-local ## run the whole pipeline on the loca
 up: $(NODE_STAMP) $(LOCAL) package-local ## start the local cloud (stage local) and keep it running; Ctrl-C stops it; EMPTY=1: with no stacks, for make deploy STAGE=local
 	$(LOCAL) up $(if $(EMPTY),-empty)
 
+.PHONY: env
+env: $(LOCAL) ## the export lines that point aws and the SDKs at the running local cloud: eval "$(make -s env)"
+	@$(LOCAL) env
+
+.PHONY: invoke
+invoke: $(LOCAL) ## invoke a function of the running local cloud: make invoke FN=processor EVENT=processor/testdata/events/kinesis-batch.json [TYPE=Event]
+	@test -n "$(FN)" || { echo "usage: make invoke FN=<function> [EVENT=<event.json>] [TYPE=RequestResponse|Event]" >&2; exit 2; }
+	@$(LOCAL) invoke $(FN) $(if $(EVENT),-e $(EVENT)) $(if $(TYPE),-type $(TYPE))
+
 .PHONY: trace
 trace: $(LOCAL) ## print a trace of the running local cloud: make trace ID=1-…
 	@test -n "$(ID)" || { echo "usage: make trace ID=<trace id>" >&2; exit 2; }

@@ -84,10 +84,18 @@ type Options struct {
 	// <Templates>/<stack>/cloudformation-template-update-stack.json
 	// [<Root>/.moviepipe/package, where make package-local writes them].
 	Templates string
+	// Dir is the cloud's own directory: its state file (StateFile), its
+	// lock and its builds; no other cloud may use it while this one runs
+	// (Up answers a *RunningError). [a new directory under
+	// <Root>/.moviepipe/clouds, removed by Close]. make up's is
+	// CheckoutDir, where the tools find it.
+	Dir string
 }
 
-// State is what .moviepipe/local.json holds.
+// State is what a cloud's state file holds (StateFile in its directory;
+// make up's is .moviepipe/local.json).
 type State struct {
+	PID       int               `json:"pid"` // the cloud's process
 	Stage     string            `json:"stage"`
 	API       string            `json:"api"`
 	Site      string            `json:"site"`
@@ -106,9 +114,11 @@ type State struct {
 	// the Lambda Invoke API with them (SigV4, region us-east-1). They are
 	// made at each start.
 	Credentials Credentials `json:"credentials"`
-	// Endpoints are the AWS APIs a deploy tool calls, by the service's
-	// name in AWS_ENDPOINT_URL_<SERVICE> (cloudformation, s3, lambda, …);
-	// "" is AWS_ENDPOINT_URL, every other service, which refuses by name.
+	// Endpoints are the AWS APIs the operator's tools call (osls, the AWS
+	// CLI, an SDK), by the service's name in AWS_ENDPOINT_URL_<SERVICE>:
+	// the control plane (cloudformation, s3, lambda, …) and the data plane
+	// (kinesis, dynamodb, sqs: front doors that verify SigV4); "" is
+	// AWS_ENDPOINT_URL, every other service, which refuses by name.
 	Endpoints map[string]string `json:"endpoints"`
 	PIDs      []int             `json:"pids"`
 }
@@ -141,7 +151,10 @@ type Cloud struct {
 	report      *frontdoor.Report
 	doors       map[string]string // service → front door URL
 	site        *site.Site
-	statePath   string
+	dir         *dir
+	// stateWritten is set once Up has written the state file: deploys
+	// then keep it current.
+	stateWritten bool
 
 	// mu guards the deployed stacks; a deploy holds it throughout.
 	mu        sync.Mutex
@@ -190,7 +203,10 @@ func Up(ctx context.Context, o Options) (c *Cloud, err error) {
 			c = nil
 		}
 	}()
-	c.State.Stage = o.Stage
+	c.State.Stage, c.State.PID = o.Stage, os.Getpid()
+	if c.dir, err = claimDir(o.Root, o.Dir); err != nil {
+		return nil, err
+	}
 	if o.KinesisEndpoint == "" || o.DynamoDBEndpoint == "" {
 		c.emu, err = emulators.Start(ctx, emulators.Config{Root: o.Root, Log: &lines.Prefixer{Prefix: "[emulator] ", W: o.Log}})
 		if err != nil {
@@ -259,17 +275,20 @@ func Up(ctx context.Context, o Options) (c *Cloud, err error) {
 	if c.State.Console, err = c.serve(c.console()); err != nil {
 		return nil, err
 	}
-	if err := c.writeState(); err != nil {
+	c.mu.Lock() // a deploy through the control plane writes it too
+	err = c.writeState()
+	c.mu.Unlock()
+	if err != nil {
 		return nil, err
 	}
 	return c, nil
 }
 
 // build compiles a service's function for this machine, as make build does
-// for Lambda, into a folder of its own under .moviepipe/build: a host
+// for Lambda, into a folder of its own under the cloud's build/: a host
 // replaced by a deploy may still be running the binary it had.
 func (c *Cloud) build(ctx context.Context, dir, name string) (string, error) {
-	parent := filepath.Join(c.opts.Root, ".moviepipe", "build")
+	parent := filepath.Join(c.dir.path, "build")
 	if err := os.MkdirAll(parent, 0o755); err != nil {
 		return "", err
 	}
@@ -354,13 +373,14 @@ func (c *Cloud) serveOn(ln net.Listener, h http.Handler) {
 	go func() { _ = srv.Serve(ln) }()
 }
 
+// StatePath is where the cloud keeps its State, in its own directory.
+func (c *Cloud) StatePath() string { return filepath.Join(c.dir.path, StateFile) }
+
+// writeState writes the state file; c.mu is held.
 func (c *Cloud) writeState() error {
-	c.statePath = filepath.Join(c.opts.Root, ".moviepipe", "local.json")
-	if err := os.MkdirAll(filepath.Dir(c.statePath), 0o755); err != nil {
-		return err
-	}
+	c.stateWritten = true
 	b, _ := json.MarshalIndent(c.State, "", "  ")
-	return os.WriteFile(c.statePath, append(b, '\n'), 0o600) // it holds the operator's secret
+	return os.WriteFile(c.StatePath(), append(b, '\n'), 0o600) // it holds the operator's secret
 }
 
 // Mappings returns the event source mappings' shard states, by function.
@@ -459,8 +479,8 @@ func (c *Cloud) Hosts() []*lambda.Host {
 }
 
 // Close stops everything: mappings, functions, servers, emulators, and
-// removes the state file. It is safe on a partly started cloud, and to call
-// again.
+// removes what the cloud wrote in its directory, never another cloud's. It
+// is safe on a partly started cloud, and to call again.
 func (c *Cloud) Close() { c.closeOnce.Do(c.close) }
 
 func (c *Cloud) close() {
@@ -487,7 +507,9 @@ func (c *Cloud) close() {
 	for _, dir := range c.buildDirs {
 		_ = os.RemoveAll(dir)
 	}
-	if c.statePath != "" {
-		_ = os.Remove(c.statePath)
+	if c.dir != nil {
+		if err := c.dir.release(); err != nil {
+			c.log.Warn("state", "error", err)
+		}
 	}
 }

@@ -86,7 +86,7 @@ func TestScrapeStoreServeTrace(t *testing.T) {
 			out.mu.Unlock()
 		}
 	}()
-	if _, err := os.Stat(filepath.Join(r, ".moviepipe", "local.json")); err != nil {
+	if _, err := os.Stat(c.StatePath()); err != nil {
 		t.Fatalf("state file: %v", err)
 	}
 	// Unsigned: refused as API Gateway refuses it.
@@ -200,7 +200,7 @@ func TestScrapeStoreServeTrace(t *testing.T) {
 			time.Sleep(20 * time.Millisecond)
 		}
 	}
-	if _, err := os.Stat(filepath.Join(r, ".moviepipe", "local.json")); !os.IsNotExist(err) {
+	if _, err := os.Stat(c.StatePath()); !os.IsNotExist(err) {
 		t.Error("the state file outlived the cloud")
 	}
 }

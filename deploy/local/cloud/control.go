@@ -56,7 +56,29 @@ func (c *Cloud) controlPlane() error {
 		}
 		c.State.Endpoints[svc.name] = url
 	}
+	if err := c.dataPlane(); err != nil {
+		return err
+	}
 	c.invoke.Control = c.operatorOnly("lambda", lambdahost.NewControl(lambdaFunctions{c}, region, account), sigv4.WriteLambda)
+	return nil
+}
+
+// dataPlane adds the operator's data-plane endpoints: the front doors of
+// Kinesis, DynamoDB and SQS, which verify SigV4 as AWS does and let the
+// operator, an administrator, do anything. They stand before the emulators
+// themselves, never before the fault-injecting proxies the functions may be
+// given (up with MOVIEPIPE_FAULTS). Lambda's is its API, already there.
+func (c *Cloud) dataPlane() error {
+	for svc, upstream := range map[string]string{"kinesis": c.State.Kinesis, "dynamodb": c.State.DynamoDB, "sqs": c.State.SQS} {
+		url := c.doors[svc]
+		if c.opts.Faults != nil && svc != "sqs" {
+			var err error
+			if url, err = c.door(svc, upstream); err != nil {
+				return err
+			}
+		}
+		c.State.Endpoints[svc] = url
+	}
 	return nil
 }
 

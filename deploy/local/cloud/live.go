@@ -270,7 +270,7 @@ func (c *Cloud) recordStack(name string, exports map[string]string, notes []stri
 			c.State.Functions = append(c.State.Functions, f.name)
 		}
 	}
-	if c.statePath != "" {
+	if c.stateWritten {
 		if err := c.writeState(); err != nil {
 			c.log.Error("state", "error", err)
 		}

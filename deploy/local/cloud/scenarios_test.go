@@ -377,11 +377,12 @@ func TestSignalsLeaveNothingBehind(t *testing.T) {
 	if out, err := build.CombinedOutput(); err != nil {
 		t.Fatalf("build: %v\n%s", err, out)
 	}
-	statePath := filepath.Join(rt, ".moviepipe", "local.json")
+	dir := t.TempDir() // its own, not a running make up's
+	statePath := filepath.Join(dir, cloud.StateFile)
 	for _, sig := range []syscall.Signal{syscall.SIGINT, syscall.SIGTERM} {
 		t.Run(sig.String(), func(t *testing.T) {
 			cmd := exec.Command(bin, "up")
-			cmd.Dir = rt
+			cmd.Dir, cmd.Env = rt, append(os.Environ(), "MOVIEPIPE_LOCAL_DIR="+dir)
 			cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
 			var out bytes.Buffer
 			cmd.Stdout, cmd.Stderr = &out, &out

@@ -197,3 +197,28 @@ func TestUnusedGrants(t *testing.T) {
 }
 
 func jsonUnmarshal(s string, v any) error { return json.Unmarshal([]byte(s), v) }
+
+// The operator, an administrator, may call what the front door cannot
+// identify (ListStreams; GetRecords naming its stream by the iterator
+// alone); a function may not.
+func TestAdministratorCallsPassUnidentified(t *testing.T) {
+	admin := &frontdoor.Principal{Name: "operator", Admin: true, Identity: sigv4.Identity{AccessKeyID: "AKIAOPERATOROPERATOR", SecretAccessKey: "secret",
+		ARN: "arn:aws:iam::000000000000:user/local"}}
+	role := fn(t, `{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"*","Resource":"*"}]}`)
+	for _, tt := range []struct {
+		p    *frontdoor.Principal
+		pass bool
+	}{{admin, true}, {role, false}} {
+		urls, passed, _ := doors(t, tt.p)
+		kin := kinesis.New(kinesis.Options{BaseEndpoint: aws.String(urls["kinesis"]), Region: region, Credentials: creds(tt.p), Retryer: aws.NopRetryer{}})
+		_, err1 := kin.ListStreams(t.Context(), &kinesis.ListStreamsInput{})
+		_, err2 := kin.GetRecords(t.Context(), &kinesis.GetRecordsInput{ShardIterator: aws.String("AAAA")})
+		if tt.pass && (err1 != nil || err2 != nil || passed.Load() != 2) {
+			t.Errorf("%s: %v, %v; %d calls passed, want 2", tt.p.Name, err1, err2, passed.Load())
+		}
+		var ae smithy.APIError
+		if !tt.pass && (!errors.As(err1, &ae) || ae.ErrorCode() != "UnknownOperationException" || err2 == nil || passed.Load() != 0) {
+			t.Errorf("%s: %v, %v; %d calls passed, want none", tt.p.Name, err1, err2, passed.Load())
+		}
+	}
+}

@@ -4,12 +4,18 @@
 //	                              -concurrency N sets the account's Lambda concurrency [10];
 //	                              -empty starts it with no stacks, for make deploy STAGE=local
 //	moviepipe-local exec CMD…     run CMD (osls, the AWS CLI) against the running local cloud
+//	moviepipe-local env           print the export lines that point aws and the SDKs at it:
+//	                              eval "$(moviepipe-local env)"
+//	moviepipe-local invoke FN [-e FILE|-] [-type RequestResponse|Event]
+//	                              invoke a function of the running cloud (or of one started
+//	                              for the call) on an event
 //	moviepipe-local demo          run the pipeline once, end to end, and stop
 //	moviepipe-local bench         measure, print one table (-out FILE writes it as markdown)
 //	moviepipe-local trace ID      print a trace of the running cloud as a waterfall
 //
-// The repository root is found from the working directory; the running
-// cloud's endpoints are in .moviepipe/local.json.
+// The repository root is found from the working directory. The checkout's
+// cloud (up) keeps its state in .moviepipe/local.json, where the other
+// commands find it; MOVIEPIPE_LOCAL_DIR names another directory for both.
 package main
 
 import (
@@ -23,7 +29,6 @@ import (
 	"os"
 	"os/exec"
 	"os/signal"
-	"path/filepath"
 	"syscall"
 	"time"
 
@@ -41,7 +46,7 @@ func main() {
 
 func run(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) int {
 	if len(args) == 0 {
-		fmt.Fprintln(stderr, "usage: moviepipe-local up [-concurrency N] [-empty] | demo | bench [-runs N] [-out FILE] | trace ID | exec CMD…")
+		fmt.Fprintln(stderr, usage)
 		return 2
 	}
 	wd, _ := os.Getwd()
@@ -50,32 +55,44 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		fmt.Fprintln(stderr, "moviepipe-local:", err)
 		return 1
 	}
+	dir := getenv("MOVIEPIPE_LOCAL_DIR")
+	if dir == "" {
+		dir = cloud.CheckoutDir(root)
+	}
 	switch args[0] {
 	case "up":
-		return up(ctx, root, args[1:], getenv, stdout, stderr)
+		return up(ctx, root, dir, args[1:], getenv, stdout, stderr)
+	case "env":
+		return env(dir, args[1:], os.Environ(), stdout, stderr)
+	case "invoke":
+		return invoke(ctx, root, dir, args[1:], os.Stdin, stdout, stderr)
 	case "demo":
 		return demo(ctx, root, getenv, stdout, stderr)
 	case "bench":
 		return bench(ctx, root, args[1:], stdout, stderr)
 	case "exec":
-		return execIn(ctx, root, args[1:], stdout, stderr)
+		return execIn(ctx, dir, args[1:], stdout, stderr)
 	case "trace":
 		if len(args) != 2 {
 			fmt.Fprintln(stderr, "usage: moviepipe-local trace ID")
 			return 2
 		}
-		return trace(ctx, root, args[1], stdout, stderr)
+		return trace(ctx, dir, args[1], stdout, stderr)
 	}
-	fmt.Fprintln(stderr, "usage: moviepipe-local up [-concurrency N] [-empty] | demo | bench [-runs N] [-out FILE] | trace ID | exec CMD…")
+	fmt.Fprintln(stderr, usage)
 	return 2
 }
 
-func up(ctx context.Context, root string, args []string, getenv func(string) string, stdout, stderr io.Writer) int {
+const usage = "usage: moviepipe-local up [-concurrency N] [-empty] | env | invoke FUNCTION [-e FILE|-] [-type RequestResponse|Event] | " +
+	"demo | bench [-runs N] [-out FILE] | trace ID | exec CMD…"
+
+func up(ctx context.Context, root, dir string, args []string, getenv func(string) string, stdout, stderr io.Writer) int {
 	start := time.Now()
 	opts, err := upOptions(root, args, getenv, stderr)
 	if err != nil {
 		return 2
 	}
+	opts.Dir = dir
 	fmt.Fprintln(stdout, "moviepipe local cloud: starting (emulators, resources, functions)…")
 	if opts.Faults != nil {
 		fmt.Fprintf(stdout, "injecting faults between the functions and the emulators: %s\n", getenv("MOVIEPIPE_FAULTS"))
@@ -97,8 +114,9 @@ func up(ctx context.Context, root string, args []string, getenv func(string) str
   sqs       %s
   xray      udp://%s
   state     %s
+In another terminal, eval "$(make -s env)" points aws and the SDKs at this cloud.
 Ctrl-C stops everything.
-`, time.Since(start).Seconds(), s.API, s.Site, s.Console, s.Lambda, s.Kinesis, s.DynamoDB, s.SQS, s.XRay, filepath.Join(root, ".moviepipe", "local.json"))
+`, time.Since(start).Seconds(), s.API, s.Site, s.Console, s.Lambda, s.Kinesis, s.DynamoDB, s.SQS, s.XRay, c.StatePath())
 	<-ctx.Done()
 	fmt.Fprintln(stdout, "moviepipe local cloud: stopping…")
 	return 0
@@ -133,19 +151,18 @@ func upOptions(root string, args []string, getenv func(string) string, stderr io
 	return opts, nil
 }
 
-// running reads the running cloud's state.
-func running(root string) (cloud.State, error) {
-	var s cloud.State
-	b, err := os.ReadFile(filepath.Join(root, ".moviepipe", "local.json"))
-	if err != nil {
-		return s, errors.New("no local cloud is running (make up starts one)")
+// running reads the state of the cloud running in dir.
+func running(dir string) (cloud.State, error) {
+	s, err := cloud.Running(dir)
+	if errors.Is(err, cloud.ErrNotRunning) {
+		return s, fmt.Errorf("%w (make up starts one)", err)
 	}
-	return s, json.Unmarshal(b, &s)
+	return s, err
 }
 
 // execIn runs a command with the running cloud's deploy environment: its
 // endpoints and operator credentials in the AWS SDKs' variables.
-func execIn(ctx context.Context, root string, args []string, stdout, stderr io.Writer) int {
+func execIn(ctx context.Context, dir string, args []string, stdout, stderr io.Writer) int {
 	if len(args) > 0 && args[0] == "--" {
 		args = args[1:]
 	}
@@ -153,7 +170,7 @@ func execIn(ctx context.Context, root string, args []string, stdout, stderr io.W
 		fmt.Fprintln(stderr, "usage: moviepipe-local exec CMD [ARG…]")
 		return 2
 	}
-	s, err := running(root)
+	s, err := running(dir)
 	if err != nil {
 		fmt.Fprintln(stderr, "moviepipe-local:", err)
 		return 1
@@ -171,8 +188,8 @@ func execIn(ctx context.Context, root string, args []string, stdout, stderr io.W
 	return 0
 }
 
-func trace(ctx context.Context, root, id string, stdout, stderr io.Writer) int {
-	s, err := running(root)
+func trace(ctx context.Context, dir, id string, stdout, stderr io.Writer) int {
+	s, err := running(dir)
 	if err != nil {
 		fmt.Fprintln(stderr, "moviepipe-local:", err)
 		return 1
