@@ -95,16 +95,18 @@ type Options struct {
 // State is what a cloud's state file holds (StateFile in its directory;
 // make up's is .moviepipe/local.json).
 type State struct {
-	PID       int               `json:"pid"` // the cloud's process
-	Stage     string            `json:"stage"`
-	API       string            `json:"api"`
-	Site      string            `json:"site"`
-	Kinesis   string            `json:"kinesis"`
-	DynamoDB  string            `json:"dynamodb"`
-	Lambda    string            `json:"lambda"`
-	SQS       string            `json:"sqs"`
-	XRay      string            `json:"xray"`
-	Console   string            `json:"console"`
+	PID      int    `json:"pid"` // the cloud's process
+	Stage    string `json:"stage"`
+	API      string `json:"api"`
+	Site     string `json:"site"`
+	Kinesis  string `json:"kinesis"`
+	DynamoDB string `json:"dynamodb"`
+	Lambda   string `json:"lambda"`
+	SQS      string `json:"sqs"`
+	XRay     string `json:"xray"`
+	Console  string `json:"console"`
+	// Logs is the functions' log (LogFile in the cloud's directory).
+	Logs      string            `json:"logs"`
 	Exports   map[string]string `json:"exports"`
 	Functions []string          `json:"functions"`
 	// NotEmulated lists what the stacks declare that the cloud does not run,
@@ -152,6 +154,7 @@ type Cloud struct {
 	doors       map[string]string // service → front door URL
 	site        *site.Site
 	dir         *dir
+	fnlog       *functionLog
 	// stateWritten is set once Up has written the state file: deploys
 	// then keep it current.
 	stateWritten bool
@@ -207,6 +210,10 @@ func Up(ctx context.Context, o Options) (c *Cloud, err error) {
 	if c.dir, err = claimDir(o.Root, o.Dir); err != nil {
 		return nil, err
 	}
+	if c.fnlog, err = openFunctionLog(c.dir.path); err != nil {
+		return nil, err
+	}
+	c.State.Logs = c.fnlog.path
 	if o.KinesisEndpoint == "" || o.DynamoDBEndpoint == "" {
 		c.emu, err = emulators.Start(ctx, emulators.Config{Root: o.Root, Log: &lines.Prefixer{Prefix: "[emulator] ", W: o.Log}})
 		if err != nil {
@@ -507,6 +514,7 @@ func (c *Cloud) close() {
 	for _, dir := range c.buildDirs {
 		_ = os.RemoveAll(dir)
 	}
+	c.fnlog.close()
 	if c.dir != nil {
 		if err := c.dir.release(); err != nil {
 			c.log.Warn("state", "error", err)

@@ -135,7 +135,7 @@ func (c *Cloud) checkStage(r, prev *cfn.Resource) error {
 func notEmulated(r *cfn.Resource) string {
 	why := map[string]string{
 		"AWS::S3::BucketPolicy":      "the deployment bucket's policy",
-		"AWS::Logs::LogGroup":        "function logs go to the terminal, prefixed by function",
+		"AWS::Logs::LogGroup":        "function logs go to the terminal and the cloud's functions.log (make logs), prefixed by function",
 		"AWS::Lambda::Version":       "functions run as $LATEST",
 		"AWS::Lambda::Permission":    "resource-based policies are not evaluated: API Gateway may invoke any function it routes to",
 		"AWS::SNS::Topic":            "nothing is published",
