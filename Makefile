@@ -193,6 +193,10 @@ invoke: $(LOCAL) ## invoke a function of the running local cloud: make invoke FN
 	@test -n "$(FN)" || { echo "usage: make invoke FN=<function> [EVENT=<event.json>] [TYPE=RequestResponse|Event]" >&2; exit 2; }
 	@$(LOCAL) invoke $(FN) $(if $(EVENT),-e $(EVENT)) $(if $(TYPE),-type $(TYPE))
 
+.PHONY: logs
+logs: $(LOCAL) ## the functions' logs of the running local cloud: make logs [FN=processor] [FOLLOW=1]
+	@$(LOCAL) logs $(FN) $(if $(FOLLOW),-f)
+
 .PHONY: trace
 trace: $(LOCAL) ## print a trace of the running local cloud: make trace ID=1-…
 	@test -n "$(ID)" || { echo "usage: make trace ID=<trace id>" >&2; exit 2; }

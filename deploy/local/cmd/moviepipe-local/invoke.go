@@ -117,7 +117,7 @@ func cloudFor(ctx context.Context, root, dir string, async bool, stderr io.Write
 func report(out *lambda.InvokeOutput, async bool, stdout, stderr io.Writer) int {
 	id, _ := middleware.GetRequestIDMetadata(out.ResultMetadata)
 	if async {
-		fmt.Fprintf(stdout, "queued: status %d, request id %s (the function's log is in the cloud's output)\n", out.StatusCode, id)
+		fmt.Fprintf(stdout, "queued: status %d, request id %s (its log: make logs FOLLOW=1)\n", out.StatusCode, id)
 		return 0
 	}
 	fmt.Fprintf(stdout, "%s\n", out.Payload)

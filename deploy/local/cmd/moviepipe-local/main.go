@@ -9,6 +9,9 @@
 //	moviepipe-local invoke FN [-e FILE|-] [-type RequestResponse|Event]
 //	                              invoke a function of the running cloud (or of one started
 //	                              for the call) on an event
+//	moviepipe-local logs [FN] [-f]
+//	                              the functions' logs of the running cloud, one function's or
+//	                              all, coloured by function on a terminal; -f follows them
 //	moviepipe-local demo          run the pipeline once, end to end, and stop
 //	moviepipe-local bench         measure, print one table (-out FILE writes it as markdown)
 //	moviepipe-local trace ID      print a trace of the running cloud as a waterfall
@@ -66,6 +69,8 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		return env(dir, args[1:], os.Environ(), stdout, stderr)
 	case "invoke":
 		return invoke(ctx, root, dir, args[1:], os.Stdin, stdout, stderr)
+	case "logs":
+		return logs(ctx, dir, args[1:], getenv, stdout, stderr)
 	case "demo":
 		return demo(ctx, root, getenv, stdout, stderr)
 	case "bench":
@@ -84,6 +89,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 }
 
 const usage = "usage: moviepipe-local up [-concurrency N] [-empty] | env | invoke FUNCTION [-e FILE|-] [-type RequestResponse|Event] | " +
+	"logs [FUNCTION] [-f] | " +
 	"demo | bench [-runs N] [-out FILE] | trace ID | exec CMD…"
 
 func up(ctx context.Context, root, dir string, args []string, getenv func(string) string, stdout, stderr io.Writer) int {
@@ -114,9 +120,11 @@ func up(ctx context.Context, root, dir string, args []string, getenv func(string
   sqs       %s
   xray      udp://%s
   state     %s
-In another terminal, eval "$(make -s env)" points aws and the SDKs at this cloud.
+  logs      %s
+In another terminal, eval "$(make -s env)" points aws and the SDKs at this cloud;
+make logs FOLLOW=1 follows the functions' logs.
 Ctrl-C stops everything.
-`, time.Since(start).Seconds(), s.API, s.Site, s.Console, s.Lambda, s.Kinesis, s.DynamoDB, s.SQS, s.XRay, c.StatePath())
+`, time.Since(start).Seconds(), s.API, s.Site, s.Console, s.Lambda, s.Kinesis, s.DynamoDB, s.SQS, s.XRay, c.StatePath(), s.Logs)
 	<-ctx.Done()
 	fmt.Fprintln(stdout, "moviepipe local cloud: stopping…")
 	return 0
