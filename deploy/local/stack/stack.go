@@ -176,8 +176,11 @@ func queue(cl Clients, r *cfn.Resource) ([]string, error) {
 }
 
 func str(v any) string {
-	if v == nil {
+	switch n := v.(type) {
+	case nil:
 		return ""
+	case float64: // a JSON number: 1209600, not 1.2096e+06
+		return strconv.FormatFloat(n, 'f', -1, 64)
 	}
 	return fmt.Sprint(v)
 }

@@ -2,6 +2,8 @@ package stack_test
 
 import (
 	"context"
+	"net/http"
+	"net/http/httptest"
 	"strings"
 	"testing"
 
@@ -47,6 +49,13 @@ func TestQueue(t *testing.T) {
 	}
 	if len(notes) != 1 || !strings.Contains(notes[0], "SqsManagedSseEnabled accepted, no local effect") {
 		t.Fatalf("notes %v", notes)
+	}
+	rec := httptest.NewRecorder()
+	req := httptest.NewRequest(http.MethodPost, "/", strings.NewReader(`{"QueueUrl":"`+r.Ref+`"}`))
+	req.Header.Set("X-Amz-Target", "AmazonSQS.GetQueueAttributes")
+	q.ServeHTTP(rec, req)
+	if !strings.Contains(rec.Body.String(), `"MessageRetentionPeriod":"1209600"`) {
+		t.Errorf("the queue's attributes: %s", rec.Body)
 	}
 	if made, _, err := stack.Create(t.Context(), stack.Clients{}, &cfn.Resource{Type: "AWS::SNS::Topic"}); made || err != nil {
 		t.Fatalf("a topic: made %v, err %v", made, err)
