@@ -1,5 +1,6 @@
 // Package sqslocal serves the small part of the SQS API the project uses,
-// over the AWS JSON 1.0 protocol the Go SDK speaks: CreateQueue, GetQueueUrl,
+// over the AWS JSON 1.0 protocol the Go SDK speaks, and over the query
+// protocol (a form in, XML out) of older clients: CreateQueue, GetQueueUrl,
 // ListQueues, GetQueueAttributes, SendMessage, ReceiveMessage (with
 // visibility timeout), DeleteMessage and PurgeQueue. Anything else is an
 // error naming the operation.
@@ -110,6 +111,15 @@ func newMessage(body string) *message {
 }
 
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	if isQuery(r) {
+		s.serveQuery(w, r)
+		return
+	}
+	s.serveJSON(w, r)
+}
+
+// serveJSON answers the AWS JSON 1.0 protocol.
+func (s *Server) serveJSON(w http.ResponseWriter, r *http.Request) {
 	op := strings.TrimPrefix(r.Header.Get("X-Amz-Target"), "AmazonSQS.")
 	var in map[string]any
 	if err := json.NewDecoder(r.Body).Decode(&in); err != nil {
