@@ -56,23 +56,35 @@ $(WITH_EMULATORS): $(shell find deploy/local -name '*.go' -not -name '*_test.go'
 test bench: PACKAGE_PARAMS = --param=scrapeUrl=https://films.example.com/
 
 .PHONY: test
-test: $(NODE_STAMP) $(GOTESTSUM) $(WITH_EMULATORS) vet package-local package browser ## run every module's tests (race detector on) against fresh emulators
+test: $(NODE_STAMP) $(GOTESTSUM) $(WITH_EMULATORS) vet package-local package browser awscli ## run every module's tests (race detector on) against fresh emulators
 	$(WITH_EMULATORS) -log .moviepipe/test-emulators.log -- \
 	  $(GOTESTSUM) --format testname --raw-command -- bash -c '\
 	    rc=0; for m in $(MODULES); do \
 	      (cd $$m && GOWORK=off go test -json -race -count=1 -timeout 20m ./...) || rc=1; \
 	    done; exit $$rc'
 
+# $(call debian,CHECK,PACKAGE,TEST): install Debian's PACKAGE unless the shell
+# command CHECK passes, when run as root; elsewhere say that TEST skips.
+define debian
+@$(1) || { \
+  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
+    echo "installing Debian's $(2) for $(3)"; \
+    apt-get update -qq >/dev/null && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $(2) >/dev/null; \
+  else \
+    echo "make test: Debian's $(2) is missing and this user cannot install it: $(3) skips (and fails when CI=true)"; \
+  fi; }
+endef
+
 # The trace page test opens the console in Debian's headless Chromium.
 .PHONY: browser
 browser:
-	@command -v chromium >/dev/null 2>&1 || command -v chromium-browser >/dev/null 2>&1 || { \
-	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
-	    echo "installing Debian's chromium for the trace page test"; \
-	    apt-get update -qq >/dev/null && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; \
-	  else \
-	    echo "make test: chromium is missing and this user cannot install it: the trace page test skips (and fails when CI=true)"; \
-	  fi; }
+	$(call debian,command -v chromium >/dev/null 2>&1 || command -v chromium-browser >/dev/null 2>&1,chromium,the trace page test)
+
+# The AWS CLI test drives the running local cloud with Debian's awscli
+# (/usr/bin/aws: another aws earlier in PATH is not the one tested); ~35 s.
+.PHONY: awscli
+awscli:
+	$(call debian,test -x /usr/bin/aws,awscli,the AWS CLI test)
 
 # Every fuzz target, FUZZTIME each (their seed corpora run in make test).
 FUZZTIME ?= 30s
