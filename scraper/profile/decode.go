@@ -12,13 +12,17 @@ import (
 )
 
 // decode reads a profile's JSON with encoding/json, rejecting unknown keys
-// and data after the profile. Each entry of "fields" is decoded on its own so
-// that an error names its path ("fields.title.selector"); every entry's
-// problems are reported, not only the first.
+// and data after the profile. Each entry of "fields", and each link, is
+// decoded on its own so that an error names its path ("fields.title",
+// "next"), which encoding/json does not give for an unknown key or a map
+// entry; every entry's problems are reported, not only the first.
 func decode(data []byte) (Profile, error) {
 	var top struct {
 		*Profile
-		Fields map[string]json.RawMessage `json:"fields"` // shadows Profile.Fields
+		// These shadow Profile's own keys, decoded below.
+		Fields map[string]json.RawMessage `json:"fields"`
+		Next   json.RawMessage            `json:"next"`
+		Detail json.RawMessage            `json:"detail"`
 	}
 	var p Profile
 	top.Profile = &p
@@ -33,6 +37,18 @@ func decode(data []byte) (Profile, error) {
 			errs = append(errs, fmt.Errorf("fields.%s: %w", name, err))
 		}
 		p.Fields[name] = f
+	}
+	for _, l := range []struct {
+		key  string
+		raw  json.RawMessage
+		link **Link
+	}{{"next", top.Next, &p.Next}, {"detail", top.Detail, &p.Detail}} {
+		if l.raw == nil {
+			continue
+		}
+		if err := strictDecode(l.raw, l.link); err != nil {
+			errs = append(errs, fmt.Errorf("%s: %w", l.key, err))
+		}
 	}
 	return p, errors.Join(errs...)
 }
@@ -56,7 +72,11 @@ func strictDecode(data []byte, v any) error {
 		line, col := position(data, syn.Offset)
 		return fmt.Errorf("invalid JSON at line %d, column %d: %w", line, col, err)
 	case errors.As(err, &typ):
-		return fmt.Errorf("%s: got a JSON %s, want %s", typ.Field, typ.Value, kindOf(typ.Type))
+		err := fmt.Errorf("got a JSON %s, want %s", typ.Value, kindOf(typ.Type))
+		if typ.Field != "" { // "": the value decoded is itself of the wrong type
+			err = fmt.Errorf("%s: %w", typ.Field, err)
+		}
+		return err
 	case errors.Is(err, io.EOF), errors.Is(err, io.ErrUnexpectedEOF):
 		return fmt.Errorf("invalid JSON: the profile ends early: %w", err)
 	}
