@@ -124,7 +124,7 @@ func TestCLIWithoutProfileNamesTheLayoutsTried(t *testing.T) {
 	}
 }
 
-// A bad profile stops the CLI before any request, exit status 2, with the
+// A bad profile stops the CLI with exit status 2 and the
 // key at fault named.
 func TestCLIRefusesABadProfile(t *testing.T) {
 	site := cinemaClub(t)
