@@ -162,23 +162,6 @@ func TestDerivedID(t *testing.T) {
 	}
 }
 
-func TestProfileErrorsAreAllNamed(t *testing.T) {
-	_, err := profile.Parse([]byte(`{"name": "bad", "item": "div[", "fields": {
-		"rating": {"selector": "td"}, "year": {"selector": "td", "type": "decimal"},
-		"releaseDate": {"selector": "td", "type": "date"}, "genres": {"selector": "td", "type": "list"}}}`))
-	if err == nil {
-		t.Fatal("want an error")
-	}
-	for _, want := range []string{"item selector", "title is required", `"rating": not a movie-record.v1 field`, `type "decimal"`, "date needs layouts", "list needs a separator"} {
-		if !strings.Contains(err.Error(), want) {
-			t.Errorf("error does not say %q: %v", want, err)
-		}
-	}
-	if _, err := profile.Parse([]byte(`{"name": "x", "item": "tr", "fields": {"title": {"selector": "td"}}, "colour": 1}`)); err == nil {
-		t.Error("unknown profile key accepted")
-	}
-}
-
 func TestLoadProfile(t *testing.T) {
 	for _, spec := range []string{"catalogue", `{"name": "inline", "item": "li", "fields": {"title": {"selector": ""}}}`, "profile/builtin/workshop-cards.json"} {
 		if p, err := profile.Load(spec); err != nil || p.Name == "" {

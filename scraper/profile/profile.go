@@ -8,7 +8,6 @@ package profile
 
 import (
 	"embed"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -127,13 +126,13 @@ func Load(spec string) (*Profile, error) {
 	}
 }
 
-// Parse reads a profile from JSON and checks it, reporting every problem.
+// Parse reads a profile from JSON and checks it. Its error names the profile
+// and, for every problem found, the path of the key at fault
+// ("fields.year.type", "next.attr") and what is wrong with it.
 func Parse(data []byte) (*Profile, error) {
-	var p Profile
-	d := json.NewDecoder(strings.NewReader(string(data)))
-	d.DisallowUnknownFields()
-	if err := d.Decode(&p); err != nil {
-		return nil, fmt.Errorf("profile JSON: %w", err)
+	p, err := decode(data)
+	if err != nil {
+		return nil, fmt.Errorf("profile %q: %w", p.Name, err)
 	}
 	if err := p.compile(); err != nil {
 		return nil, fmt.Errorf("profile %q: %w", p.Name, err)
@@ -144,14 +143,16 @@ func Parse(data []byte) (*Profile, error) {
 func (p *Profile) compile() error {
 	var errs []error
 	if p.Name == "" {
-		errs = append(errs, errors.New("name is required"))
+		errs = append(errs, errors.New("name: required"))
 	}
 	var err error
-	if p.item, err = cascadia.Compile(p.Item); err != nil {
-		errs = append(errs, fmt.Errorf("item selector %q: %w", p.Item, err))
+	if p.Item == "" {
+		errs = append(errs, errors.New("item: required"))
+	} else if p.item, err = cascadia.Compile(p.Item); err != nil {
+		errs = append(errs, fmt.Errorf("item: selector %q: %w", p.Item, err))
 	}
 	if _, ok := p.Fields["title"]; !ok {
-		errs = append(errs, errors.New("fields: title is required"))
+		errs = append(errs, errors.New("fields.title: required"))
 	}
 	names := make([]string, 0, len(p.Fields))
 	for name := range p.Fields {
@@ -164,17 +165,18 @@ func (p *Profile) compile() error {
 		p.fields = append(p.fields, cf)
 	}
 	for _, l := range []struct {
+		key  string
 		link *Link
 		sel  *cascadia.Selector
-	}{{p.Next, &p.next}, {p.Detail, new(cascadia.Selector)}} { // Detail: checked only, see Link
+	}{{"next", p.Next, &p.next}, {"detail", p.Detail, new(cascadia.Selector)}} { // Detail: checked only, see Link
 		if l.link == nil {
 			continue
 		}
 		if *l.sel, err = cascadia.Compile(l.link.Selector); err != nil {
-			errs = append(errs, fmt.Errorf("link selector %q: %w", l.link.Selector, err))
+			errs = append(errs, fmt.Errorf("%s.selector %q: %w", l.key, l.link.Selector, err))
 		}
 		if l.link.Attr == "" {
-			errs = append(errs, fmt.Errorf("link selector %q: attr is required", l.link.Selector))
+			errs = append(errs, fmt.Errorf("%s.attr: required", l.key))
 		}
 	}
 	return errors.Join(errs...)
@@ -185,25 +187,25 @@ func (p *Profile) compile() error {
 func compileField(name string, f Field) (compiledField, error) {
 	var errs []error
 	if !slices.Contains(Fields, name) {
-		errs = append(errs, fmt.Errorf("field %q: not a movie-record.v1 field", name))
+		errs = append(errs, fmt.Errorf("fields.%s: not a movie-record.v1 field (want one of %s)", name, strings.Join(Fields, ", ")))
 	}
 	if !slices.Contains(types, f.Type) {
-		errs = append(errs, fmt.Errorf("field %q: type %q is not one of string, integer, number, date, bool, list", name, f.Type))
+		errs = append(errs, fmt.Errorf("fields.%s.type: %q is not one of string, integer, number, date, bool, list", name, f.Type))
 	}
 	if f.Type == "date" && len(f.Layouts) == 0 {
-		errs = append(errs, fmt.Errorf("field %q: a date needs layouts", name))
+		errs = append(errs, fmt.Errorf("fields.%s.layouts: required for a date", name))
 	}
 	if f.Type == "list" && f.Separator == "" {
-		errs = append(errs, fmt.Errorf("field %q: a list needs a separator", name))
+		errs = append(errs, fmt.Errorf("fields.%s.separator: required for a list", name))
 	}
 	if f.Type == "bool" && (len(f.True) == 0 || len(f.False) == 0) {
-		errs = append(errs, fmt.Errorf("field %q: a bool needs true and false words", name))
+		errs = append(errs, fmt.Errorf("fields.%s.true, .false: both required for a bool", name))
 	}
 	cf := compiledField{name: name, Field: f}
 	if f.Selector != "" {
 		var err error
 		if cf.sel, err = cascadia.Compile(f.Selector); err != nil {
-			errs = append(errs, fmt.Errorf("field %q: selector %q: %w", name, f.Selector, err))
+			errs = append(errs, fmt.Errorf("fields.%s.selector %q: %w", name, f.Selector, err))
 		}
 	}
 	return cf, errors.Join(errs...)

@@ -1,9 +1,7 @@
 package profile_test
 
 import (
-	"net/url"
 	"reflect"
-	"strings"
 	"testing"
 
 	"github.com/moviepipe/moviepipe/scraper/profile"
@@ -27,15 +25,7 @@ func TestExtractReadsFirstMatchUnderEachItem(t *testing.T) {
 			Matrix </span></b><span class="t">second</span><em>—</em></li>
 		<li class="film"><span class="t">Alien</span></li>
 	</ul><a rel="next" href="?page=2#top">next</a><a rel="next" href="?page=3">later</a>`
-	base, _ := url.Parse("https://example.com/films?page=1")
-	doc, err := profile.ReadDocument(strings.NewReader(page), base)
-	if err != nil {
-		t.Fatal(err)
-	}
-	got, err := p.Extract(doc)
-	if err != nil {
-		t.Fatal(err)
-	}
+	got := extract(t, p, page, "https://example.com/films?page=1")
 	want := profile.Page{
 		Movies: []profile.Movie{
 			{"title": "The Matrix", "director": "The Matrix second—", "year": int64(1999)},

@@ -1,6 +1,7 @@
 // Command scrape fetches and parses a site with the scraper's own code and
 // rules, prints one movie-record.v1 per line on stdout and a summary on
-// stderr, and publishes nothing. It is how profiles for new sites are made.
+// stderr, and publishes nothing. It is how profiles for new sites are made:
+// docs/profiles.md.
 //
 //	go run ./cmd/scrape -url URL [-profile NAME|FILE|JSON] [-max-pages N]
 //
