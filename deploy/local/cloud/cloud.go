@@ -12,11 +12,9 @@ package cloud
 import (
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"io"
 	"log/slog"
-	"maps"
 	"net"
 	"net/http"
 	"os"
@@ -26,18 +24,14 @@ import (
 	"sync"
 	"time"
 
-	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/kinesis"
 
 	"github.com/moviepipe/moviepipe/deploy/local/apigw"
 	"github.com/moviepipe/moviepipe/deploy/local/cfnapi"
 	"github.com/moviepipe/moviepipe/deploy/local/emulators"
-	"github.com/moviepipe/moviepipe/deploy/local/esm"
 	"github.com/moviepipe/moviepipe/deploy/local/faults"
 	"github.com/moviepipe/moviepipe/deploy/local/frontdoor"
-	"github.com/moviepipe/moviepipe/deploy/local/internal/lines"
 	"github.com/moviepipe/moviepipe/deploy/local/lambda"
 	"github.com/moviepipe/moviepipe/deploy/local/s3local"
 	"github.com/moviepipe/moviepipe/deploy/local/site"
@@ -184,113 +178,6 @@ const (
 // (TestReservationBeyondTheAccountStopsTheStart).
 const NewAccountConcurrency = 10
 
-// Up starts everything and returns when it is ready. On error nothing is
-// left running.
-func Up(ctx context.Context, o Options) (c *Cloud, err error) {
-	if o.Stage == "" {
-		o.Stage = "local"
-	}
-	if o.Root, err = filepath.Abs(o.Root); err != nil {
-		return nil, err
-	}
-	if o.Log == nil {
-		o.Log = io.Discard
-	}
-	c = &Cloud{opts: o, log: slog.New(slog.NewTextHandler(o.Log, &slog.HandlerOptions{Level: slog.LevelInfo})),
-		stacks: map[string]*stackRun{}, stages: map[string]*stage{}, streams: map[string]string{},
-		exports: map[string]map[string]string{}, notes: map[string][]string{}}
-	started := c // a failing return sets c to nil before this runs
-	defer func() {
-		if err != nil {
-			started.Close()
-			c = nil
-		}
-	}()
-	c.State.Stage, c.State.PID = o.Stage, os.Getpid()
-	if c.dir, err = claimDir(o.Root, o.Dir); err != nil {
-		return nil, err
-	}
-	if c.fnlog, err = openFunctionLog(c.dir.path); err != nil {
-		return nil, err
-	}
-	c.State.Logs = c.fnlog.path
-	if o.KinesisEndpoint == "" || o.DynamoDBEndpoint == "" {
-		c.emu, err = emulators.Start(ctx, emulators.Config{Root: o.Root, Log: &lines.Prefixer{Prefix: "[emulator] ", W: o.Log}})
-		if err != nil {
-			return nil, err
-		}
-		o.KinesisEndpoint, o.DynamoDBEndpoint = c.emu.Kinesis, c.emu.DynamoDB
-		c.State.PIDs = append(c.State.PIDs, c.emu.PIDs()...)
-	}
-	c.State.Kinesis, c.State.DynamoDB = o.KinesisEndpoint, o.DynamoDBEndpoint
-	// What the functions reach: the emulators, or fault-injecting proxies.
-	fnKinesis, fnDynamoDB := o.KinesisEndpoint, o.DynamoDBEndpoint
-	if o.Faults != nil {
-		for _, ep := range []*string{&fnKinesis, &fnDynamoDB} {
-			p, err := faults.New(*ep, *o.Faults)
-			if err != nil {
-				return nil, err
-			}
-			c.proxies = append(c.proxies, p)
-			if *ep, err = c.serve(p); err != nil {
-				return nil, err
-			}
-		}
-	}
-	c.fnEndpoints = [2]string{fnKinesis, fnDynamoDB}
-
-	// Loopback services of our own.
-	if c.xray, err = xraylocal.Listen(); err != nil {
-		return nil, err
-	}
-	c.State.XRay = c.xray.Addr()
-	c.sqs = sqslocal.New(region, account)
-	if c.State.SQS, err = c.serve(c.sqs); err != nil {
-		return nil, err
-	}
-	c.sqs.BaseURL = c.State.SQS
-	films, err := site.Load(filepath.Join(o.Root, "node_modules", "vega-datasets", "data", "movies.json"))
-	if err != nil {
-		return nil, err
-	}
-	c.site = site.New(films, 100)
-	if c.State.Site, err = c.serve(c.site); err != nil {
-		return nil, err
-	}
-
-	awsCfg := aws.Config{Region: region, Credentials: credentials.NewStaticCredentialsProvider("local", "local", "")}
-	c.kinesis = kinesis.NewFromConfig(awsCfg, func(op *kinesis.Options) { op.BaseEndpoint = aws.String(o.KinesisEndpoint) })
-	c.dynamo = dynamodb.NewFromConfig(awsCfg, func(op *dynamodb.Options) { op.BaseEndpoint = aws.String(o.DynamoDBEndpoint) })
-	c.clients = stack.Clients{Kinesis: c.kinesis, DynamoDB: c.dynamo, SQS: c.sqs}
-	c.s3 = s3local.New(s3local.Options{Region: region})
-	c.cfn = &cfnapi.Service{Region: region, Account: account, Deployer: c, Fetch: c.fetchTemplate, Log: c.log}
-	if err := c.services(); err != nil {
-		return nil, err
-	}
-	if err := c.controlPlane(); err != nil {
-		return nil, err
-	}
-	// The stacks, from their packaged templates.
-	if !o.Empty {
-		if err := c.deployPackaged(ctx); err != nil {
-			return nil, err
-		}
-	}
-	for _, n := range c.State.NotEmulated {
-		c.log.Info("resource", "note", n)
-	}
-	if c.State.Console, err = c.serve(c.console()); err != nil {
-		return nil, err
-	}
-	c.mu.Lock() // a deploy through the control plane writes it too
-	err = c.writeState()
-	c.mu.Unlock()
-	if err != nil {
-		return nil, err
-	}
-	return c, nil
-}
-
 // build compiles a service's function for this machine, as make build does
 // for Lambda, into a folder of its own under the cloud's build/: a host
 // replaced by a deploy may still be running the binary it had.
@@ -388,101 +275,6 @@ func (c *Cloud) writeState() error {
 	c.stateWritten = true
 	b, _ := json.MarshalIndent(c.State, "", "  ")
 	return os.WriteFile(c.StatePath(), append(b, '\n'), 0o600) // it holds the operator's secret
-}
-
-// Mappings returns the event source mappings' shard states, by function.
-func (c *Cloud) Mappings() []map[string]esm.ShardState {
-	var out []map[string]esm.ShardState
-	for _, m := range c.runningMappings() {
-		out = append(out, m.State())
-	}
-	return out
-}
-
-func (c *Cloud) runningMappings() []*esm.Mapping {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	var out []*esm.Mapping
-	for _, name := range c.order {
-		for _, r := range c.stacks[name].decl.mappings {
-			out = append(out, c.stacks[name].mappings[r.ID].m)
-		}
-	}
-	return out
-}
-
-// Replay delivers every stream's records again from the trim horizon, as a
-// new event source mapping would, and returns when each shard is caught up.
-func (c *Cloud) Replay(ctx context.Context) error {
-	for _, live := range c.runningMappings() {
-		m := live.FromTrimHorizon()
-		rctx, cancel := context.WithCancel(ctx)
-		done := make(chan error, 1)
-		go func() { done <- m.Run(rctx) }()
-		for {
-			st := m.State()
-			caught := len(st) > 0
-			for _, s := range st {
-				caught = caught && s.CaughtUp && s.Read > 0
-			}
-			if caught {
-				break
-			}
-			select {
-			case <-ctx.Done():
-				cancel()
-				if err := <-done; err != nil {
-					return errors.Join(ctx.Err(), err)
-				}
-				return ctx.Err()
-			case <-time.After(100 * time.Millisecond):
-			}
-		}
-		cancel()
-		if err := <-done; err != nil {
-			return err
-		}
-	}
-	return nil
-}
-
-// SetSiteFault makes the sample site's list pages misbehave ("" for none).
-func (c *Cloud) SetSiteFault(mode string) { c.site.Fault.Store(mode) }
-
-// Faults returns the fault-injecting proxies (Kinesis, DynamoDB), if any.
-func (c *Cloud) Faults() []*faults.Proxy { return c.proxies }
-
-// SitePages is how many catalogue list pages the site has served.
-func (c *Cloud) SitePages() int { return int(c.site.ListPages.Load()) }
-
-// DynamoDB returns a client of the cloud's DynamoDB.
-func (c *Cloud) DynamoDB() *dynamodb.Client { return c.dynamo }
-
-// XRay returns the X-Ray daemon.
-func (c *Cloud) XRay() *xraylocal.Daemon { return c.xray }
-
-// SQS returns the local SQS.
-func (c *Cloud) SQS() *sqslocal.Server { return c.sqs }
-
-// Exports are the deployed stacks' exports, read while deploys run.
-func (c *Cloud) Exports() map[string]string {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return maps.Clone(c.State.Exports)
-}
-
-// Hosts returns the function hosts, in the order their stacks were
-// deployed.
-func (c *Cloud) Hosts() []*lambda.Host {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	var out []*lambda.Host
-	for _, name := range c.order {
-		for _, f := range c.stacks[name].decl.functions {
-			out = append(out, c.stacks[name].hosts[f.name])
-		}
-	}
-	return out
 }
 
 // Close stops everything: mappings, functions, servers, emulators, and
