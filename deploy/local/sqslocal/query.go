@@ -7,7 +7,6 @@ import (
 	"io"
 	"maps"
 	"net/http"
-	"net/http/httptest"
 	"net/url"
 	"regexp"
 	"slices"
@@ -26,7 +25,7 @@ func isQuery(r *http.Request) bool {
 }
 
 // serveQuery answers a query-protocol request: the same operations as the
-// JSON protocol, the form read into the JSON request and the JSON answer
+// JSON protocol (do), the form read into the JSON request and the answer
 // written as SQS's XML.
 func (s *Server) serveQuery(w http.ResponseWriter, r *http.Request) {
 	body, err := io.ReadAll(r.Body)
@@ -45,20 +44,16 @@ func (s *Server) serveQuery(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	action := form.Get("Action")
-	in := queryInput(form, r.URL.Path)
-	b, _ := json.Marshal(in)
-	req, _ := http.NewRequestWithContext(r.Context(), http.MethodPost, "/", bytes.NewReader(b))
-	req.Header.Set("X-Amz-Target", "AmazonSQS."+action)
-	rec := httptest.NewRecorder()
-	s.serveJSON(rec, req)
-	var out map[string]any
-	_ = json.Unmarshal(rec.Body.Bytes(), &out)
-	if rec.Code != http.StatusOK {
-		code, _, _ := strings.Cut(rec.Header().Get("x-amzn-query-error"), ";")
-		msg, _ := out["message"].(string)
-		queryFail(w, rec.Code, code, msg)
+	res, e := s.do(action, queryInput(form, r.URL.Path))
+	if e != nil {
+		queryFail(w, http.StatusBadRequest, e.code, e.msg)
 		return
 	}
+	// The answer as the JSON protocol writes it, read back as plain
+	// values for writeXML.
+	b, _ := json.Marshal(res)
+	var out map[string]any
+	_ = json.Unmarshal(b, &out)
 	var x bytes.Buffer
 	x.WriteString(`<?xml version="1.0"?>` + "\n<" + action + `Response xmlns="http://queue.amazonaws.com/doc/2012-11-05/"><` + action + "Result>")
 	writeXML(&x, out)
@@ -72,8 +67,8 @@ var attributeRE = regexp.MustCompile(`^Attribute\.(\d+)\.Name$`)
 // queryInput is the JSON request a query form stands for: numbers as
 // numbers, Attribute.N.Name/Value as Attributes, the queue in QueueUrl or,
 // as older clients send it, in the path the form is posted to.
-func queryInput(form url.Values, path string) map[string]any {
-	in := map[string]any{}
+func queryInput(form url.Values, path string) request {
+	in := request{}
 	attrs := map[string]any{}
 	for k := range form {
 		v := form.Get(k)

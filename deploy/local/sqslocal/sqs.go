@@ -12,6 +12,7 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
+	"maps"
 	"net/http"
 	"sort"
 	"strconv"
@@ -120,120 +121,147 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 
 // serveJSON answers the AWS JSON 1.0 protocol.
 func (s *Server) serveJSON(w http.ResponseWriter, r *http.Request) {
-	op := strings.TrimPrefix(r.Header.Get("X-Amz-Target"), "AmazonSQS.")
-	var in map[string]any
+	var in request
 	if err := json.NewDecoder(r.Body).Decode(&in); err != nil {
-		fail(w, "InvalidParameterValue", "the body is not JSON")
+		fail(w, &sqsError{"InvalidParameterValue", "the body is not JSON"})
 		return
 	}
-	str := func(k string) string { v, _ := in[k].(string); return v }
+	out, e := s.do(strings.TrimPrefix(r.Header.Get("X-Amz-Target"), "AmazonSQS."), in)
+	if e != nil {
+		fail(w, e)
+		return
+	}
+	ok(w, out)
+}
+
+// request is an operation's input as the JSON protocol carries it.
+type request map[string]any
+
+func (in request) str(k string) string { v, _ := in[k].(string); return v }
+
+// num is a number member, false if it is absent or not a number.
+func (in request) num(k string) (float64, bool) { v, ok := in[k].(float64); return v, ok }
+
+// sqsError is an operation's failure: SQS's error code and message.
+type sqsError struct{ code, msg string }
+
+var (
+	errNoQueue   = &sqsError{"AWS.SimpleQueueService.NonExistentQueue", "The specified queue does not exist."}
+	errNoName    = &sqsError{"InvalidParameterValue", "QueueName is required"}
+	queueActions = map[string]func(*Server, *queue, request) map[string]any{
+		"GetQueueAttributes": (*Server).getQueueAttributes,
+		"SendMessage":        (*Server).sendMessage,
+		"ReceiveMessage":     (*Server).receiveMessage,
+		"DeleteMessage":      (*Server).deleteMessage,
+		"PurgeQueue":         (*Server).purgeQueue,
+	}
+)
+
+// do runs one operation, whichever protocol carried it.
+func (s *Server) do(op string, in request) (map[string]any, *sqsError) {
+	if op == "CreateQueue" {
+		return s.createQueue(in)
+	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	q := s.queues[str("QueueUrl")[strings.LastIndexByte(str("QueueUrl"), '/')+1:]]
-	needQueue := func() bool {
-		if q == nil {
-			fail(w, "AWS.SimpleQueueService.NonExistentQueue", "The specified queue does not exist.")
-			return false
-		}
-		return true
-	}
 	switch op {
-	case "CreateQueue":
-		name := str("QueueName")
-		if name == "" {
-			fail(w, "InvalidParameterValue", "QueueName is required")
-			return
-		}
-		attrs := map[string]string{}
-		if a, ok := in["Attributes"].(map[string]any); ok {
-			for k, v := range a {
-				attrs[k] = fmt.Sprint(v)
-			}
-		}
-		s.mu.Unlock()
-		url, _ := s.CreateQueue(name, attrs)
-		s.mu.Lock()
-		ok(w, map[string]any{"QueueUrl": url})
 	case "GetQueueUrl":
-		if _, found := s.queues[str("QueueName")]; !found {
-			fail(w, "AWS.SimpleQueueService.NonExistentQueue", "The specified queue does not exist.")
-			return
+		if _, found := s.queues[in.str("QueueName")]; !found {
+			return nil, errNoQueue
 		}
-		ok(w, map[string]any{"QueueUrl": s.url(str("QueueName"))})
+		return map[string]any{"QueueUrl": s.url(in.str("QueueName"))}, nil
 	case "ListQueues":
 		var urls []string
 		for name := range s.queues {
-			if strings.HasPrefix(name, str("QueueNamePrefix")) {
+			if strings.HasPrefix(name, in.str("QueueNamePrefix")) {
 				urls = append(urls, s.url(name))
 			}
 		}
 		sort.Strings(urls)
-		ok(w, map[string]any{"QueueUrls": urls})
-	case "GetQueueAttributes":
-		if !needQueue() {
-			return
-		}
-		attrs := map[string]string{"QueueArn": s.arn(q.name), "ApproximateNumberOfMessages": strconv.Itoa(len(q.messages)),
-			"VisibilityTimeout": strconv.Itoa(int(q.visibility.Seconds()))}
-		for k, v := range q.attributes {
-			attrs[k] = v
-		}
-		ok(w, map[string]any{"Attributes": attrs})
-	case "SendMessage":
-		if !needQueue() {
-			return
-		}
-		m := newMessage(str("MessageBody"))
-		q.messages = append(q.messages, m)
-		ok(w, map[string]any{"MessageId": m.id, "MD5OfMessageBody": m.md5})
-	case "ReceiveMessage":
-		if !needQueue() {
-			return
-		}
-		max := 1
-		if n, isNum := in["MaxNumberOfMessages"].(float64); isNum && n >= 1 && n <= 10 {
-			max = int(n)
-		}
-		vis := q.visibility
-		if n, isNum := in["VisibilityTimeout"].(float64); isNum {
-			vis = time.Duration(n) * time.Second
-		}
-		now := time.Now()
-		var out []map[string]any
-		for _, m := range q.messages {
-			if len(out) == max {
-				break
-			}
-			if m.invisibleUntil.After(now) {
-				continue
-			}
-			m.receives++
-			m.receipt = newID() + newID()
-			m.invisibleUntil = now.Add(vis)
-			out = append(out, map[string]any{"MessageId": m.id, "ReceiptHandle": m.receipt, "Body": m.body, "MD5OfBody": m.md5,
-				"Attributes": map[string]string{"ApproximateReceiveCount": strconv.Itoa(m.receives), "SentTimestamp": strconv.FormatInt(m.sent.UnixMilli(), 10)}})
-		}
-		ok(w, map[string]any{"Messages": out})
-	case "DeleteMessage":
-		if !needQueue() {
-			return
-		}
-		for i, m := range q.messages {
-			if m.receipt != "" && m.receipt == str("ReceiptHandle") {
-				q.messages = append(q.messages[:i], q.messages[i+1:]...)
-				break
-			}
-		}
-		ok(w, map[string]any{})
-	case "PurgeQueue":
-		if !needQueue() {
-			return
-		}
-		q.messages = nil
-		ok(w, map[string]any{})
-	default:
-		fail(w, "UnsupportedOperation", "the local cloud does not implement SQS "+op)
+		return map[string]any{"QueueUrls": urls}, nil
 	}
+	action, known := queueActions[op]
+	if !known {
+		return nil, &sqsError{"UnsupportedOperation", "the local cloud does not implement SQS " + op}
+	}
+	url := in.str("QueueUrl")
+	q := s.queues[url[strings.LastIndexByte(url, '/')+1:]]
+	if q == nil {
+		return nil, errNoQueue
+	}
+	return action(s, q, in), nil
+}
+
+func (s *Server) createQueue(in request) (map[string]any, *sqsError) {
+	name := in.str("QueueName")
+	if name == "" {
+		return nil, errNoName
+	}
+	attrs := map[string]string{}
+	if a, ok := in["Attributes"].(map[string]any); ok {
+		for k, v := range a {
+			attrs[k] = fmt.Sprint(v)
+		}
+	}
+	url, _ := s.CreateQueue(name, attrs)
+	return map[string]any{"QueueUrl": url}, nil
+}
+
+func (s *Server) getQueueAttributes(q *queue, _ request) map[string]any {
+	attrs := map[string]string{"QueueArn": s.arn(q.name), "ApproximateNumberOfMessages": strconv.Itoa(len(q.messages)),
+		"VisibilityTimeout": strconv.Itoa(int(q.visibility.Seconds()))}
+	maps.Copy(attrs, q.attributes)
+	return map[string]any{"Attributes": attrs}
+}
+
+func (s *Server) sendMessage(q *queue, in request) map[string]any {
+	m := newMessage(in.str("MessageBody"))
+	q.messages = append(q.messages, m)
+	return map[string]any{"MessageId": m.id, "MD5OfMessageBody": m.md5}
+}
+
+// receiveMessage hands out up to MaxNumberOfMessages (1 to 10, default
+// 1) visible messages, each invisible for the visibility timeout.
+func (s *Server) receiveMessage(q *queue, in request) map[string]any {
+	most := 1
+	if n, isNum := in.num("MaxNumberOfMessages"); isNum && n >= 1 && n <= 10 {
+		most = int(n)
+	}
+	vis := q.visibility
+	if n, isNum := in.num("VisibilityTimeout"); isNum {
+		vis = time.Duration(n) * time.Second
+	}
+	now := time.Now()
+	var out []map[string]any
+	for _, m := range q.messages {
+		if len(out) == most {
+			break
+		}
+		if m.invisibleUntil.After(now) {
+			continue
+		}
+		m.receives++
+		m.receipt = newID() + newID()
+		m.invisibleUntil = now.Add(vis)
+		out = append(out, map[string]any{"MessageId": m.id, "ReceiptHandle": m.receipt, "Body": m.body, "MD5OfBody": m.md5,
+			"Attributes": map[string]string{"ApproximateReceiveCount": strconv.Itoa(m.receives), "SentTimestamp": strconv.FormatInt(m.sent.UnixMilli(), 10)}})
+	}
+	return map[string]any{"Messages": out}
+}
+
+func (s *Server) deleteMessage(q *queue, in request) map[string]any {
+	for i, m := range q.messages {
+		if m.receipt != "" && m.receipt == in.str("ReceiptHandle") {
+			q.messages = append(q.messages[:i], q.messages[i+1:]...)
+			break
+		}
+	}
+	return map[string]any{}
+}
+
+func (s *Server) purgeQueue(q *queue, _ request) map[string]any {
+	q.messages = nil
+	return map[string]any{}
 }
 
 func ok(w http.ResponseWriter, v any) {
@@ -241,11 +269,11 @@ func ok(w http.ResponseWriter, v any) {
 	_ = json.NewEncoder(w).Encode(v)
 }
 
-func fail(w http.ResponseWriter, code, msg string) {
+func fail(w http.ResponseWriter, e *sqsError) {
 	w.Header().Set("Content-Type", "application/x-amz-json-1.0")
-	w.Header().Set("x-amzn-query-error", code+";Sender")
+	w.Header().Set("x-amzn-query-error", e.code+";Sender")
 	w.WriteHeader(http.StatusBadRequest)
-	_ = json.NewEncoder(w).Encode(map[string]string{"__type": "com.amazonaws.sqs#" + strings.TrimPrefix(code, "AWS.SimpleQueueService."), "message": msg})
+	_ = json.NewEncoder(w).Encode(map[string]string{"__type": "com.amazonaws.sqs#" + strings.TrimPrefix(e.code, "AWS.SimpleQueueService."), "message": e.msg})
 }
 
 func newID() string {
