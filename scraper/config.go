@@ -33,78 +33,103 @@ type Config struct {
 
 // LoadConfig reads the configuration and reports every problem at once.
 func LoadConfig(getenv func(string) string) (Config, error) {
-	var errs []error
-	bad := func(name, v, want string) { errs = append(errs, fmt.Errorf("%s=%q: %s", name, v, want)) }
-	c := Config{URL: getenv("SCRAPE_URL"), Stream: getenv("STREAM_NAME"), ErrorsTable: getenv("ERRORS_TABLE"), RunsTable: getenv("RUNS_TABLE"),
-		MaxPages: 100, MaxDepth: DefaultMaxDepth, SyncBudget: 20 * time.Second, Attempts: 5}
-	for name, v := range map[string]string{"SCRAPE_URL": c.URL, "STREAM_NAME": c.Stream, "ERRORS_TABLE": c.ErrorsTable, "RUNS_TABLE": c.RunsTable} {
-		if v == "" {
-			errs = append(errs, fmt.Errorf("%s is required", name))
-		}
-	}
+	e := &env{get: getenv}
+	c := Config{URL: e.required("SCRAPE_URL"), Stream: e.required("STREAM_NAME"), ErrorsTable: e.required("ERRORS_TABLE"),
+		RunsTable: e.required("RUNS_TABLE"), MaxPages: 100, MaxDepth: DefaultMaxDepth, SyncBudget: 20 * time.Second, Attempts: 5}
 	if c.URL != "" {
 		if u, err := url.Parse(c.URL); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
-			bad("SCRAPE_URL", c.URL, "want an absolute http or https URL")
+			e.bad("SCRAPE_URL", c.URL, "want an absolute http or https URL")
 		}
 	}
 	if v := getenv("SCRAPE_PROFILE"); v != "" {
 		p, err := profile.Load(v)
-		if err != nil {
-			errs = append(errs, fmt.Errorf("SCRAPE_PROFILE: %w", err))
-		}
+		e.fail("SCRAPE_PROFILE", err)
 		c.Profile = p
 	}
-	intIn := func(name string, dst *int, lo, hi int) {
-		if v := getenv(name); v != "" {
-			n, err := strconv.Atoi(v)
-			if err != nil || n < lo || n > hi {
-				bad(name, v, fmt.Sprintf("want an integer from %d to %d", lo, hi))
-				return
-			}
-			*dst = n
-		}
-	}
-	durIn := func(name string, dst *time.Duration, lo, hi time.Duration) {
-		if v := getenv(name); v != "" {
-			d, err := time.ParseDuration(v)
-			if err != nil || d < lo || d > hi {
-				bad(name, v, fmt.Sprintf("want a duration from %s to %s", lo, hi))
-				return
-			}
-			*dst = d
-		}
-	}
-	intIn("SCRAPE_MAX_PAGES", &c.MaxPages, 1, 10000)
-	intIn("SCRAPE_MAX_DEPTH", &c.MaxDepth, 1, 10000)
-	for _, h := range strings.FieldsFunc(getenv("SCRAPE_ALLOWED_HOSTS"), func(r rune) bool { return r == ',' || r == ' ' }) {
-		if u, err := url.Parse("http://" + h); err != nil || u.Host != h || u.Hostname() == "" {
-			bad("SCRAPE_ALLOWED_HOSTS", h, "want a host or host:port")
-			continue
-		}
-		c.AllowedHosts = append(c.AllowedHosts, h)
-	}
-	intIn("PUBLISH_ATTEMPTS", &c.Attempts, 1, 20)
-	durIn("SCRAPE_SYNC_BUDGET", &c.SyncBudget, time.Second, 28*time.Second)
-	durIn("SCRAPE_TIMEOUT", &c.Fetch.Timeout, time.Second, 5*time.Minute)
-	c.Fetch.MaxCrawlDelay = fetch.DefaultMaxCrawlDelay
-	durIn("SCRAPE_MAX_CRAWL_DELAY", &c.Fetch.MaxCrawlDelay, time.Second, 10*time.Minute)
+	e.intIn("SCRAPE_MAX_PAGES", &c.MaxPages, 1, 10000)
+	e.intIn("SCRAPE_MAX_DEPTH", &c.MaxDepth, 1, 10000)
+	c.AllowedHosts = e.hosts("SCRAPE_ALLOWED_HOSTS")
+	e.intIn("PUBLISH_ATTEMPTS", &c.Attempts, 1, 20)
+	e.durIn("SCRAPE_SYNC_BUDGET", &c.SyncBudget, time.Second, 28*time.Second)
+	c.Fetch = e.fetchOptions()
+	return c, errors.Join(e.errs...)
+}
+
+// fetchOptions reads the fetcher's settings.
+func (e *env) fetchOptions() fetch.Options {
+	o := fetch.Options{MaxCrawlDelay: fetch.DefaultMaxCrawlDelay, Rate: 1, UserAgent: e.get("SCRAPE_USER_AGENT")}
+	e.durIn("SCRAPE_TIMEOUT", &o.Timeout, time.Second, 5*time.Minute)
+	e.durIn("SCRAPE_MAX_CRAWL_DELAY", &o.MaxCrawlDelay, time.Second, 10*time.Minute)
 	maxBody := 5 << 20
-	intIn("SCRAPE_MAX_BODY_BYTES", &maxBody, 1<<10, 64<<20)
-	c.Fetch.MaxBodyBytes = int64(maxBody)
-	c.Fetch.Rate = 1
-	if v := getenv("SCRAPE_RATE"); v != "" {
+	e.intIn("SCRAPE_MAX_BODY_BYTES", &maxBody, 1<<10, 64<<20)
+	o.MaxBodyBytes = int64(maxBody)
+	if v := e.get("SCRAPE_RATE"); v != "" {
 		r, err := strconv.ParseFloat(v, 64)
 		if err != nil || r <= 0 || r > 1000 {
-			bad("SCRAPE_RATE", v, "want requests per second, above 0 and at most 1000")
+			e.bad("SCRAPE_RATE", v, "want requests per second, above 0 and at most 1000")
 		} else {
-			c.Fetch.Rate = r
+			o.Rate = r
 		}
 	}
-	c.Fetch.UserAgent = getenv("SCRAPE_USER_AGENT")
-	nets, err := fetch.ParseNetworks(getenv("SCRAPE_ALLOWED_NETWORKS"))
+	nets, err := fetch.ParseNetworks(e.get("SCRAPE_ALLOWED_NETWORKS"))
+	e.fail("SCRAPE_ALLOWED_NETWORKS", err)
+	o.Guard = fetch.Guard{Allowed: nets}
+	return o
+}
+
+// env reads variables and gathers every problem with them.
+type env struct {
+	get  func(string) string
+	errs []error
+}
+
+func (e *env) bad(name, v, want string) { e.errs = append(e.errs, fmt.Errorf("%s=%q: %s", name, v, want)) }
+
+func (e *env) fail(name string, err error) {
 	if err != nil {
-		errs = append(errs, fmt.Errorf("SCRAPE_ALLOWED_NETWORKS: %w", err))
+		e.errs = append(e.errs, fmt.Errorf("%s: %w", name, err))
 	}
-	c.Fetch.Guard = fetch.Guard{Allowed: nets}
-	return c, errors.Join(errs...)
+}
+
+func (e *env) required(name string) string {
+	v := e.get(name)
+	if v == "" {
+		e.errs = append(e.errs, fmt.Errorf("%s is required", name))
+	}
+	return v
+}
+
+func (e *env) intIn(name string, dst *int, lo, hi int) {
+	if v := e.get(name); v != "" {
+		n, err := strconv.Atoi(v)
+		if err != nil || n < lo || n > hi {
+			e.bad(name, v, fmt.Sprintf("want an integer from %d to %d", lo, hi))
+			return
+		}
+		*dst = n
+	}
+}
+
+func (e *env) durIn(name string, dst *time.Duration, lo, hi time.Duration) {
+	if v := e.get(name); v != "" {
+		d, err := time.ParseDuration(v)
+		if err != nil || d < lo || d > hi {
+			e.bad(name, v, fmt.Sprintf("want a duration from %s to %s", lo, hi))
+			return
+		}
+		*dst = d
+	}
+}
+
+// hosts reads a comma- or space-separated list of host or host:port.
+func (e *env) hosts(name string) []string {
+	var out []string
+	for _, h := range strings.FieldsFunc(e.get(name), func(r rune) bool { return r == ',' || r == ' ' }) {
+		if u, err := url.Parse("http://" + h); err != nil || u.Host != h || u.Hostname() == "" {
+			e.bad(name, h, "want a host or host:port")
+			continue
+		}
+		out = append(out, h)
+	}
+	return out
 }

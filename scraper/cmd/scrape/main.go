@@ -20,7 +20,6 @@ import (
 	"os"
 	"os/signal"
 	"slices"
-	"sort"
 	"time"
 
 	"github.com/moviepipe/moviepipe/scraper"
@@ -74,6 +73,19 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	}
 	now := time.Now()
 	rep, _ := s.Run(ctx, scraper.State{RunID: scraper.NewRunID(now), Next: cfg.URL, MaxPages: *maxPages, Started: now}, now.Add(24*time.Hour))
+	summarize(stderr, rep, rejected)
+	if rep.PagesFetched == 0 {
+		if len(rep.Errors) > 0 {
+			fmt.Fprintln(stderr, "scrape: no page parsed:", rep.Errors[0])
+		}
+		return 1
+	}
+	return 0
+}
+
+// summarize writes the run's counts, why records were rejected and links
+// refused, and its errors.
+func summarize(stderr io.Writer, rep scraper.Report, rejected []scraper.ErrorRecord) {
 	fmt.Fprintf(stderr, "profile %s: %d pages, %d movies parsed, %d valid records, %d rejected\n",
 		orNone(rep.Profile), rep.PagesFetched, rep.MoviesParsed, rep.RecordsPublished, rep.RecordsRejected)
 	reasons := map[string]int{}
@@ -82,12 +94,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 			reasons[v.InstancePath+" "+v.Keyword]++
 		}
 	}
-	keys := make([]string, 0, len(reasons))
-	for k := range reasons {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	for _, k := range keys {
+	for _, k := range slices.Sorted(maps.Keys(reasons)) {
 		fmt.Fprintf(stderr, "  rejected %4d × %s\n", reasons[k], k)
 	}
 	for _, k := range slices.Sorted(maps.Keys(rep.RefusedByReason)) {
@@ -96,13 +103,6 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	for _, e := range rep.Errors {
 		fmt.Fprintln(stderr, "error:", e)
 	}
-	if rep.PagesFetched == 0 {
-		if len(rep.Errors) > 0 {
-			fmt.Fprintln(stderr, "scrape: no page parsed:", rep.Errors[0])
-		}
-		return 1
-	}
-	return 0
 }
 
 func orNone(s string) string {
