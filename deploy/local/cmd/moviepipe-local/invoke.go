@@ -32,26 +32,38 @@ type invokeArgs struct {
 
 func parseInvoke(args []string, stderr io.Writer) (invokeArgs, error) {
 	var a invokeArgs
-	if len(args) > 0 && !strings.HasPrefix(args[0], "-") {
-		a.function, args = args[0], args[1:]
-	}
 	fs := flag.NewFlagSet("invoke", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	fs.StringVar(&a.event, "e", "", "the event: a JSON file, or - for standard input [{}]")
 	typ := fs.String("type", "RequestResponse", "RequestResponse: wait for the result; Event: queue it (asynchronous)")
-	if err := fs.Parse(args); err != nil {
+	var err error
+	if a.function, err = parseWithFunction(fs, args); err != nil {
 		return a, err
-	}
-	if a.function == "" && fs.NArg() == 1 {
-		a.function = fs.Arg(0)
-	} else if fs.NArg() > 0 {
-		return a, errors.New("one FUNCTION")
 	}
 	if a.function == "" || (*typ != "RequestResponse" && *typ != "Event") {
 		return a, errors.New("a FUNCTION and a -type of RequestResponse or Event")
 	}
 	a.async = *typ == "Event"
 	return a, nil
+}
+
+// parseWithFunction parses a command line whose one FUNCTION may stand
+// before or after the flags, and returns it ("" if there is none).
+func parseWithFunction(fs *flag.FlagSet, args []string) (string, error) {
+	var fn string
+	if len(args) > 0 && !strings.HasPrefix(args[0], "-") {
+		fn, args = args[0], args[1:]
+	}
+	if err := fs.Parse(args); err != nil {
+		return "", err
+	}
+	switch {
+	case fn == "" && fs.NArg() == 1:
+		fn = fs.Arg(0)
+	case fs.NArg() > 0:
+		return "", errors.New("at most one FUNCTION")
+	}
+	return fn, nil
 }
 
 // invoke calls a function of the cloud running in dir, or of one started

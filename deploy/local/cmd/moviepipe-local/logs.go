@@ -10,7 +10,6 @@ import (
 	"hash/fnv"
 	"io"
 	"os"
-	"strings"
 	"time"
 
 	"github.com/fatih/color"
@@ -29,22 +28,12 @@ type logsArgs struct {
 
 func parseLogs(args []string, stderr io.Writer) (logsArgs, error) {
 	var a logsArgs
-	if len(args) > 0 && !strings.HasPrefix(args[0], "-") {
-		a.function, args = args[0], args[1:]
-	}
 	fs := flag.NewFlagSet("logs", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	fs.BoolVar(&a.follow, "f", false, "follow: print new lines as the functions write them, until the cloud stops or Ctrl-C")
-	if err := fs.Parse(args); err != nil {
-		return a, err
-	}
-	switch {
-	case a.function == "" && fs.NArg() == 1:
-		a.function = fs.Arg(0)
-	case fs.NArg() > 0:
-		return a, errors.New("at most one FUNCTION")
-	}
-	return a, nil
+	var err error
+	a.function, err = parseWithFunction(fs, args)
+	return a, err
 }
 
 // logs prints the functions' log of the cloud running in dir (its
