@@ -119,13 +119,8 @@ func (l lambdaFunctions) Function(name string) (lambdahost.Function, bool) {
 	if f == nil {
 		return lambdahost.Function{}, false
 	}
-	runtime, _ := f.res.Properties["Runtime"].(string)
-	handler, _ := f.res.Properties["Handler"].(string)
-	mode := "PassThrough"
-	if tc, _ := f.res.Properties["TracingConfig"].(map[string]any); tc["Mode"] == "Active" {
-		mode = "Active"
-	}
-	return lambdahost.Function{Name: f.name, ARN: f.arn, Runtime: runtime, Handler: handler, Role: f.roleARN,
+	// Handler: addFunction accepts no other.
+	return lambdahost.Function{Name: f.name, ARN: f.arn, Runtime: f.runtime, Handler: "bootstrap", Role: f.roleARN,
 		MemoryMB: f.memoryMB, Timeout: f.timeout, Env: f.env, LastModified: f.modified,
-		TracingMode: mode, Reserved: f.reserved}, true
+		TracingMode: f.tracingMode, Reserved: f.reserved}, true
 }

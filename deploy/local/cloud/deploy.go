@@ -38,6 +38,8 @@ type function struct {
 	memoryMB     int
 	reserved     *int // ReservedConcurrentExecutions, if any
 	roleARN      string
+	runtime      string
+	tracingMode  string // Active or PassThrough
 	invokeConfig lambda.AsyncConfig
 	modified     time.Time // when its code or configuration last changed (Lambda's LastModified)
 }

@@ -54,7 +54,11 @@ func (c *Cloud) addFunction(d *declared, r *cfn.Resource) error {
 	if err != nil {
 		return err
 	}
-	f := &function{res: r, name: r.Ref, arn: r.Attrs["Arn"], dir: dir, roleARN: fn.Role,
+	mode := "PassThrough"
+	if fn.TracingConfig != nil && fn.TracingConfig.Mode != nil {
+		mode = *fn.TracingConfig.Mode
+	}
+	f := &function{res: r, name: r.Ref, arn: r.Attrs["Arn"], dir: dir, roleARN: fn.Role, runtime: *fn.Runtime, tracingMode: mode,
 		timeout: time.Duration(deref(fn.Timeout, 3)) * time.Second, memoryMB: deref(fn.MemorySize, 128),
 		reserved: fn.ReservedConcurrentExecutions, invokeConfig: lambdahost.DefaultAsync, env: map[string]string{}}
 	if fn.Environment != nil {
