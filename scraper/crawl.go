@@ -78,17 +78,12 @@ func normalizeHost(scheme, host string) string {
 // 10,000 pages stay far below Lambda's asynchronous payload limit.
 type Visited struct{ set map[uint64]struct{} }
 
-// Add marks a normalised URL visited; it reports whether it was new.
-func (v *Visited) Add(normalized string) bool {
+// Add marks a normalised URL visited.
+func (v *Visited) Add(normalized string) {
 	if v.set == nil {
 		v.set = map[uint64]struct{}{}
 	}
-	h := hashURL(normalized)
-	if _, ok := v.set[h]; ok {
-		return false
-	}
-	v.set[h] = struct{}{}
-	return true
+	v.set[hashURL(normalized)] = struct{}{}
 }
 
 // Has reports whether a normalised URL was visited.
@@ -96,9 +91,6 @@ func (v *Visited) Has(normalized string) bool {
 	_, ok := v.set[hashURL(normalized)]
 	return ok
 }
-
-// Len is the number of pages visited.
-func (v *Visited) Len() int { return len(v.set) }
 
 func hashURL(s string) uint64 {
 	h := fnv.New64a()
@@ -157,24 +149,25 @@ func newScope(start string, hosts []string, maxDepth int) (scope, error) {
 	return sc, nil
 }
 
-// follow decides a next link found on a page at depth: the normalised URL to
-// fetch, or why not. An empty link is no refusal: the site ends there.
-func (sc scope) follow(link string, depth int, visited *Visited) (string, Refusal) {
+// follow decides a next link found on a page at depth: why it is not
+// followed, or "" to follow it. An empty link is no refusal: the site ends
+// there.
+func (sc scope) follow(link string, depth int, visited *Visited) Refusal {
 	if link == "" {
-		return "", ""
+		return ""
 	}
 	norm, err := NormalizeURL(link)
 	if err != nil {
-		return "", RefusedBadLink
+		return RefusedBadLink
 	}
 	u, _ := url.Parse(norm)
 	switch {
 	case visited.Has(norm):
-		return "", RefusedVisited
+		return RefusedVisited
 	case !slices.Contains(sc.hosts, u.Host):
-		return "", RefusedOtherHost
+		return RefusedOtherHost
 	case depth+1 > sc.maxDepth:
-		return "", RefusedDepth
+		return RefusedDepth
 	}
-	return norm, ""
+	return ""
 }

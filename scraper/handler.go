@@ -48,15 +48,9 @@ type Handler struct {
 
 // Handle takes either event. It never returns an error and never panics: an
 // API request gets a JSON answer (400 problem+json when the event is
-// malformed, 500 with code "internal" for a recovered panic), a continuation
-// logs its report.
-func (h *Handler) Handle(ctx context.Context, raw json.RawMessage) (out any, _ error) {
-	api := false
-	defer func() {
-		if h.recovered(ctx, recover()) && api {
-			out = internalError()
-		}
-	}()
+// malformed, 500 with code "internal" for a panic API recovered), a
+// continuation logs its report (Continue recovers its own panics).
+func (h *Handler) Handle(ctx context.Context, raw json.RawMessage) (any, error) {
 	var probe struct {
 		HTTPMethod   json.RawMessage `json:"httpMethod"` // any type: a wrong one is a 400
 		Continuation json.RawMessage `json:"continuation"`
@@ -65,7 +59,7 @@ func (h *Handler) Handle(ctx context.Context, raw json.RawMessage) (out any, _ e
 		h.log().ErrorContext(ctx, "event is not JSON", "error", err)
 		return nil, nil
 	}
-	if api = probe.HTTPMethod != nil; api {
+	if probe.HTTPMethod != nil {
 		var req events.APIGatewayProxyRequest
 		if err := json.Unmarshal(raw, &req); err != nil {
 			return problem(http.StatusBadRequest, CodeMalformedEvent, "The event is not an API Gateway proxy request."), nil
@@ -153,7 +147,12 @@ func (h *Handler) maxPages(req events.APIGatewayProxyRequest) (int, *events.APIG
 			maxPages = n
 		}
 	case strings.HasSuffix(route, "/scrapes") || strings.HasSuffix(route, "/scrap_movies"):
-		return fail(problem(http.StatusMethodNotAllowed, CodeMethodNotAllowed, "Use POST /scrapes (or GET /scrap_movies)."))
+		p := problem(http.StatusMethodNotAllowed, CodeMethodNotAllowed, "Use POST /scrapes (or GET /scrap_movies).")
+		p.Headers["Allow"] = http.MethodPost
+		if strings.HasSuffix(route, "/scrap_movies") {
+			p.Headers["Allow"] = http.MethodGet
+		}
+		return fail(p)
 	default:
 		return fail(problem(http.StatusNotFound, CodeNoRoute, "Start a scrape with POST /scrapes."))
 	}

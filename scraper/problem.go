@@ -44,11 +44,7 @@ func problemWith(status int, code ProblemCode, detail string, extra map[string]a
 		doc[k] = v
 	}
 	body, _ := json.Marshal(doc)
-	r := events.APIGatewayProxyResponse{StatusCode: status, Headers: map[string]string{"Content-Type": "application/problem+json"}, Body: string(body)}
-	if status == http.StatusMethodNotAllowed {
-		r.Headers["Allow"] = "POST"
-	}
-	return r
+	return events.APIGatewayProxyResponse{StatusCode: status, Headers: map[string]string{"Content-Type": "application/problem+json"}, Body: string(body)}
 }
 
 // internalError is the answer to a panic: no internal text.

@@ -201,7 +201,7 @@ func (s *Scraper) step(ctx context.Context, st *State, rep *Report, sc scope, pr
 		rep.RejectedByReason[reason] += n
 	}
 	st.Next = ""
-	if _, why := sc.follow(page.Next, st.Depth, &st.Visited); why != "" {
+	if why := sc.follow(page.Next, st.Depth, &st.Visited); why != "" {
 		s.refuse(ctx, rep, *st, page.Next, why)
 	} else if page.Next != "" {
 		st.Next = page.Next

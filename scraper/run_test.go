@@ -222,6 +222,7 @@ func TestAPI(t *testing.T) {
 		{"unknown body field", events.APIGatewayProxyRequest{HTTPMethod: "POST", Resource: "/scrapes", Body: `{"url": "http://169.254.169.254/"}`}, 400, 0},
 		{"maxPages out of range", events.APIGatewayProxyRequest{HTTPMethod: "POST", Resource: "/scrapes", Body: `{"maxPages": 0}`}, 400, 0},
 		{"wrong method", events.APIGatewayProxyRequest{HTTPMethod: "DELETE", Resource: "/scrapes"}, 405, 0},
+		{"wrong method on /scrap_movies", events.APIGatewayProxyRequest{HTTPMethod: "POST", Resource: "/scrap_movies"}, 405, 0},
 		{"unknown route", events.APIGatewayProxyRequest{HTTPMethod: "GET", Resource: "/nope"}, 404, 0},
 	}
 	for _, tt := range tests {
@@ -238,6 +239,10 @@ func TestAPI(t *testing.T) {
 			if tt.wantStatus != 200 {
 				if resp.Headers["Content-Type"] != "application/problem+json" || body["status"] != float64(tt.wantStatus) || body["code"] == "" || body["code"] == nil {
 					t.Fatalf("problem %v %s", resp.Headers, resp.Body)
+				}
+				// A 405 names the method its route takes.
+				if allow := map[string]string{"/scrapes": "POST", "/scrap_movies": "GET"}[tt.req.Resource]; tt.wantStatus == 405 && resp.Headers["Allow"] != allow {
+					t.Fatalf("Allow %q on %s, want %q", resp.Headers["Allow"], tt.req.Resource, allow)
 				}
 				return
 			}

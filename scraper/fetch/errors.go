@@ -53,12 +53,6 @@ func (e *Error) Error() string { return e.URL + ": " + e.Detail }
 // *ErrRefusedAddress.
 func (e *Error) Unwrap() error { return e.Cause }
 
-// Is matches the sentinel of the error's reason: errors.Is(err, ErrDisallowed).
-func (e *Error) Is(target error) bool {
-	s, ok := sentinels[e.Reason]
-	return ok && s == target
-}
-
 // LogValue logs the reason, the URL, the detail and the cause.
 func (e *Error) LogValue() slog.Value {
 	attrs := []slog.Attr{slog.String("reason", string(e.Reason)), slog.String("url", e.URL), slog.String("detail", e.Detail)}
@@ -74,24 +68,6 @@ func ReasonOf(err error) Reason {
 		return e.Reason
 	}
 	return ""
-}
-
-// Errors a caller can act on with errors.Is.
-var (
-	ErrDisallowed  = errors.New("disallowed by robots.txt")
-	ErrTooLarge    = errors.New("body too large")
-	ErrContentType = errors.New("not an HTML page")
-	ErrStatus      = errors.New("unexpected HTTP status")
-	ErrRedirects   = errors.New("too many redirects")
-	ErrScheme      = errors.New("only http and https are fetched")
-	ErrCrawlDelay  = errors.New("robots.txt asks for a longer Crawl-delay than the bound")
-)
-
-var sentinels = map[Reason]error{
-	ReasonRobotsDisallow: ErrDisallowed, ReasonRobotsUnavailable: ErrDisallowed,
-	ReasonBodyCap: ErrTooLarge, ReasonRobotsTooLarge: ErrTooLarge,
-	ReasonContentType: ErrContentType, ReasonStatus: ErrStatus, ReasonRedirects: ErrRedirects,
-	ReasonScheme: ErrScheme, ReasonCrawlDelay: ErrCrawlDelay,
 }
 
 func refuse(r Reason, u *url.URL, cause error, format string, args ...any) *Error {

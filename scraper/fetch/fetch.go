@@ -74,7 +74,8 @@ type Page struct {
 	Body []byte
 }
 
-// StatusError is an answer other than 200 OK. It matches ErrStatus.
+// StatusError is an answer other than 200 OK (the cause of an Error of
+// ReasonStatus).
 type StatusError struct {
 	URL    string
 	Code   int
@@ -83,8 +84,6 @@ type StatusError struct {
 
 func (e *StatusError) Error() string { return fmt.Sprintf("%s answered %s", e.URL, e.Status) }
 
-// Is makes errors.Is(err, ErrStatus) true.
-func (e *StatusError) Is(target error) bool { return target == ErrStatus }
 
 // New returns a Fetcher.
 func New(o Options) *Fetcher {

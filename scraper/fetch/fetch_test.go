@@ -74,17 +74,17 @@ func TestRobots(t *testing.T) {
 		name    string
 		robots  http.HandlerFunc
 		path    string
-		wantErr error
+		want    Reason // "": fetched
 	}{
 		{"disallowed for us", func(w http.ResponseWriter, _ *http.Request) {
 			fmt.Fprint(w, "User-agent: moviepipe\nDisallow: /private\n\nUser-agent: *\nDisallow: /\n")
-		}, "/private/films", ErrDisallowed},
+		}, "/private/films", ReasonRobotsDisallow},
 		{"allowed for us", func(w http.ResponseWriter, _ *http.Request) {
 			fmt.Fprint(w, "User-agent: moviepipe\nDisallow: /private\n\nUser-agent: *\nDisallow: /\n")
-		}, "/films", nil},
-		{"everyone disallowed", func(w http.ResponseWriter, _ *http.Request) { fmt.Fprint(w, "User-agent: *\nDisallow: /\n") }, "/films", ErrDisallowed},
-		{"no robots.txt", func(w http.ResponseWriter, _ *http.Request) { http.NotFound(w, nil) }, "/films", nil},
-		{"robots.txt failing", func(w http.ResponseWriter, _ *http.Request) { w.WriteHeader(http.StatusInternalServerError) }, "/films", ErrDisallowed},
+		}, "/films", ""},
+		{"everyone disallowed", func(w http.ResponseWriter, _ *http.Request) { fmt.Fprint(w, "User-agent: *\nDisallow: /\n") }, "/films", ReasonRobotsDisallow},
+		{"no robots.txt", func(w http.ResponseWriter, _ *http.Request) { http.NotFound(w, nil) }, "/films", ""},
+		{"robots.txt failing", func(w http.ResponseWriter, _ *http.Request) { w.WriteHeader(http.StatusInternalServerError) }, "/films", ReasonRobotsUnavailable},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -92,10 +92,10 @@ func TestRobots(t *testing.T) {
 			s := site(t, map[string]http.HandlerFunc{"/robots.txt": tt.robots, "/": func(w http.ResponseWriter, r *http.Request) { hits.Add(1); html(page)(w, r) }})
 			f, _ := newFetcher(t, Options{})
 			_, err := f.Get(t.Context(), s.URL+tt.path)
-			if !errors.Is(err, tt.wantErr) && (err != nil || tt.wantErr != nil) {
-				t.Fatalf("got %v, want %v", err, tt.wantErr)
+			if ReasonOf(err) != tt.want || (tt.want == "" && err != nil) {
+				t.Fatalf("got %v, want %q", err, tt.want)
 			}
-			if tt.wantErr != nil && hits.Load() != 0 {
+			if tt.want != "" && hits.Load() != 0 {
 				t.Fatal("a disallowed page was requested")
 			}
 		})
@@ -128,7 +128,7 @@ func TestRetryAfterTooLongGivesUp(t *testing.T) {
 	}})
 	f, waits := newFetcher(t, Options{})
 	_, err := f.Get(t.Context(), s.URL+"/")
-	if !errors.Is(err, ErrStatus) || len(*waits) != 0 {
+	if ReasonOf(err) != ReasonStatus || len(*waits) != 0 {
 		t.Fatalf("err %v, waits %v", err, *waits)
 	}
 }
@@ -148,7 +148,7 @@ func TestNotFoundIsNotRetried(t *testing.T) {
 	var n atomic.Int64
 	s := site(t, map[string]http.HandlerFunc{"/": func(w http.ResponseWriter, _ *http.Request) { n.Add(1); http.NotFound(w, nil) }})
 	f, _ := newFetcher(t, Options{})
-	if _, err := f.Get(t.Context(), s.URL+"/x"); !errors.Is(err, ErrStatus) || n.Load() != 1 {
+	if _, err := f.Get(t.Context(), s.URL+"/x"); ReasonOf(err) != ReasonStatus || n.Load() != 1 {
 		t.Fatalf("err %v after %d requests", err, n.Load())
 	}
 }
@@ -203,7 +203,7 @@ func TestBodyCap(t *testing.T) {
 	})
 	f, _ := newFetcher(t, Options{MaxBodyBytes: 1024})
 	for _, p := range []string{"/declared", "/chunked"} {
-		if _, err := f.Get(t.Context(), s.URL+p); !errors.Is(err, ErrTooLarge) {
+		if _, err := f.Get(t.Context(), s.URL+p); ReasonOf(err) != ReasonBodyCap {
 			t.Errorf("%s: got %v", p, err)
 		}
 	}
@@ -215,7 +215,7 @@ func TestContentType(t *testing.T) {
 		fmt.Fprint(w, "%PDF")
 	}})
 	f, _ := newFetcher(t, Options{})
-	if _, err := f.Get(t.Context(), s.URL+"/"); !errors.Is(err, ErrContentType) {
+	if _, err := f.Get(t.Context(), s.URL+"/"); ReasonOf(err) != ReasonContentType {
 		t.Fatalf("got %v", err)
 	}
 }
@@ -260,11 +260,11 @@ func TestRedirects(t *testing.T) {
 	if p, err := f.Get(t.Context(), s.URL+"/hop/5"); err != nil || p.URL.Path != "/hop/0" {
 		t.Fatalf("5 redirects: %v", err)
 	}
-	if _, err := f.Get(t.Context(), s.URL+"/hop/6"); !errors.Is(err, ErrRedirects) {
+	if _, err := f.Get(t.Context(), s.URL+"/hop/6"); ReasonOf(err) != ReasonRedirects {
 		t.Fatalf("6 redirects: %v", err)
 	}
-	for path, want := range map[string]error{"/to-secret": ErrDisallowed, "/to-file": ErrScheme} {
-		if _, err := f.Get(t.Context(), s.URL+path); !errors.Is(err, want) {
+	for path, want := range map[string]Reason{"/to-secret": ReasonRobotsDisallow, "/to-file": ReasonScheme} {
+		if _, err := f.Get(t.Context(), s.URL+path); ReasonOf(err) != want {
 			t.Errorf("%s: got %v, want %v", path, err, want)
 		}
 	}
