@@ -8,6 +8,7 @@ import (
 	"time"
 	"unicode/utf8"
 
+	"github.com/moviepipe/moviepipe/contracts/examples"
 	"github.com/moviepipe/moviepipe/processor"
 )
 
@@ -48,16 +49,13 @@ func TestDecodeGoldenInvalid(t *testing.T) {
 				if pe.Reason != processor.ReasonInvalid {
 					t.Fatalf("reason %s, want invalid_record", pe.Reason)
 				}
-				path := "/" + strings.ReplaceAll(parts[0], ".", "/")
-				if parts[0] == "root" {
-					path = ""
-				}
+				path, keyword, _ := examples.Example{Name: names[i]}.Violation()
 				found := false
 				for _, v := range pe.Violations {
-					found = found || v.InstancePath == path && v.Keyword == parts[1]
+					found = found || v.InstancePath == path && v.Keyword == keyword
 				}
 				if !found {
-					t.Fatalf("violations %+v do not name %s at %q", pe.Violations, parts[1], path)
+					t.Fatalf("violations %+v do not name %s at %q", pe.Violations, keyword, path)
 				}
 			}
 		})

@@ -25,6 +25,21 @@ type Example struct {
 	Data []byte
 }
 
+// Violation is what an invalid example's name says it fails: the JSON
+// Pointer of the instance ("" for the record itself) and the schema
+// keyword. ok is false for an undecodable--… example, or a name not of
+// the form <path>--<keyword>--<what>.
+func (e Example) Violation() (instancePath, keyword string, ok bool) {
+	parts := strings.Split(e.Name, "--")
+	if len(parts) != 3 || parts[0] == "undecodable" {
+		return "", "", false
+	}
+	if parts[0] != "root" {
+		instancePath = "/" + strings.ReplaceAll(parts[0], ".", "/")
+	}
+	return instancePath, parts[1], true
+}
+
 // Valid returns the examples that movie-record.v1 accepts, in name order.
 func Valid() []Example { return read("valid") }
 
