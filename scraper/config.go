@@ -83,7 +83,9 @@ type env struct {
 	errs []error
 }
 
-func (e *env) bad(name, v, want string) { e.errs = append(e.errs, fmt.Errorf("%s=%q: %s", name, v, want)) }
+func (e *env) bad(name, v, want string) {
+	e.errs = append(e.errs, fmt.Errorf("%s=%q: %s", name, v, want))
+}
 
 func (e *env) fail(name string, err error) {
 	if err != nil {

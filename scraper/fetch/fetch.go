@@ -84,7 +84,6 @@ type StatusError struct {
 
 func (e *StatusError) Error() string { return fmt.Sprintf("%s answered %s", e.URL, e.Status) }
 
-
 // New returns a Fetcher.
 func New(o Options) *Fetcher {
 	if o.UserAgent == "" {

@@ -71,10 +71,10 @@ func TestGetSendsOurUserAgent(t *testing.T) {
 
 func TestRobots(t *testing.T) {
 	tests := []struct {
-		name    string
-		robots  http.HandlerFunc
-		path    string
-		want    Reason // "": fetched
+		name   string
+		robots http.HandlerFunc
+		path   string
+		want   Reason // "": fetched
 	}{
 		{"disallowed for us", func(w http.ResponseWriter, _ *http.Request) {
 			fmt.Fprint(w, "User-agent: moviepipe\nDisallow: /private\n\nUser-agent: *\nDisallow: /\n")
