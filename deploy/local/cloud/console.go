@@ -1,76 +1,149 @@
 package cloud
 
 import (
-	"context"
+	"embed"
 	"encoding/json"
-	"fmt"
 	"html/template"
 	"math"
 	"net/http"
-	"sort"
 	"strings"
 	"time"
-
-	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
-	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
 	"github.com/moviepipe/moviepipe/deploy/local/xraylocal"
 )
 
-// console serves the local pages: traces as JSON and as HTML waterfalls,
-// and an index of recent traces.
+//go:embed console/*.html
+var consoleFiles embed.FS
+
+// consolePages are the console's templates: index, run, trace, film, errors.
+var consolePages = template.Must(template.New("console").Funcs(template.FuncMap{
+	"count": fmtCount,
+	"ms":    fmtMs,
+	"mid":   func(a, b float64) float64 { return (a + b) / 2 },
+	"up":    func(d, v float64) float64 { return v - d },
+	"add":   func(a, b int) int { return a + b },
+	"mul":   func(a, b float64) float64 { return a * b },
+}).ParseFS(consoleFiles, "console/*.html"))
+
+// console serves the local pages: the service map and recent runs (/), a
+// run's progress (/runs/{id}), a trace by page or one film's path through
+// it (/traces/{id}[?movie=ID], .json for the segments), the error table
+// with filters (/errors).
 func (c *Cloud) console() http.Handler {
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /traces", func(w http.ResponseWriter, r *http.Request) {
 		writeJSON(w, c.xray.Traces(100))
 	})
-	mux.HandleFunc("GET /traces/{id}", func(w http.ResponseWriter, r *http.Request) {
-		id := r.PathValue("id")
-		if json, ok := strings.CutSuffix(id, ".json"); ok {
-			segs := c.xray.Trace(json)
-			if len(segs) == 0 {
-				http.Error(w, `{"message":"no such trace"}`, http.StatusNotFound)
-				return
-			}
-			writeJSON(w, segs)
-			return
-		}
-		segs := c.xray.Trace(id)
-		if len(segs) == 0 {
-			http.NotFound(w, r)
-			return
-		}
-		// ?movie=ID draws one film's path through a scrape's trace.
-		if movie := r.URL.Query().Get("movie"); movie != "" {
-			segs = xraylocal.Film(segs, movie)
-		}
-		spans := xraylocal.Waterfall(segs)
-		total := 0.0
-		for _, s := range spans {
-			total = max(total, s.End)
-		}
-		if total == 0 {
-			total = 1e-3
-		}
-		type bar struct {
-			xraylocal.Span
-			Left, Width float64
-			Ms          string
-		}
-		var bars []bar
-		for _, s := range spans {
-			bars = append(bars, bar{Span: s, Left: s.Start / total * 100, Width: max(0.4, (s.End-s.Start)/total*100), Ms: fmt.Sprintf("%.1f ms", (s.End-s.Start)*1000)})
-		}
-		w.Header().Set("Content-Type", "text/html; charset=utf-8")
-		_ = traceTemplate.Execute(w, map[string]any{"ID": id, "Bars": bars, "Total": fmt.Sprintf("%.1f ms", total*1000)})
+	mux.HandleFunc("GET /traces/{id}", c.tracePage)
+	mux.HandleFunc("GET /runs/{id}", c.runPage)
+	mux.HandleFunc("GET /errors", func(w http.ResponseWriter, r *http.Request) {
+		render(w, "errors.html", buildErrors(c.errorRows(r.Context()), errorFilterOf(r.URL.Query())))
 	})
-	mux.HandleFunc("GET /{$}", func(w http.ResponseWriter, r *http.Request) {
-		w.Header().Set("Content-Type", "text/html; charset=utf-8")
-		_ = indexTemplate.Execute(w, map[string]any{"State": c.State, "Traces": c.traceRows(50), "Mappings": c.Mappings(),
-			"Errors": c.errorRows(r.Context(), 200)})
-	})
+	mux.HandleFunc("GET /{$}", c.indexPage)
 	return mux
+}
+
+func (c *Cloud) tracePage(w http.ResponseWriter, r *http.Request) {
+	id := r.PathValue("id")
+	if json, ok := strings.CutSuffix(id, ".json"); ok {
+		segs := c.xray.Trace(json)
+		if len(segs) == 0 {
+			http.Error(w, `{"message":"no such trace"}`, http.StatusNotFound)
+			return
+		}
+		writeJSON(w, segs)
+		return
+	}
+	segs := c.xray.Trace(id)
+	if len(segs) == 0 {
+		http.NotFound(w, r)
+		return
+	}
+	// ?movie=ID draws one film's path through a scrape's trace.
+	if movie := r.URL.Query().Get("movie"); movie != "" {
+		bars, total := filmBars(xraylocal.Film(segs, movie))
+		render(w, "film.html", map[string]any{"ID": id, "Movie": movie, "Bars": bars, "Total": total})
+		return
+	}
+	render(w, "trace.html", groupTrace(id, segs))
+}
+
+// runPage shows a run by its trace id, or by its run id when a recent
+// trace or the error table names it.
+func (c *Cloud) runPage(w http.ResponseWriter, r *http.Request) {
+	id := r.PathValue("id")
+	errs := c.errorRows(r.Context())
+	traceID := c.runTrace(id, errs)
+	segs := c.xray.Trace(traceID)
+	if len(segs) == 0 {
+		http.NotFound(w, r)
+		return
+	}
+	runID := runIDOf(traceID, segs, errs)
+	v := buildRun(traceID, runID, segs, runErrors(errs, traceID, runID))
+	v.Stored, v.StoredKnown = c.storedFor(r.Context(), traceID)
+	v.Sampled = v.StoredKnown && v.Traced < v.Stored
+	render(w, "run.html", v)
+}
+
+// runTrace is the trace of run id: id itself when it is a trace's.
+func (c *Cloud) runTrace(id string, errs []errorRow) string {
+	if _, ok := c.xray.Root(id); ok {
+		return id
+	}
+	for _, e := range errs {
+		if e.RunID == id && e.Trace != "" {
+			return e.Trace
+		}
+	}
+	for _, row := range c.traceRows(50) {
+		if !row.Run {
+			continue
+		}
+		for _, s := range flatten(c.xray.Trace(row.ID)) {
+			if s.annotation("run_id") == id {
+				return row.ID
+			}
+		}
+	}
+	return id
+}
+
+// mapTraces is how many recent API traces the service map reads.
+const mapTraces = 20
+
+func (c *Cloud) indexPage(w http.ResponseWriter, r *http.Request) {
+	errs := c.errorRows(r.Context())
+	hints := tableHints{Parked: map[string]bool{},
+		Movies: c.State.Exports["moviepipe-"+c.State.Stage+"-MoviesTableName"],
+		Errors: c.State.Exports["moviepipe-"+c.State.Stage+"-ErrorsTableName"]}
+	for _, e := range errs {
+		if e.Stage == "process" && e.Movie != "" {
+			hints.Parked[e.Movie] = true
+		}
+	}
+	var traces [][]xraylocal.Segment
+	for _, id := range c.xray.Traces(math.MaxInt) {
+		if len(traces) == mapTraces {
+			break
+		}
+		if root, ok := c.xray.Root(id); ok && root.Origin == apiGatewayOrigin {
+			traces = append(traces, c.xray.Trace(id))
+		}
+	}
+	summary := buildErrors(errs, errorFilter{})
+	summary.Rows = summary.Rows[:min(len(summary.Rows), 10)]
+	render(w, "index.html", map[string]any{"State": c.State, "Traces": c.traceRows(50), "Mappings": c.Mappings(),
+		"Errors": summary, "Map": buildServiceMap(traces, hints)})
+}
+
+// render writes a page; a template that fails has written part of it, so
+// the failure can only end the page.
+func render(w http.ResponseWriter, page string, data any) {
+	w.Header().Set("Content-Type", "text/html; charset=utf-8")
+	if err := consolePages.ExecuteTemplate(w, page, data); err != nil {
+		_, _ = w.Write([]byte("<p>the page failed: " + template.HTMLEscapeString(err.Error()) + "</p>"))
+	}
 }
 
 // traceRow is one recent trace; a run is a trace that starts at the scraper's API.
@@ -111,66 +184,7 @@ func (c *Cloud) traceRows(n int) []traceRow {
 	return append(runs, others...)
 }
 
-// errorRow is one entry of the error table.
-type errorRow struct{ ID, Stage, Reason, Movie, Message string }
-
-func (c *Cloud) errorRows(ctx context.Context, n int) []errorRow {
-	table := c.State.Exports["moviepipe-"+c.State.Stage+"-ErrorsTableName"]
-	out, err := c.dynamo.Scan(ctx, &dynamodb.ScanInput{TableName: &table, Limit: aws.Int32(int32(n))})
-	if err != nil {
-		return nil
-	}
-	var rows []errorRow
-	for _, it := range out.Items {
-		get := func(k string) string {
-			if v, ok := it[k].(*types.AttributeValueMemberS); ok {
-				return v.Value
-			}
-			return ""
-		}
-		rows = append(rows, errorRow{get("errorId"), get("stage"), get("reason"), get("movieId"), get("message")})
-	}
-	sort.Slice(rows, func(i, j int) bool { return rows[i].ID < rows[j].ID })
-	return rows
-}
-
 func writeJSON(w http.ResponseWriter, v any) {
 	w.Header().Set("Content-Type", "application/json")
 	_ = json.NewEncoder(w).Encode(v)
 }
-
-var traceTemplate = template.Must(template.New("trace").Parse(`<!DOCTYPE html>
-<html lang="en"><head><meta charset="utf-8"><title>Trace {{.ID}} · moviepipe local cloud</title>
-<style>
-body { font: 14px/1.4 system-ui, sans-serif; margin: 0; background: #f6f5f2; color: #1d1b24; }
-header { background: #1d1b24; color: #fff; padding: 1rem 2rem; }
-header h1 { margin: 0; font-size: 1.2rem; } header p { margin: .2rem 0 0; color: #bbb; }
-main { padding: 1rem 2rem; }
-.row { display: grid; grid-template-columns: 22rem 6rem 1fr; align-items: center; gap: .6rem; padding: .2rem 0; border-bottom: 1px solid #e6e3dc; }
-.name { white-space: nowrap; overflow: hidden; text-overflow: ellipsis; }
-.track { position: relative; height: 1.1rem; background: #ece9e2; border-radius: 3px; }
-.bar { position: absolute; top: 0; bottom: 0; border-radius: 3px; background: #4b6cb7; }
-.bar.segment { background: #b3261e; } .bar.aws { background: #c8961e; } .bar.error { outline: 2px solid #000; }
-.ms { text-align: right; color: #6b6878; font-variant-numeric: tabular-nums; }
-</style></head>
-<body><header><h1>Trace {{.ID}}</h1><p>{{len .Bars}} segments and subsegments · {{.Total}} ·
-<span style="color:#e57373">■</span> service segment <span style="color:#8fa6d8">■</span> subsegment <span style="color:#c8961e">■</span> AWS call</p></header>
-<main>
-{{range .Bars}}<div class="row span" data-name="{{.Name}}"><div class="name" style="padding-left: {{.Depth}}rem">{{.Name}}</div><div class="ms">{{.Ms}}</div>
-<div class="track"><div class="bar {{.Kind}}{{if .Error}} error{{end}}" style="left: {{printf "%.2f" .Left}}%; width: {{printf "%.2f" .Width}}%"></div></div></div>
-{{end}}</main></body></html>`))
-
-var indexTemplate = template.Must(template.New("index").Parse(`<!DOCTYPE html>
-<html lang="en"><head><meta charset="utf-8"><title>moviepipe local cloud</title>
-<style>body { font: 14px/1.5 system-ui, sans-serif; margin: 2rem; } code { background: #eee; padding: 0 .3rem; }
-table { border-collapse: collapse; } td, th { border-bottom: 1px solid #ddd; padding: .2rem .6rem; text-align: left; }</style></head>
-<body><h1>moviepipe local cloud</h1>
-<p>API <code>{{.State.API}}</code> · site <a href="{{.State.Site}}/films">{{.State.Site}}</a> · stage <code>{{.State.Stage}}</code></p>
-<h2>Functions</h2><ul>{{range .State.Functions}}<li>{{.}}</li>{{end}}</ul>
-<h2>Stream mappings</h2><ul>{{range .Mappings}}{{range $shard, $s := .}}<li>{{$shard}}: checkpoint {{$s.Checkpoint}}, {{$s.Invocations}} invocations, {{$s.Destination}} batches to the on-failure queue{{if $s.CaughtUp}}, caught up{{end}}</li>{{end}}{{end}}</ul>
-<h2>Runs</h2><table><tr><th>trace</th><th>started</th><th>status</th><th>answered in</th></tr>
-{{range .Traces}}{{if .Run}}<tr><td><a href="/traces/{{.ID}}">{{.ID}}</a></td><td>{{.Start}}</td><td>{{.Status}}</td><td>{{printf "%.0f" .Ms}} ms</td></tr>{{end}}{{end}}</table>
-<h2>Error table</h2><table><tr><th>error id</th><th>stage</th><th>reason</th><th>movie</th><th>message</th></tr>
-{{range .Errors}}<tr><td>{{.ID}}</td><td>{{.Stage}}</td><td>{{.Reason}}</td><td>{{.Movie}}</td><td>{{.Message}}</td></tr>{{else}}<tr><td colspan="5">empty</td></tr>{{end}}</table>
-<h2>Recent traces</h2><ul>{{range .Traces}}<li><a href="/traces/{{.ID}}">{{.ID}}</a> {{.Root}} · {{printf "%.0f" .Ms}} ms</li>{{end}}</ul>
-</body></html>`))

@@ -1,0 +1,142 @@
+package cloud
+
+import (
+	"context"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+
+	"github.com/moviepipe/moviepipe/deploy/local/xraylocal"
+)
+
+// runView is a run's page: its progress over time and its traced films.
+type runView struct {
+	TraceID, RunID, Started, Span string
+	Series                        []series
+	Films                         []filmRow
+	Traced                        int  // films the trace holds
+	Stored                        int  // the run's films in the movies table
+	StoredKnown                   bool // the movies table answered
+	Parked                        int  // the run's records in the error table
+	Sampled                       bool // the trace holds fewer films than the run stored and parked
+}
+
+// filmRow is one traced film: its record's way from PutRecords to stored.
+type filmRow struct {
+	Movie, Page, Ms string
+	Error           bool
+}
+
+// maxFilms bounds the films a run's page lists.
+const maxFilms = 500
+
+// buildRun reads a run's progress from its trace (pages fetched, records
+// published and stored, as far as the trace holds them) and from the
+// error table (records parked, all of them).
+func buildRun(traceID, runID string, segs []xraylocal.Segment, parked []errorRow) runView {
+	all := flatten(segs)
+	t, tl := newTraceIndex(all), newTimeline(all)
+	v := runView{TraceID: traceID, RunID: runID, Started: time.Unix(int64(tl.t0), 0).UTC().Format("2006-01-02 15:04:05 UTC")}
+	var pages, published, stored, parkedAt []float64
+	var films []flatSeg
+	for _, s := range all {
+		verb, _, ok := pageStep(s)
+		switch {
+		case ok && verb == "GET":
+			pages = append(pages, s.EndTime-tl.t0)
+		case ok && verb == "PutRecords":
+			for _, c := range t.children[s.ID] {
+				if c.isSegment() {
+					published = append(published, s.EndTime-tl.t0)
+					films = append(films, c)
+				}
+			}
+		}
+	}
+	for _, f := range films {
+		if !f.failed() {
+			stored = append(stored, f.EndTime-tl.t0)
+		}
+	}
+	for _, e := range parked {
+		if at, err := time.Parse(time.RFC3339Nano, e.OccurredAt); err == nil {
+			parkedAt = append(parkedAt, max(0, float64(at.UnixNano())/1e9-tl.t0))
+		}
+	}
+	span := tl.span
+	for _, x := range parkedAt {
+		span = max(span, x)
+	}
+	v.Span = fmtMs(span * 1000)
+	v.Series = []series{
+		cumulative("pages fetched", "GET page subsegments", pages, span),
+		cumulative("records published", "traced records, at their PutRecords", published, span),
+		cumulative("records stored", "traced records, at their processor segment's end", stored, span),
+		cumulative("records parked", "the error table, every record of the run", parkedAt, span),
+	}
+	v.Traced, v.Parked = len(films), len(parked)
+	v.Films = filmRows(t, films)
+	return v
+}
+
+func filmRows(t *traceIndex, films []flatSeg) []filmRow {
+	sort.Slice(films, func(i, j int) bool { return films[i].StartTime < films[j].StartTime })
+	var rows []filmRow
+	for _, f := range films[:min(len(films), maxFilms)] {
+		put := t.byID[f.Parent]
+		rows = append(rows, filmRow{Movie: f.annotation("movie_id"), Page: strings.TrimPrefix(put.Name, "PutRecords "),
+			Ms: fmtMs((f.EndTime - put.StartTime) * 1000), Error: f.failed()})
+	}
+	return rows
+}
+
+// runIDOf is the run id of a trace: the run_id annotation of one of its
+// segments, or the run of an error record whose trace header names it.
+func runIDOf(traceID string, segs []xraylocal.Segment, errs []errorRow) string {
+	for _, s := range flatten(segs) {
+		if id := s.annotation("run_id"); id != "" {
+			return id
+		}
+	}
+	for _, e := range errs {
+		if e.Trace == traceID && e.RunID != "" {
+			return e.RunID
+		}
+	}
+	return ""
+}
+
+// runErrors keeps the error rows of a trace's run: those whose trace
+// header names the trace, or whose run is the trace's run.
+func runErrors(rows []errorRow, traceID, runID string) []errorRow {
+	var out []errorRow
+	for _, r := range rows {
+		if r.Trace == traceID || (runID != "" && r.RunID == runID) {
+			out = append(out, r)
+		}
+	}
+	return out
+}
+
+// storedFor counts the movies table's films whose stored version came
+// through trace traceID (their traceHeader names it).
+func (c *Cloud) storedFor(ctx context.Context, traceID string) (int, bool) {
+	table := c.State.Exports["moviepipe-"+c.State.Stage+"-MoviesTableName"]
+	in := &dynamodb.ScanInput{TableName: &table, Select: types.SelectCount,
+		FilterExpression:          aws.String("contains(traceHeader, :root)"),
+		ExpressionAttributeValues: map[string]types.AttributeValue{":root": &types.AttributeValueMemberS{Value: "Root=" + traceID}}}
+	n := 0
+	p := dynamodb.NewScanPaginator(c.dynamo, in)
+	for p.HasMorePages() {
+		out, err := p.NextPage(ctx)
+		if err != nil {
+			return 0, false
+		}
+		n += int(out.Count)
+	}
+	return n, true
+}
