@@ -193,8 +193,8 @@ demo: $(NODE_STAMP) $(LOCAL) package-local ## run the whole pipeline on the loca
 	$(LOCAL) demo
 
 .PHONY: up
-up: $(NODE_STAMP) $(LOCAL) package-local ## start the local cloud (stage local) and keep it running; Ctrl-C stops it; EMPTY=1: with no stacks, for make deploy STAGE=local
-	$(LOCAL) up $(if $(EMPTY),-empty)
+up: $(NODE_STAMP) $(LOCAL) package-local ## start the local cloud (stage local) and keep it running; Ctrl-C stops it; EMPTY=1: with no stacks, for make deploy STAGE=local; PORTS=BASE (or MOVIEPIPE_LOCAL_PORTS): console, API and site on BASE, BASE+1, BASE+2
+	$(LOCAL) up $(if $(EMPTY),-empty) $(if $(PORTS),-ports $(PORTS))
 
 .PHONY: env
 env: $(LOCAL) ## the export lines that point aws and the SDKs at the running local cloud: eval "$(make -s env)"

@@ -84,6 +84,10 @@ type Options struct {
 	// <Root>/.moviepipe/clouds, removed by Close]. make up's is
 	// CheckoutDir, where the tools find it.
 	Dir string
+	// Ports, when set, fixes the ports of what a person bookmarks: the
+	// console on Ports, the API Gateway stage on Ports+1, the sample site
+	// on Ports+2. A taken one fails Up, naming it. [0: free ports]
+	Ports int
 }
 
 // State is what a cloud's state file holds (StateFile in its directory;
@@ -149,6 +153,7 @@ type Cloud struct {
 	site        *site.Site
 	dir         *dir
 	fnlog       *functionLog
+	reserved    map[string]net.Listener // fixed ports taken at start, not yet served
 	// stateWritten is set once Up has written the state file: deploys
 	// then keep it current.
 	stateWritten bool
@@ -252,14 +257,7 @@ func (c *Cloud) functionSegment(s lambda.Segment) {
 		StartTime: float64(s.Start.UnixNano()) / 1e9, EndTime: float64(s.End.UnixNano()) / 1e9, Fault: s.Error, AWS: awsDoc})
 }
 
-func (c *Cloud) serve(h http.Handler) (string, error) {
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		return "", err
-	}
-	c.serveOn(ln, h)
-	return "http://" + ln.Addr().String(), nil
-}
+func (c *Cloud) serve(h http.Handler) (string, error) { return c.serveAs("", h) }
 
 func (c *Cloud) serveOn(ln net.Listener, h http.Handler) {
 	srv := &http.Server{Handler: h, ReadHeaderTimeout: 10 * time.Second}
@@ -296,6 +294,9 @@ func (c *Cloud) close() {
 		_ = s.Shutdown(ctx)
 		cancel()
 		_ = s.Close()
+	}
+	for _, ln := range c.reserved {
+		_ = ln.Close()
 	}
 	if c.xray != nil {
 		_ = c.xray.Close()

@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -71,7 +72,8 @@ func TestScrapeStoreServeTrace(t *testing.T) {
 	r := root(t)
 	var logs strings.Builder
 	out := &syncWriter{w: &logs}
-	c, err := cloud.Up(t.Context(), cloud.Options{Root: r, Log: out})
+	base := freeBase(t) // the console, API and site on fixed ports, for bookmarks
+	c, err := cloud.Up(t.Context(), cloud.Options{Root: r, Log: out, Ports: base})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -88,6 +90,10 @@ func TestScrapeStoreServeTrace(t *testing.T) {
 	}()
 	if _, err := os.Stat(c.StatePath()); err != nil {
 		t.Fatalf("state file: %v", err)
+	}
+	at := func(port int) string { return "http://127.0.0.1:" + strconv.Itoa(port) }
+	if c.State.Console != at(base) || c.State.API != at(base+1)+"/local" || c.State.Site != at(base+2) {
+		t.Errorf("ports %d: console %s, api %s, site %s", base, c.State.Console, c.State.API, c.State.Site)
 	}
 	// Unsigned: refused as API Gateway refuses it.
 	if code, body := request(t, "POST", c.State.API+"/scrapes", "", nil); code != http.StatusForbidden || !strings.Contains(body, "Missing Authentication Token") {
@@ -167,6 +173,7 @@ func TestScrapeStoreServeTrace(t *testing.T) {
 	}
 	// The waterfall page, as a person sees it.
 	checkTracePage(t, r, c.State.Console, rep.TraceID, page.Items[0].ID)
+	checkConsolePages(t, r, c.State.Console, rep.TraceID, rep.RunID, wantStored, 3201-wantStored)
 
 	// Every call the functions made was allowed by their roles, and each
 	// function's code used its role (the mappings' reads are checked when

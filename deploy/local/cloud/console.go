@@ -6,6 +6,7 @@ import (
 	"html/template"
 	"math"
 	"net/http"
+	"strconv"
 	"strings"
 	"time"
 
@@ -65,7 +66,12 @@ func (c *Cloud) tracePage(w http.ResponseWriter, r *http.Request) {
 		render(w, "film.html", map[string]any{"ID": id, "Movie": movie, "Bars": bars, "Total": total})
 		return
 	}
-	render(w, "trace.html", groupTrace(id, segs))
+	g := groupTrace(id, segs)
+	open, _ := strconv.Atoi(r.URL.Query().Get("page")) // ?page=N opens page N's group
+	for i := range g.Pages {
+		g.Pages[i].Open = g.Pages[i].N == open
+	}
+	render(w, "trace.html", g)
 }
 
 // runPage shows a run by its trace id, or by its run id when a recent
@@ -81,7 +87,7 @@ func (c *Cloud) runPage(w http.ResponseWriter, r *http.Request) {
 	}
 	runID := runIDOf(traceID, segs, errs)
 	v := buildRun(traceID, runID, segs, runErrors(errs, traceID, runID))
-	v.Stored, v.StoredKnown = c.storedFor(r.Context(), traceID)
+	v.Stored, v.StoredKnown = c.storedFor(r.Context(), runID)
 	v.Sampled = v.StoredKnown && v.Traced < v.Stored
 	render(w, "run.html", v)
 }

@@ -6,7 +6,6 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
-	"strings"
 	"testing"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -71,8 +70,7 @@ var (
 )
 
 // fakeDynamo answers the console's Scans: the error table's items, and
-// for the movies table the count of films whose traceHeader names stored's
-// keys.
+// for the movies table the count of the films of a run, by stored.
 func fakeDynamo(t *testing.T, errs []map[string]string, stored map[string]int) *dynamodb.Client {
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		var in struct {
@@ -86,7 +84,7 @@ func fakeDynamo(t *testing.T, errs []map[string]string, stored map[string]int) *
 		}
 		w.Header().Set("Content-Type", "application/x-amz-json-1.0")
 		if in.TableName == "moviepipe-local-movies" {
-			n := stored[strings.TrimPrefix(in.ExpressionAttributeValues[":root"]["S"], "Root=")]
+			n := stored[in.ExpressionAttributeValues[":run"]["S"]]
 			_ = json.NewEncoder(w).Encode(map[string]int{"Count": n, "ScannedCount": n})
 			return
 		}
@@ -117,7 +115,7 @@ var testErrors = []map[string]string{
 
 // testConsole serves the console of a cloud whose daemon holds runA and
 // runB, with the error table of testErrors; the movies table holds 400
-// films of runA's trace.
+// films of runA's run.
 func testConsole(t *testing.T) string {
 	d, err := xraylocal.Listen()
 	if err != nil {
@@ -129,7 +127,7 @@ func testConsole(t *testing.T) string {
 			d.Put(s)
 		}
 	}
-	c := &Cloud{xray: d, dynamo: fakeDynamo(t, testErrors, map[string]int{"1-aaaa": 400})}
+	c := &Cloud{xray: d, dynamo: fakeDynamo(t, testErrors, map[string]int{"run-a": 400})}
 	c.State.Stage = "local"
 	c.State.Exports = map[string]string{"moviepipe-local-MoviesTableName": "moviepipe-local-movies",
 		"moviepipe-local-ErrorsTableName": "moviepipe-local-errors"}

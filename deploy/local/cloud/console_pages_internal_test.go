@@ -199,3 +199,27 @@ func TestConsoleErrorFilters(t *testing.T) {
 		}
 	}
 }
+
+// Records whose PutRecords the trace lacks (not received, or lost) still
+// count as published and are grouped, apart, instead of spilling flat.
+func TestConsoleRecordsWithoutTheirPutRecords(t *testing.T) {
+	var segs []xraylocal.Segment
+	for _, s := range runA.segments() {
+		if s.Name != "PutRecords page 2" {
+			segs = append(segs, s)
+		}
+	}
+	g := groupTrace("1-aaaa", segs)
+	var groups []string
+	for _, p := range g.Pages {
+		groups = append(groups, fmt.Sprintf("%d:%d", p.N, p.Batch.Records))
+	}
+	if fmt.Sprint(groups) != "[1:100 2:0 0:100]" || len(g.Run) != 3 {
+		t.Errorf("groups (page:records) %v, %d rows outside; want page 1's 100, page 2's GET alone, then the 100 orphans; 3 outside",
+			groups, len(g.Run))
+	}
+	v := buildRun("1-aaaa", "run-a", segs, nil)
+	if v.Series[1].Total != 200 || v.Traced != 200 || len(v.Films) != 200 {
+		t.Errorf("published %d, traced %d, films %d: want 200", v.Series[1].Total, v.Traced, len(v.Films))
+	}
+}

@@ -57,6 +57,12 @@ func buildRun(traceID, runID string, segs []xraylocal.Segment, parked []errorRow
 			}
 		}
 	}
+	for _, s := range all {
+		if t.orphanRecord(s) { // published before it started, at a PutRecords the trace lacks
+			published = append(published, s.StartTime-tl.t0)
+			films = append(films, s)
+		}
+	}
 	for _, f := range films {
 		if !f.failed() {
 			stored = append(stored, f.EndTime-tl.t0)
@@ -87,9 +93,11 @@ func filmRows(t *traceIndex, films []flatSeg) []filmRow {
 	sort.Slice(films, func(i, j int) bool { return films[i].StartTime < films[j].StartTime })
 	var rows []filmRow
 	for _, f := range films[:min(len(films), maxFilms)] {
-		put := t.byID[f.Parent]
-		rows = append(rows, filmRow{Movie: f.annotation("movie_id"), Page: strings.TrimPrefix(put.Name, "PutRecords "),
-			Ms: fmtMs((f.EndTime - put.StartTime) * 1000), Error: f.failed()})
+		row := filmRow{Movie: f.annotation("movie_id"), Page: "—", Ms: "—", Error: f.failed()}
+		if put, ok := t.byID[f.Parent]; ok {
+			row.Page, row.Ms = strings.TrimPrefix(put.Name, "PutRecords "), fmtMs((f.EndTime-put.StartTime)*1000)
+		}
+		rows = append(rows, row)
 	}
 	return rows
 }
@@ -122,13 +130,16 @@ func runErrors(rows []errorRow, traceID, runID string) []errorRow {
 	return out
 }
 
-// storedFor counts the movies table's films whose stored version came
-// through trace traceID (their traceHeader names it).
-func (c *Cloud) storedFor(ctx context.Context, traceID string) (int, bool) {
+// storedFor counts the movies table's films whose stored version run
+// runID scraped; false when the table cannot say.
+func (c *Cloud) storedFor(ctx context.Context, runID string) (int, bool) {
+	if runID == "" {
+		return 0, false
+	}
 	table := c.State.Exports["moviepipe-"+c.State.Stage+"-MoviesTableName"]
 	in := &dynamodb.ScanInput{TableName: &table, Select: types.SelectCount,
-		FilterExpression:          aws.String("contains(traceHeader, :root)"),
-		ExpressionAttributeValues: map[string]types.AttributeValue{":root": &types.AttributeValueMemberS{Value: "Root=" + traceID}}}
+		FilterExpression:          aws.String("runId = :run"),
+		ExpressionAttributeValues: map[string]types.AttributeValue{":run": &types.AttributeValueMemberS{Value: runID}}}
 	n := 0
 	p := dynamodb.NewScanPaginator(c.dynamo, in)
 	for p.HasMorePages() {

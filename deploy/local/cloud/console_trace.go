@@ -31,6 +31,7 @@ type groupedTrace struct {
 // records it published, collapsed into one row.
 type pageGroup struct {
 	N     int
+	Open  bool // drawn open: the page asked for by ?page=N
 	Bar   bar
 	Steps []bar
 	Batch batchRow
@@ -121,6 +122,16 @@ func groupTrace(id string, segs []xraylocal.Segment) groupedTrace {
 		}
 	}
 	for _, s := range all {
+		if !used[s.ID] && t.orphanRecord(s) {
+			orphans := page(0)
+			orphans.Batch.Rows = append(orphans.Batch.Rows, recordRow{Movie: s.annotation("movie_id"), Bar: tl.segBar(s, 0)})
+			orphans.Batch.add(s)
+			for _, d := range t.descendants(s, 0) {
+				used[d.s.ID] = true
+			}
+		}
+	}
+	for _, s := range all {
 		if !used[s.ID] {
 			g.Run = append(g.Run, tl.segBar(s, t.depth(s)))
 		}
@@ -130,7 +141,10 @@ func groupTrace(id string, segs []xraylocal.Segment) groupedTrace {
 		p.finish(tl)
 		g.Pages = append(g.Pages, *p)
 	}
-	sort.Slice(g.Pages, func(i, j int) bool { return g.Pages[i].N < g.Pages[j].N })
+	sort.Slice(g.Pages, func(i, j int) bool { // the orphans (0) last
+		a, b := g.Pages[i].N, g.Pages[j].N
+		return a != 0 && (b == 0 || a < b)
+	})
 	return g
 }
 
@@ -175,7 +189,11 @@ func (p *pageGroup) finish(tl timeline) {
 			Ms: fmtMs((to - from) / 100 * tl.span * 1000)}
 	}
 	from, to, _ := span(append(rows, p.Steps...))
-	p.Bar = bar{Name: "page " + strconv.Itoa(p.N), Kind: "subsegment", Left: from, Width: max(0.3, to-from),
+	name := "page " + strconv.Itoa(p.N)
+	if p.N == 0 {
+		name = "records whose PutRecords is not in the trace"
+	}
+	p.Bar = bar{Name: name, Kind: "subsegment", Left: from, Width: max(0.3, to-from),
 		Ms: fmtMs((to - from) / 100 * tl.span * 1000)}
 }
 
@@ -186,6 +204,17 @@ func sortBars(bars []bar) {
 type descendant struct {
 	s     flatSeg
 	depth int
+}
+
+// orphanRecord says s is a record's processor segment (it names its film)
+// whose parent, the PutRecords that carried it, is not in the trace: not
+// received (yet), or lost.
+func (t *traceIndex) orphanRecord(s flatSeg) bool {
+	if !s.isSegment() || s.Parent == "" || s.annotation("movie_id") == "" {
+		return false
+	}
+	_, known := t.byID[s.Parent]
+	return !known
 }
 
 // descendants is s and everything under it, with depths from s's.

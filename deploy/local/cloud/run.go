@@ -79,7 +79,7 @@ func (c *Cloud) gateway() error {
 		Verify: func(r *http.Request, body []byte) (sigv4.Identity, *sigv4.Failure) {
 			return c.verifier().Verify(r, body, "execute-api")
 		}}
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	ln, err := c.listen(portAPI)
 	if err != nil {
 		return err
 	}

@@ -36,7 +36,7 @@ func Up(ctx context.Context, o Options) (c *Cloud, err error) {
 			c = nil
 		}
 	}()
-	for _, step := range []func(context.Context) error{c.claim, c.startEmulators, c.loopback, c.apis} {
+	for _, step := range []func(context.Context) error{c.claim, c.reservePorts, c.startEmulators, c.loopback, c.apis} {
 		if err := step(ctx); err != nil {
 			return nil, err
 		}
@@ -50,7 +50,7 @@ func Up(ctx context.Context, o Options) (c *Cloud, err error) {
 	for _, n := range c.State.NotEmulated {
 		c.log.Info("resource", "note", n)
 	}
-	if c.State.Console, err = c.serve(c.console()); err != nil {
+	if c.State.Console, err = c.serveAs(portConsole, c.console()); err != nil {
 		return nil, err
 	}
 	c.mu.Lock() // a deploy through the control plane writes it too
@@ -66,6 +66,9 @@ func Up(ctx context.Context, o Options) (c *Cloud, err error) {
 func newCloud(o Options) (*Cloud, error) {
 	if o.Stage == "" {
 		o.Stage = "local"
+	}
+	if err := checkPorts(o.Ports); err != nil {
+		return nil, err
 	}
 	var err error
 	if o.Root, err = filepath.Abs(o.Root); err != nil {
@@ -144,7 +147,7 @@ func (c *Cloud) loopback(context.Context) error {
 		return err
 	}
 	c.site = site.New(films, 100)
-	c.State.Site, err = c.serve(c.site)
+	c.State.Site, err = c.serveAs(portSite, c.site)
 	return err
 }
 

@@ -2,7 +2,9 @@
 //
 //	moviepipe-local up            start the local cloud and keep it running (Ctrl-C stops it);
 //	                              -concurrency N sets the account's Lambda concurrency [10];
-//	                              -empty starts it with no stacks, for make deploy STAGE=local
+//	                              -empty starts it with no stacks, for make deploy STAGE=local;
+//	                              -ports BASE (or MOVIEPIPE_LOCAL_PORTS) fixes the console's,
+//	                              the API's and the site's ports: BASE, BASE+1, BASE+2
 //	moviepipe-local exec CMD…     run CMD (osls, the AWS CLI) against the running local cloud
 //	moviepipe-local env           print the export lines that point aws and the SDKs at it:
 //	                              eval "$(moviepipe-local env)"
@@ -32,6 +34,7 @@ import (
 	"os"
 	"os/exec"
 	"os/signal"
+	"strconv"
 	"syscall"
 	"time"
 
@@ -88,7 +91,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	return 2
 }
 
-const usage = "usage: moviepipe-local up [-concurrency N] [-empty] | env | invoke FUNCTION [-e FILE|-] [-type RequestResponse|Event] | " +
+const usage = "usage: moviepipe-local up [-concurrency N] [-empty] [-ports BASE] | env | invoke FUNCTION [-e FILE|-] [-type RequestResponse|Event] | " +
 	"logs [FUNCTION] [-f] | " +
 	"demo | bench [-runs N] [-out FILE] | trace ID | exec CMD…"
 
@@ -138,16 +141,26 @@ func upOptions(root string, args []string, getenv func(string) string, stderr io
 	empty := fs.Bool("empty", false, "start with no stacks: they arrive by deploys (make deploy STAGE=local)")
 	concurrency := fs.Int("concurrency", cloud.NewAccountConcurrency,
 		"the account's Lambda concurrency (concurrent executions) in the Region: a new account's by default; Lambda's documented default quota is 1000")
+	ports := fs.Int("ports", 0,
+		"fixed ports from BASE: the console on BASE, the API on BASE+1, the site on BASE+2, for bookmarks [$MOVIEPIPE_LOCAL_PORTS; 0: free ports]")
+	if env := getenv("MOVIEPIPE_LOCAL_PORTS"); env != "" {
+		n, err := strconv.Atoi(env)
+		if err != nil {
+			fmt.Fprintf(stderr, "moviepipe-local: MOVIEPIPE_LOCAL_PORTS=%q: not a port number\n", env)
+			return cloud.Options{}, err
+		}
+		*ports = n
+	}
 	if err := fs.Parse(args); err != nil {
 		return cloud.Options{}, err
 	}
-	if *concurrency < 1 || fs.NArg() > 0 {
-		fmt.Fprintln(stderr, "usage: moviepipe-local up [-concurrency N] [-empty], N at least 1")
+	if *concurrency < 1 || *ports < 0 || fs.NArg() > 0 {
+		fmt.Fprintln(stderr, "usage: moviepipe-local up [-concurrency N] [-empty] [-ports BASE], N at least 1")
 		return cloud.Options{}, errors.New("bad arguments")
 	}
 	opts := cloud.Options{Root: root, Log: stderr, ScrapeURL: getenv("SCRAPE_URL"), ScrapeProfile: getenv("SCRAPE_PROFILE"),
 		KinesisEndpoint: getenv("MOVIEPIPE_KINESIS_ENDPOINT"), DynamoDBEndpoint: getenv("MOVIEPIPE_DYNAMODB_ENDPOINT"),
-		Concurrency: *concurrency, Empty: *empty}
+		Concurrency: *concurrency, Empty: *empty, Ports: *ports}
 	if f := getenv("MOVIEPIPE_FAULTS"); f != "" {
 		cfg, err := faults.Parse(f)
 		if err != nil {
