@@ -108,14 +108,26 @@ func checkConsolePages(t *testing.T, root, console, traceID, runID string, store
 		t.Fatal(err)
 	}
 	pages, records := 0, 0
-	for _, s := range segs {
+	var walk func(s xraylocal.Segment) // a run continued asynchronously sends its pages nested in a segment
+	walk = func(s xraylocal.Segment) {
 		if strings.HasPrefix(s.Name, "GET page ") {
 			pages++
 		}
 		if s.Name == "processor" {
 			records++
 		}
+		for _, c := range s.Subsegments {
+			walk(c)
+		}
 	}
+	for _, s := range segs {
+		walk(s)
+	}
+	defer func() { // what the pages were drawn from, to read when they were wrong
+		if t.Failed() {
+			_ = os.WriteFile(filepath.Join(root, ".moviepipe", "screenshots", "trace.json"), []byte(body), 0o644)
+		}
+	}()
 	dom := func(path string) string {
 		return string(headless(t, bin, "--window-size=1366,900", "--dump-dom", console+path))
 	}

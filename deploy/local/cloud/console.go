@@ -24,6 +24,7 @@ var consolePages = template.Must(template.New("console").Funcs(template.FuncMap{
 	"up":    func(d, v float64) float64 { return v - d },
 	"add":   func(a, b int) int { return a + b },
 	"mul":   func(a, b float64) float64 { return a * b },
+	"when":  fmtWhen,
 }).ParseFS(consoleFiles, "console/*.html"))
 
 // console serves the local pages: the service map and recent runs (/), a
@@ -188,6 +189,15 @@ func (c *Cloud) traceRows(n int) []traceRow {
 		}
 	}
 	return append(runs, others...)
+}
+
+// fmtWhen writes an RFC 3339 time to the second, in UTC; other text as is.
+func fmtWhen(s string) string {
+	t, err := time.Parse(time.RFC3339Nano, s)
+	if err != nil {
+		return s
+	}
+	return t.UTC().Format("2006-01-02 15:04:05")
 }
 
 func writeJSON(w http.ResponseWriter, v any) {

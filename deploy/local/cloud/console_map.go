@@ -31,6 +31,9 @@ func flatten(segs []xraylocal.Segment) []flatSeg {
 		s.Subsegments = nil
 		out = append(out, flatSeg{Segment: s, Parent: parent})
 		for _, c := range subs {
+			if c.Type == "" { // a subsegment sent inside its segment carries no type
+				c.Type = "subsegment"
+			}
 			add(c, s.ID)
 		}
 	}
@@ -182,20 +185,26 @@ func newTraceIndex(all []flatSeg) *traceIndex {
 	return t
 }
 
-// owner is the service segment s belongs to: s itself, or its nearest
-// enclosing segment.
+// owner is the service segment s belongs to: s itself or its nearest
+// enclosing segment, and of segments directly under another function's
+// segment (the scraper continuing a run in a segment of its own), the
+// outermost.
 func (t *traceIndex) owner(s flatSeg) (flatSeg, bool) {
-	for range 64 {
-		if s.isSegment() {
-			return s, true
-		}
+	for i := 0; !s.isSegment(); i++ {
 		p, ok := t.byID[s.Parent]
-		if !ok {
+		if !ok || i == 64 {
 			return flatSeg{}, false
 		}
 		s = p
 	}
-	return flatSeg{}, false
+	for range 64 {
+		p, ok := t.byID[s.Parent]
+		if !ok || !p.isSegment() || p.Origin == apiGatewayOrigin || s.Origin == apiGatewayOrigin {
+			break
+		}
+		s = p
+	}
+	return s, true
 }
 
 type nodeFunc func(id, kind, label, title string) *mapNode
@@ -206,7 +215,7 @@ type nodeFunc func(id, kind, label, title string) *mapNode
 func (t *traceIndex) call(s flatSeg, hints tableHints, node nodeFunc) (from, to *mapNode) {
 	switch {
 	case s.Origin == apiGatewayOrigin:
-		return nil, node("api:"+s.Name, "api", "API Gateway", s.Name)
+		return nil, apiNode(s, node)
 	case s.Namespace == "aws":
 		caller, ok := t.owner(s)
 		if !ok {
@@ -214,13 +223,22 @@ func (t *traceIndex) call(s flatSeg, hints tableHints, node nodeFunc) (from, to 
 		}
 		return t.function(caller, node), t.resource(s, caller, hints, node)
 	case s.isSegment():
-		to = t.function(s, node)
 		p, ok := t.byID[s.Parent]
+		if ok && p.isSegment() && p.Origin != apiGatewayOrigin {
+			return nil, nil // its parent's work, continued: counted there
+		}
+		to = t.function(s, node)
 		switch {
 		case !ok:
 			return nil, to
 		case p.Origin == apiGatewayOrigin:
-			return node("api:"+p.Name, "api", "API Gateway", p.Name), to
+			return apiNode(p, node), to
+		case p.Namespace == "aws" && p.Name != "Kinesis": // invoked by a call (Lambda Invoke)
+			caller, ok := t.owner(p)
+			if !ok || t.function(caller, node) == to {
+				return nil, to // a function continuing itself: its invoke is the edge
+			}
+			return t.resource(p, caller, hints, node), to
 		}
 		for _, c := range t.children[p.ID] {
 			if c.Namespace == "aws" && c.Name == "Kinesis" {
@@ -233,6 +251,16 @@ func (t *traceIndex) call(s flatSeg, hints tableHints, node nodeFunc) (from, to 
 		return nil, to
 	}
 	return nil, nil
+}
+
+// apiNode is the node of an API Gateway stage's segment, named
+// "{api id}-{API name}/{stage}": local-moviepipe-scraper/local is "scraper API".
+func apiNode(s flatSeg, node nodeFunc) *mapNode {
+	name, _, _ := strings.Cut(s.Name, "/")
+	if _, api, ok := strings.Cut(name, "-moviepipe-"); ok {
+		name = api
+	}
+	return node("api:"+s.Name, "api", name+" API", s.Name)
 }
 
 // function is the node of a function's segment, labelled without the

@@ -3,6 +3,7 @@ package cloud
 import (
 	"fmt"
 	"regexp"
+	"sort"
 	"strings"
 	"testing"
 
@@ -95,7 +96,7 @@ func TestConsoleIndexDrawsTheMap(t *testing.T) {
 			t.Errorf("edge %s: %q, want %q", key, edges[key], want)
 		}
 	}
-	for _, text := range []string{">movies table<", ">errors table<", ">Kinesis stream<", `href="/runs/1-aaaa"`, `href="/runs/1-bbbb"`,
+	for _, text := range []string{">scraper API<", ">movies table<", ">errors table<", ">Kinesis stream<", `href="/runs/1-aaaa"`, `href="/runs/1-bbbb"`,
 		"scrape#run-a#0#4", `href="/errors?reason=invalid_record"`} {
 		if !strings.Contains(page, text) {
 			t.Errorf("the index has no %s", text)
@@ -221,5 +222,60 @@ func TestConsoleRecordsWithoutTheirPutRecords(t *testing.T) {
 	v := buildRun("1-aaaa", "run-a", segs, nil)
 	if v.Series[1].Total != 200 || v.Traced != 200 || len(v.Films) != 200 {
 		t.Errorf("published %d, traced %d, films %d: want 200", v.Series[1].Total, v.Traced, len(v.Films))
+	}
+}
+
+// continuedRun is runA answered early: its second page is fetched by an
+// asynchronous invocation of the scraper (a Lambda call, the function's
+// segment, the scraper's own segment resuming the trace) whose page
+// subsegments arrive nested in that segment, without a type.
+func continuedRun() []xraylocal.Segment {
+	var out, nested []xraylocal.Segment
+	for _, s := range runA.segments() {
+		if s.Name == "GET page 2" || s.Name == "PutRecords page 2" {
+			s.Type, s.ParentID = "", "1-aaaa-scraper"
+			nested = append(nested, s)
+			continue
+		}
+		out = append(out, s)
+	}
+	seg := func(id, parent, name string, from, to float64) xraylocal.Segment {
+		return xraylocal.Segment{ID: id, TraceID: "1-aaaa", ParentID: parent, Name: name, StartTime: from, EndTime: to}
+	}
+	invoke := seg("1-aaaa-invoke", "1-aaaa-fn", "Lambda", 1001.9, 1001.95)
+	invoke.Type, invoke.Namespace = "subsegment", "aws"
+	fn := seg("1-aaaa-fn2", invoke.ID, "moviepipe-scraper-local", 1001.95, 1003)
+	fn.Origin = "AWS::Lambda::Function"
+	resumed := seg("1-aaaa-scraper", fn.ID, "scraper", 1001.96, 1003)
+	resumed.Subsegments = nested
+	return append(out, invoke, fn, resumed)
+}
+
+// A continued run is one scraper on the map, whose invoke is its edge to
+// Lambda, and its pages are grouped and counted wherever they arrived.
+func TestConsoleContinuedRun(t *testing.T) {
+	segs := continuedRun()
+	m := buildServiceMap([][]xraylocal.Segment{segs}, tableHints{})
+	var nodes []string
+	for _, n := range m.Nodes {
+		nodes = append(nodes, n.ID)
+	}
+	sort.Strings(nodes)
+	if want := "[api:local-moviepipe-scraper/local aws:Lambda dynamodb: fn:moviepipe-scraper-local fn:processor kinesis:]"; fmt.Sprint(nodes) != want {
+		t.Errorf("nodes %v, want %s", nodes, want)
+	}
+	edges := map[string]int{}
+	for _, e := range m.Edges {
+		edges[e.From+" → "+e.To] = e.Count
+	}
+	if edges["fn:moviepipe-scraper-local → aws:Lambda"] != 1 || edges["fn:moviepipe-scraper-local → kinesis:"] != 2 || edges["kinesis: → fn:processor"] != 200 {
+		t.Errorf("edges %v", edges)
+	}
+	g := groupTrace("1-aaaa", segs)
+	if len(g.Pages) != 2 || g.Pages[1].N != 2 || g.Pages[1].Batch.Records != 100 || len(g.Run) != 6 {
+		t.Errorf("%d pages (page 2: %d records), %d rows outside; want 2, 100, 6", len(g.Pages), g.Pages[len(g.Pages)-1].Batch.Records, len(g.Run))
+	}
+	if v := buildRun("1-aaaa", "run-a", segs, nil); v.Series[0].Total != 2 || v.Series[1].Total != 200 {
+		t.Errorf("pages %d, published %d; want 2, 200", v.Series[0].Total, v.Series[1].Total)
 	}
 }
