@@ -153,7 +153,7 @@ func demo(ctx context.Context, root string, getenv func(string) string, stdout, 
 	// The film's trace.
 	say("\nthe trace of %s, from the HTTP trigger through Kinesis into DynamoDB:", id)
 	xraylocal.Print(stdout, got.report.TraceID, xraylocal.Waterfall(xraylocal.Film(segs, id)), 40)
-	say("  (all of it: %s/traces/%s)", c.State.Console, got.report.TraceID)
+	say("  (all of it, by page: %s/traces/%s; the run's progress: %s/runs/%s)", c.State.Console, got.report.TraceID, c.State.Console, got.report.TraceID)
 	perms := c.Permissions()
 	printPermissions(stdout, perms)
 	stopping := time.Now()
