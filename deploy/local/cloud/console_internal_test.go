@@ -127,6 +127,9 @@ func testConsole(t *testing.T) string {
 			d.Put(s)
 		}
 	}
+	for _, s := range queryTrace() {
+		d.Put(s)
+	}
 	c := &Cloud{xray: d, dynamo: fakeDynamo(t, testErrors, map[string]int{"run-a": 400})}
 	c.State.Stage = "local"
 	c.State.Exports = map[string]string{"moviepipe-local-MoviesTableName": "moviepipe-local-movies",
@@ -148,4 +151,16 @@ func get(t *testing.T, url string) string {
 		t.Fatalf("GET %s: %d %s", url, resp.StatusCode, b)
 	}
 	return string(b)
+}
+
+// queryTrace is a GET /movies/{id}: API Gateway, the query API's
+// function, its DynamoDB read; no page, no record.
+func queryTrace() []xraylocal.Segment {
+	api := xraylocal.Segment{ID: "q-api", TraceID: "1-cccc", Name: "local-moviepipe-query-api/local", Origin: apiGatewayOrigin,
+		StartTime: 3000, EndTime: 3000.02}
+	fn := xraylocal.Segment{ID: "q-fn", TraceID: "1-cccc", ParentID: api.ID, Name: "moviepipe-query-api-local",
+		Origin: "AWS::Lambda::Function", StartTime: 3000.001, EndTime: 3000.019}
+	read := xraylocal.Segment{ID: "q-ddb", TraceID: "1-cccc", ParentID: fn.ID, Name: "DynamoDB", Type: "subsegment", Namespace: "aws",
+		StartTime: 3000.002, EndTime: 3000.012}
+	return []xraylocal.Segment{api, fn, read}
 }

@@ -2,6 +2,7 @@ package cloud
 
 import (
 	"fmt"
+	"net/http"
 	"regexp"
 	"sort"
 	"strings"
@@ -277,5 +278,31 @@ func TestConsoleContinuedRun(t *testing.T) {
 	}
 	if v := buildRun("1-aaaa", "run-a", segs, nil); v.Series[0].Total != 2 || v.Series[1].Total != 200 {
 		t.Errorf("pages %d, published %d; want 2, 200", v.Series[0].Total, v.Series[1].Total)
+	}
+}
+
+// A trace with no page is drawn whole; an unknown trace or run is a 404.
+func TestConsoleQueryTraceAndUnknownIDs(t *testing.T) {
+	console := testConsole(t)
+	page := get(t, console+"/traces/1-cccc")
+	if strings.Contains(page, "<details") || strings.Count(page, `class="row"`) != 3 {
+		t.Errorf("a query's trace is not its 3 rows, flat")
+	}
+	if run := get(t, console+"/runs/1-cccc"); !strings.Contains(run, `data-name="pages fetched" data-total="0"`) || !strings.Contains(run, "no film in the trace") {
+		t.Error("the run page of a trace with no page does not say it holds none")
+	}
+	if index := get(t, console+"/"); !strings.Contains(index, `data-from="api:local-moviepipe-query-api/local" data-to="fn:moviepipe-query-api-local" data-count="1"`) ||
+		!strings.Contains(index, ">query-api API<") {
+		t.Error("the map does not draw the query API")
+	}
+	for _, path := range []string{"/traces/1-nope", "/traces/1-nope.json", "/runs/nope"} {
+		resp, err := http.Get(console + path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		_ = resp.Body.Close()
+		if resp.StatusCode != http.StatusNotFound {
+			t.Errorf("GET %s: %d, want 404", path, resp.StatusCode)
+		}
 	}
 }
