@@ -96,25 +96,33 @@ var (
 	errorRowRE  = regexp.MustCompile(`<tr class="error" data-reason="([^"]*)" data-stage="([^"]*)"`)
 )
 
+// consoleRun is what the console's pages are checked against: the run's
+// trace as its JSON, counted, and what the tables hold.
+type consoleRun struct {
+	traceID, runID            string
+	pages, records            int // in the trace
+	stored, parked            int // in the tables
+	console, root, bin, trace string
+}
+
 // checkConsolePages opens the console's service map, the run's page, its
 // trace by page and the error table in headless Chromium at a laptop's
 // width (1366 px), checks what each draws against the trace and the
 // tables, and saves screenshots under .moviepipe/screenshots.
 func checkConsolePages(t *testing.T, root, console, traceID, runID string, stored, parked int) {
-	bin := chromium(t)
-	_, body := request(t, "GET", console+"/traces/"+traceID+".json", "", nil)
+	r := consoleRun{traceID: traceID, runID: runID, stored: stored, parked: parked, console: console, root: root, bin: chromium(t)}
+	_, r.trace = request(t, "GET", console+"/traces/"+traceID+".json", "", nil)
 	var segs []xraylocal.Segment
-	if err := json.Unmarshal([]byte(body), &segs); err != nil {
+	if err := json.Unmarshal([]byte(r.trace), &segs); err != nil {
 		t.Fatal(err)
 	}
-	pages, records := 0, 0
 	var walk func(s xraylocal.Segment) // a run continued asynchronously sends its pages nested in a segment
 	walk = func(s xraylocal.Segment) {
 		if strings.HasPrefix(s.Name, "GET page ") {
-			pages++
+			r.pages++
 		}
 		if s.Name == "processor" {
-			records++
+			r.records++
 		}
 		for _, c := range s.Subsegments {
 			walk(c)
@@ -125,66 +133,81 @@ func checkConsolePages(t *testing.T, root, console, traceID, runID string, store
 	}
 	defer func() { // what the pages were drawn from, to read when they were wrong
 		if t.Failed() {
-			_ = os.WriteFile(filepath.Join(root, ".moviepipe", "screenshots", "trace.json"), []byte(body), 0o644)
+			_ = os.WriteFile(filepath.Join(root, ".moviepipe", "screenshots", "trace.json"), []byte(r.trace), 0o644)
 		}
 	}()
-	dom := func(path string) string {
-		return string(headless(t, bin, "--window-size=1366,900", "--dump-dom", console+path))
-	}
-	shot := func(name, path string, height int) {
-		file := filepath.Join(root, ".moviepipe", "screenshots", name)
-		_ = os.MkdirAll(filepath.Dir(file), 0o755)
-		headless(t, bin, "--window-size=1366,"+strconv.Itoa(height), "--screenshot="+file, console+path)
-		if st, err := os.Stat(file); err != nil || st.Size() < 5000 {
-			t.Errorf("screenshot %s: %v", name, err)
-		}
-	}
+	r.checkMap(t)
+	r.checkRun(t)
+	r.checkTrace(t)
+	r.checkErrors(t)
+}
 
-	// The map: the stream carried every traced record to the processor.
-	index := dom("/")
+func (r consoleRun) dom(t *testing.T, path string) string {
+	t.Helper()
+	return string(headless(t, r.bin, "--window-size=1366,900", "--dump-dom", r.console+path))
+}
+
+func (r consoleRun) shot(t *testing.T, name, path string, height int) {
+	t.Helper()
+	file := filepath.Join(r.root, ".moviepipe", "screenshots", name)
+	_ = os.MkdirAll(filepath.Dir(file), 0o755)
+	headless(t, r.bin, "--window-size=1366,"+strconv.Itoa(height), "--screenshot="+file, r.console+path)
+	if st, err := os.Stat(file); err != nil || st.Size() < 5000 {
+		t.Errorf("screenshot %s: %v", name, err)
+	}
+}
+
+// checkMap: the stream carried every traced record to the processor.
+func (r consoleRun) checkMap(t *testing.T) {
+	index := r.dom(t, "/")
 	edges := map[string]string{}
 	for _, m := range edgeRE.FindAllStringSubmatch(index, -1) {
 		edges[m[1]+" → "+m[2]] = m[3]
 	}
-	if got := edges["kinesis: → fn:processor"]; got == "" || records == 0 || atoi(t, got) < records {
-		t.Errorf("the map's stream → processor edge carries %q records, the run's trace %d: %v", got, records, edges)
+	if got := edges["kinesis: → fn:processor"]; got == "" || r.records == 0 || atoi(t, got) < r.records {
+		t.Errorf("the map's stream → processor edge carries %q records, the run's trace %d: %v", got, r.records, edges)
 	}
-	for _, text := range []string{"scraper λ", "Kinesis stream", "processor λ", "movies table", `href="/runs/` + traceID + `"`} {
+	for _, text := range []string{"scraper λ", "Kinesis stream", "processor λ", "movies table", `href="/runs/` + r.traceID + `"`} {
 		if !strings.Contains(index, text) {
 			t.Errorf("the index does not show %s", text)
 		}
 	}
-	shot("index.png", "/", 900)
+	r.shot(t, "index.png", "/", 900)
+}
 
-	// The run, by its run id: its pages and records over time.
-	run := dom("/runs/" + runID)
+// checkRun: the run, by its run id, counts its pages and records.
+func (r consoleRun) checkRun(t *testing.T) {
+	run := r.dom(t, "/runs/"+r.runID)
 	totals := map[string]int{}
 	for _, m := range seriesRE.FindAllStringSubmatch(run, -1) {
 		totals[m[1]] = atoi(t, m[2])
 	}
-	if totals["pages fetched"] != pages || totals["records published"] != records || totals["records stored"] > records ||
-		totals["records parked"] != parked || !strings.Contains(run, traceID) {
-		t.Errorf("the run's page counts %v; its trace has %d pages, %d records; %d parked", totals, pages, records, parked)
+	if totals["pages fetched"] != r.pages || totals["records published"] != r.records || totals["records stored"] > r.records ||
+		totals["records parked"] != r.parked || !strings.Contains(run, r.traceID) {
+		t.Errorf("the run's page counts %v; its trace has %d pages, %d records; %d parked", totals, r.pages, r.records, r.parked)
 	}
-	if !strings.Contains(run, `<span id="stored">`+fmtThousands(stored)+`</span>`) {
-		t.Errorf("the run's page does not show its %d stored films", stored)
+	if !strings.Contains(run, `<span id="stored">`+fmtThousands(r.stored)+`</span>`) {
+		t.Errorf("the run's page does not show its %d stored films", r.stored)
 	}
-	shot("run.png", "/runs/"+runID, 900)
+	r.shot(t, "run.png", "/runs/"+r.runID, 900)
+}
 
-	// The trace, by page: one group per page, its records collapsed.
-	trace := dom("/traces/" + traceID)
+// checkTrace: one group per page, every record in a collapsed batch.
+func (r consoleRun) checkTrace(t *testing.T) {
+	trace := r.dom(t, "/traces/"+r.traceID)
 	batched := 0
 	for _, m := range batchRE.FindAllStringSubmatch(trace, -1) {
 		batched += atoi(t, m[1])
 	}
-	if n := len(pageGroupRE.FindAllString(trace, -1)); n != pages || batched != records {
-		t.Errorf("the trace page groups %d pages and %d records, the trace has %d and %d", n, batched, pages, records)
+	if n := len(pageGroupRE.FindAllString(trace, -1)); n != r.pages || batched != r.records {
+		t.Errorf("the trace page groups %d pages and %d records, the trace has %d and %d", n, batched, r.pages, r.records)
 	}
-	shot("trace-pages.png", "/traces/"+traceID+"?page=1", 900)
+	r.shot(t, "trace-pages.png", "/traces/"+r.traceID+"?page=1", 900)
+}
 
-	// The error table, filtered to the scraper's stage.
-	errs := dom("/errors?stage=scrape")
-	rows := errorRowRE.FindAllStringSubmatch(errs, -1)
+// checkErrors: the error table, filtered to the scraper's stage.
+func (r consoleRun) checkErrors(t *testing.T) {
+	rows := errorRowRE.FindAllStringSubmatch(r.dom(t, "/errors?stage=scrape"), -1)
 	if len(rows) == 0 {
 		t.Error("the error page filtered to the scrape stage shows no row")
 	}
@@ -193,7 +216,7 @@ func checkConsolePages(t *testing.T, root, console, traceID, runID string, store
 			t.Errorf("/errors?stage=scrape shows a %s row", m[2])
 		}
 	}
-	shot("errors.png", "/errors", 700)
+	r.shot(t, "errors.png", "/errors", 700)
 }
 
 func atoi(t *testing.T, s string) int {
