@@ -87,9 +87,11 @@ type Report struct {
 	// not fetched (a fetch.Reason), by reason.
 	RefusedByReason map[string]int `json:"refusedByReason"`
 	// Errors say what stopped the run, for people: no Go error text.
-	Errors     []string `json:"errors"`
-	DurationMs int64    `json:"durationMs"`
-	Continues  bool     `json:"continues"`
+	Errors []string `json:"errors"`
+	// ErrorCode says why a failed run failed, as run.v1's errorCode does.
+	ErrorCode  string `json:"errorCode,omitempty"`
+	DurationMs int64  `json:"durationMs"`
+	Continues  bool   `json:"continues"`
 }
 
 // Scraper runs scrapes.
@@ -226,6 +228,9 @@ func stopped(err error) string {
 
 func (s *Scraper) finish(rep Report, st State, status RunStatus) Report {
 	rep.Status = status
+	if status == RunFailed && rep.ErrorCode == "" {
+		rep.ErrorCode = ErrorNoPages
+	}
 	rep.DurationMs = s.now().Sub(st.Started).Milliseconds()
 	return rep
 }

@@ -20,6 +20,7 @@ import (
 	"github.com/moviepipe/moviepipe/scraper"
 	"github.com/moviepipe/moviepipe/scraper/fetch"
 	"github.com/moviepipe/moviepipe/scraper/internal/memlease"
+	"github.com/moviepipe/moviepipe/scraper/internal/memruns"
 	"github.com/moviepipe/moviepipe/scraper/publish"
 )
 
@@ -205,7 +206,7 @@ func newHandler(t *testing.T, pages int) (*scraper.Handler, *fakeInvoker, *fakeP
 	s, pub, _, _ := newScraper()
 	inv := &fakeInvoker{}
 	return &scraper.Handler{Scraper: s, Invoker: inv, URL: site.URL + "/movies?page=1", MaxPages: 100, SyncBudget: time.Minute,
-		Lease: &memlease.Lease{}, Log: slog.New(slog.DiscardHandler)}, inv, pub
+		Lease: &memlease.Lease{}, Runs: &memruns.Runs{}, Log: slog.New(slog.DiscardHandler)}, inv, pub
 }
 
 func TestAPI(t *testing.T) {

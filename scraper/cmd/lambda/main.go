@@ -1,6 +1,7 @@
 // Command lambda is the scraper function: POST /scrapes (and the workshop's
 // GET /scrap_movies) scrape SCRAPE_URL onto the stream; a run that cannot
-// finish before API Gateway's limit continues in asynchronous invocations.
+// finish before API Gateway's limit continues in asynchronous invocations;
+// GET /scrapes/{runId} answers a run's status.
 package main
 
 import (
@@ -22,6 +23,7 @@ import (
 	"github.com/moviepipe/moviepipe/scraper/invoke"
 	"github.com/moviepipe/moviepipe/scraper/lease"
 	"github.com/moviepipe/moviepipe/scraper/publish"
+	"github.com/moviepipe/moviepipe/scraper/runs"
 	"github.com/moviepipe/moviepipe/scraper/tracing"
 )
 
@@ -62,6 +64,7 @@ func build(ctx context.Context, getenv func(string) string) (*scraper.Handler, e
 		},
 		Invoker:     invoke.Self{API: awslambda.NewFromConfig(awsCfg)},
 		Lease:       &lease.Table{API: db, Name: cfg.RunsTable},
+		Runs:        &runs.Table{API: db, Name: cfg.RunsTable},
 		URL:         cfg.URL,
 		MaxPages:    cfg.MaxPages,
 		SyncBudget:  cfg.SyncBudget,
