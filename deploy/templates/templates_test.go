@@ -292,7 +292,7 @@ func TestRoutes(t *testing.T) {
 		auth   string
 		routes []string
 	}{
-		"scraper":   {"AWS_IAM", []string{"POST", "GET"}},
+		"scraper":   {"AWS_IAM", []string{"POST", "GET", "GET"}}, // POST /scrapes, GET /scrapes/{runId}, GET /scrap_movies
 		"query-api": {"NONE", []string{"GET", "GET"}},
 	}
 	for stack, tt := range tests {
@@ -374,7 +374,8 @@ func TestSharedResources(t *testing.T) {
 	}
 	for name, tb := range tables {
 		pitr, _ := tb["PointInTimeRecoverySpecification"].(map[string]any)
-		// The runs table holds only short-lived leases: nothing to restore.
+		// The runs table holds leases, 24-hour idempotency keys and run statuses
+		// that expire in 30 days: nothing worth restoring.
 		if tb["BillingMode"] != "PAY_PER_REQUEST" || tb["SSESpecification"] == nil || name != "RunsTable" && pitr["PointInTimeRecoveryEnabled"] != true {
 			t.Errorf("%s: %v", name, tb)
 		}

@@ -41,14 +41,50 @@ func request(t *testing.T, method, url, body string, headers map[string]string) 
 	return send(t, req)
 }
 
-// scrapeRequest is POST {api}/scrapes signed with creds, as a user signs it.
-func scrapeRequest(t testing.TB, api string, creds cloud.Credentials, body string) *http.Request {
+// scrapeRequest is POST {api}/scrapes signed with creds, as a user signs it,
+// with headers given as name, value pairs.
+func scrapeRequest(t testing.TB, api string, creds cloud.Credentials, body string, headers ...string) *http.Request {
 	t.Helper()
 	req, _ := http.NewRequest(http.MethodPost, api+"/scrapes", strings.NewReader(body))
+	for i := 0; i+1 < len(headers); i += 2 {
+		req.Header.Set(headers[i], headers[i+1])
+	}
 	if err := cloud.Sign(req, []byte(body), creds, "execute-api"); err != nil {
 		t.Fatal(err)
 	}
 	return req
+}
+
+// followRun reads GET {api}/scrapes/{runId}, signed, until the run ends:
+// it succeeded with the counts the tables hold. The same Idempotency-Key
+// again answers the same run and starts none.
+func followRun(t *testing.T, c *cloud.Cloud, runID string, stored, parked int) {
+	t.Helper()
+	var run struct {
+		RunID                              string `json:"runId"`
+		State                              string
+		Pages, Published, Rejected, Parked int
+	}
+	for deadline := time.Now().Add(time.Minute); ; time.Sleep(200 * time.Millisecond) {
+		req, _ := http.NewRequest(http.MethodGet, c.State.API+"/scrapes/"+runID, nil)
+		if err := cloud.Sign(req, nil, c.State.Credentials, "execute-api"); err != nil {
+			t.Fatal(err)
+		}
+		code, body := send(t, req)
+		if err := json.Unmarshal([]byte(body), &run); code != http.StatusOK || err != nil {
+			t.Fatalf("GET /scrapes/%s: %d %s", runID, code, body)
+		}
+		if run.State != "running" && run.State != "continued" || time.Now().After(deadline) {
+			break
+		}
+	}
+	if run.State != "succeeded" || run.RunID != runID || run.Pages == 0 || run.Published != stored || run.Parked != parked {
+		t.Errorf("run status %+v, want succeeded with %d published and %d parked", run, stored, parked)
+	}
+	code, body := send(t, scrapeRequest(t, c.State.API, c.State.Credentials, `{}`, "Idempotency-Key", "e2e-1"))
+	if err := json.Unmarshal([]byte(body), &run); code != http.StatusOK || err != nil || run.RunID != runID {
+		t.Errorf("the same Idempotency-Key again: %d %s, want run %s's status", code, body, runID)
+	}
 }
 
 // send does req and returns the status and body.
@@ -93,7 +129,8 @@ func TestScrapeStoreServeTrace(t *testing.T) {
 	if code, body := request(t, "POST", c.State.API+"/scrapes", "", nil); code != http.StatusForbidden || !strings.Contains(body, "Missing Authentication Token") {
 		t.Fatalf("unsigned scrape: %d %s", code, body)
 	}
-	code, body := send(t, scrapeRequest(t, c.State.API, c.State.Credentials, `{}`))
+	keyed := scrapeRequest(t, c.State.API, c.State.Credentials, `{}`, "Idempotency-Key", "e2e-1")
+	code, body := send(t, keyed)
 	var rep struct {
 		RunID, TraceID, Status string
 	}
@@ -121,6 +158,7 @@ func TestScrapeStoreServeTrace(t *testing.T) {
 	if parked := count(t, db, errorsTable); parked != 3201-wantStored {
 		t.Errorf("%d records parked, want %d", parked, 3201-wantStored)
 	}
+	followRun(t, c, rep.RunID, stored, 3201-wantStored)
 
 	// One film through the API.
 	code, body = request(t, "GET", c.State.API+"/movies?limit=1", "", nil)
