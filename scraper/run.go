@@ -58,7 +58,10 @@ type State struct {
 	MaxPages    int       `json:"maxPages"`
 	Profile     string    `json:"profile,omitempty"` // detected on the first page
 	Started     time.Time `json:"started"`
-	Totals      Report    `json:"totals"`
+	// NotBefore is when Next may be fetched: a page deferred by the
+	// deadline waits for its rate limit's slot or its Retry-After.
+	NotBefore time.Time `json:"notBefore,omitzero"`
+	Totals    Report    `json:"totals"`
 }
 
 // RunStatus is where a run ended up, as its report says.
@@ -137,19 +140,24 @@ func (s *Scraper) Run(ctx context.Context, st State, until time.Time) (Report, *
 			s.refuse(ctx, &rep, st, st.Next, RefusedPageLimit)
 			break
 		}
-		if !s.now().Before(until) {
-			rep.Continues = true
-			next := st
-			next.Totals = rep
-			next.Profile = profileName(prof)
-			return s.finish(rep, st, RunContinuing), &next
+		now := s.now()
+		if !s.waitUntil(ctx, now, st.NotBefore, until) {
+			return s.handOver(rep, st, prof)
 		}
 		if ctx.Err() != nil {
 			rep.Errors = append(rep.Errors, stopped(ctx.Err()))
 			break
 		}
-		var ok bool
-		if prof, ok = s.step(ctx, &st, &rep, sc, prof); !ok {
+		// The fetch ends by until, in real time (s.now may be a test's
+		// clock): a page the deadline cuts short is deferred.
+		fetchCtx, cancel := context.WithTimeout(ctx, until.Sub(later(now, st.NotBefore)))
+		var out outcome
+		prof, out = s.step(ctx, fetchCtx, &st, &rep, sc, prof)
+		cancel()
+		if out == pageDeferred {
+			return s.handOver(rep, st, prof)
+		}
+		if out == pageFailed {
 			break
 		}
 	}
@@ -158,6 +166,41 @@ func (s *Scraper) Run(ctx context.Context, st State, until time.Time) (Report, *
 		status = RunFailed
 	}
 	return s.finish(rep, st, status), nil
+}
+
+// waitUntil waits from now for notBefore (a deferred page's retry time)
+// when it comes before until; it reports false when until comes first,
+// and the run must be handed on.
+func (s *Scraper) waitUntil(ctx context.Context, now, notBefore, until time.Time) bool {
+	switch {
+	case !now.Before(until) || !notBefore.Before(until):
+		return false
+	case notBefore.After(now):
+		t := time.NewTimer(notBefore.Sub(now))
+		defer t.Stop()
+		select {
+		case <-ctx.Done():
+		case <-t.C:
+		}
+	}
+	return true
+}
+
+func later(a, b time.Time) time.Time {
+	if b.After(a) {
+		return b
+	}
+	return a
+}
+
+// handOver is the report of a run that goes on in another invocation, and
+// the state it goes on from.
+func (s *Scraper) handOver(rep Report, st State, prof *profile.Profile) (Report, *State) {
+	rep.Continues = true
+	next := st
+	next.Totals = rep
+	next.Profile = profileName(prof)
+	return s.finish(rep, st, RunContinuing), &next
 }
 
 func openReport(st State) Report {
@@ -175,22 +218,39 @@ func openReport(st State) Report {
 	return rep
 }
 
+// outcome is how a step ended.
+type outcome int
+
+const (
+	pageDone     outcome = iota
+	pageFailed           // the run ends
+	pageDeferred         // the deadline came first: the next invocation fetches it
+)
+
 // step scrapes st.Next, publishes its records and moves st on to the page's
-// next link when the scope allows it. It reports false when the page failed.
-func (s *Scraper) step(ctx context.Context, st *State, rep *Report, sc scope, prof *profile.Profile) (*profile.Profile, bool) {
+// next link when the scope allows it. The page is fetched within fetchCtx;
+// its records are published within ctx, so that a page fetched is
+// published whole.
+func (s *Scraper) step(ctx, fetchCtx context.Context, st *State, rep *Report, sc scope, prof *profile.Profile) (*profile.Profile, outcome) {
 	pageURL := st.Next
 	if norm, err := NormalizeURL(pageURL); err == nil {
 		st.Visited.Add(norm)
 	}
-	page, p, err := s.page(ctx, pageURL, prof, st.Pages, &st.Visited)
+	page, p, err := s.page(fetchCtx, pageURL, prof, st.Pages, &st.Visited)
+	if e, ok := errors.AsType[*fetch.Error](err); ok && e.Reason == fetch.ReasonDeferred && ctx.Err() == nil {
+		st.NotBefore = e.RetryAt
+		s.log().InfoContext(ctx, "page deferred to the next invocation", "run_id", st.RunID, "url", pageURL, "retry_at", e.RetryAt, "detail", e.Detail)
+		return prof, pageDeferred
+	}
 	st.Pages++
+	st.NotBefore = time.Time{}
 	if err != nil {
 		if r := fetch.ReasonOf(err); r != "" {
 			rep.RefusedByReason[string(r)]++
 		}
 		rep.Errors = append(rep.Errors, err.Error())
 		s.log().WarnContext(ctx, "page failed", "run_id", st.RunID, "url", pageURL, "error", err)
-		return prof, false
+		return prof, pageFailed
 	}
 	rep.Profile = p.Name
 	rep.PagesFetched++
@@ -209,7 +269,7 @@ func (s *Scraper) step(ctx context.Context, st *State, rep *Report, sc scope, pr
 		st.Next = page.Next
 		st.Depth++
 	}
-	return p, true
+	return p, pageDone
 }
 
 // refuse counts a link not followed, and logs it.

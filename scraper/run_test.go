@@ -29,6 +29,12 @@ const header = "Root=1-6745a3c1-5e0c7a2b9d4f1e3a8c6b0d2e;Parent=53995c3f42cd8ad8
 // workshopSite serves n pages of the workshop table layout, three movies a
 // page (one of them invalid), and counts the requests per page.
 func workshopSite(t *testing.T, n int) (*httptest.Server, *sync.Map) {
+	return workshopSiteWith(t, n, nil)
+}
+
+// workshopSiteWith is workshopSite whose pages first pass gate: gate
+// answers a request itself (and returns true) or lets the page answer.
+func workshopSiteWith(t *testing.T, n int, gate func(w http.ResponseWriter, r *http.Request, page int) bool) (*httptest.Server, *sync.Map) {
 	var hits sync.Map
 	mux := http.NewServeMux()
 	mux.HandleFunc("/robots.txt", func(w http.ResponseWriter, _ *http.Request) { fmt.Fprint(w, "User-agent: *\nAllow: /\n") })
@@ -37,6 +43,9 @@ func workshopSite(t *testing.T, n int) (*httptest.Server, *sync.Map) {
 		_, _ = fmt.Sscan(r.URL.Query().Get("page"), &page)
 		c, _ := hits.LoadOrStore(page, new(int))
 		*c.(*int)++
+		if gate != nil && gate(w, r, page) {
+			return
+		}
 		w.Header().Set("Content-Type", "text/html; charset=utf-8")
 		fmt.Fprint(w, `<html><body><table class="movieTable"><tbody>`)
 		for i := range 3 {
@@ -339,7 +348,7 @@ func TestHandleUnknownEvent(t *testing.T) {
 
 func TestLoadConfig(t *testing.T) {
 	env := map[string]string{"SCRAPE_URL": "ftp://x", "SCRAPE_PROFILE": "nope", "SCRAPE_RATE": "0", "SCRAPE_MAX_PAGES": "0",
-		"SCRAPE_ALLOWED_NETWORKS": "127.0.0.1", "SCRAPE_SYNC_BUDGET": "60s", "SCRAPE_MAX_CRAWL_DELAY": "1h",
+		"SCRAPE_ALLOWED_NETWORKS": "127.0.0.1", "SCRAPE_SYNC_BUDGET": "21s", "SCRAPE_MAX_CRAWL_DELAY": "1h",
 		"SCRAPE_MAX_DEPTH": "0", "SCRAPE_ALLOWED_HOSTS": "example.com, http://other.example/"}
 	_, err := scraper.LoadConfig(func(k string) string { return env[k] })
 	for _, name := range []string{"SCRAPE_URL", "STREAM_NAME", "ERRORS_TABLE", "RUNS_TABLE", "SCRAPE_PROFILE", "SCRAPE_RATE", "SCRAPE_MAX_PAGES", "SCRAPE_ALLOWED_NETWORKS", "SCRAPE_SYNC_BUDGET", "SCRAPE_MAX_CRAWL_DELAY",

@@ -157,11 +157,15 @@ func (f *Fetcher) admit(ctx context.Context, u *url.URL) error {
 			return err
 		}
 	}
-	if err := f.limiter(u.Host).Wait(ctx); err != nil {
-		if ctx.Err() != nil {
-			return ctx.Err()
-		}
-		return refuse(ReasonRateDeadline, u, err, "the rate limit for %s would wait past the run's deadline", u.Host)
+	r := f.limiter(u.Host).Reserve()
+	delay := r.Delay()
+	if dl, ok := ctx.Deadline(); ok && time.Now().Add(delay).After(dl) {
+		r.Cancel()
+		return deferred(u, time.Now().Add(delay), nil, "the rate limit for %s allows the next request after the deadline", u.Host)
+	}
+	if err := sleepCtx(ctx, delay); err != nil {
+		r.Cancel()
+		return ended(ctx, u)
 	}
 	return nil
 }
@@ -217,8 +221,11 @@ func (f *Fetcher) get(ctx context.Context, u *url.URL, accept string) ([]byte, *
 		if wait > f.opts.MaxRetryWait {
 			return nil, nil, "", refuse(ReasonStatus, u, err, "%s, and asks to wait %s before a retry, longer than the %s bound", statusText(err), wait, f.opts.MaxRetryWait)
 		}
+		if dl, ok := ctx.Deadline(); ok && time.Now().Add(wait).After(dl) {
+			return nil, nil, "", deferred(u, time.Now().Add(wait), err, "%s; the retry in %s comes after the deadline", statusText(err), wait.Round(time.Millisecond))
+		}
 		if err := f.sleep(ctx, wait); err != nil {
-			return nil, nil, "", err
+			return nil, nil, "", ended(ctx, u)
 		}
 	}
 }
@@ -240,7 +247,7 @@ func (f *Fetcher) once(ctx context.Context, u *url.URL, accept string) (body []b
 	resp, err := f.client.Do(req)
 	if err != nil {
 		if ctx.Err() != nil {
-			return nil, nil, "", -1, ctx.Err()
+			return nil, nil, "", -1, ended(ctx, u)
 		}
 		e := transportError(u, err)
 		if e.Reason == ReasonTimeout {
@@ -258,7 +265,7 @@ func (f *Fetcher) once(ctx context.Context, u *url.URL, accept string) (body []b
 	body, err = f.readBody(u, resp)
 	if err != nil {
 		if ctx.Err() != nil {
-			return nil, nil, "", -1, ctx.Err()
+			return nil, nil, "", -1, ended(ctx, u)
 		}
 		if ReasonOf(err) == ReasonBodyCap {
 			return nil, nil, "", -1, err

@@ -341,3 +341,39 @@ func TestRetryAfterParsing(t *testing.T) {
 		}
 	}
 }
+
+// A wait that would end past the context's deadline is not waited: the
+// page is deferred, with the time it may be asked for again. Neither the
+// rate limit's next slot nor a Retry-After holds the caller; no request is
+// made that the limit does not allow.
+func TestWaitsPastTheDeadlineDefer(t *testing.T) {
+	var n atomic.Int64
+	s := site(t, map[string]http.HandlerFunc{
+		"/slow-down": func(w http.ResponseWriter, _ *http.Request) {
+			w.Header().Set("Retry-After", "20")
+			w.WriteHeader(http.StatusTooManyRequests)
+		},
+		"/": func(w http.ResponseWriter, r *http.Request) { n.Add(1); html(page)(w, r) },
+	})
+	f, _ := newFetcher(t, Options{})
+	if _, err := f.Get(t.Context(), s.URL+"/"); err != nil {
+		t.Fatal(err)
+	}
+	l := f.limiter(strings.TrimPrefix(s.URL, "http://"))
+	l.SetLimit(rate.Every(10 * time.Second)) // as a Crawl-delay of 10 would
+	l.Reserve()                              // a request now: the next slot is 10 to 20 s away
+	ctx, cancel := context.WithTimeout(t.Context(), 5*time.Second)
+	defer cancel()
+	dl, _ := ctx.Deadline()
+	_, err := f.Get(ctx, s.URL+"/")
+	e, ok := errors.AsType[*Error](err)
+	if !ok || e.Reason != ReasonDeferred || !e.RetryAt.After(dl) || n.Load() != 1 {
+		t.Fatalf("the rate limit's next slot past the deadline: %v (deadline %v), %d requests", err, dl, n.Load())
+	}
+	f, waits := newFetcher(t, Options{})
+	_, err = f.Get(ctx, s.URL+"/slow-down")
+	if e, ok = errors.AsType[*Error](err); !ok || e.Reason != ReasonDeferred || !e.RetryAt.After(dl) || len(*waits) != 0 ||
+		!strings.Contains(e.Detail, "answered 429 Too Many Requests; the retry in 20s comes after the deadline") {
+		t.Fatalf("a Retry-After past the deadline: %v, waits %v", err, *waits)
+	}
+}

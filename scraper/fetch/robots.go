@@ -61,7 +61,7 @@ func (f *Fetcher) readRobots(ctx context.Context, origin *url.URL) (robots, erro
 	u := origin.JoinPath("/robots.txt")
 	body, _, _, err := f.get(context.WithValue(ctx, ctxKey{}, true), u, "text/plain")
 	if ctx.Err() != nil {
-		return robots{}, ctx.Err()
+		return robots{}, ended(ctx, u)
 	}
 	var data *robotstxt.RobotsData
 	switch {
