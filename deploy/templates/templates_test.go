@@ -402,24 +402,3 @@ func TestSharedResources(t *testing.T) {
 		t.Errorf("stream %v", s)
 	}
 }
-
-func TestAlarms(t *testing.T) {
-	want := map[string][]string{
-		"resources": {"AWS/SQS ApproximateNumberOfMessagesVisible"},
-		"processor": {"AWS/Lambda IteratorAge", "AWS/Lambda Errors", "moviepipe RecordsParked"},
-		"query-api": {"AWS/ApiGateway 5XXError"},
-		"scraper":   {"AWS/ApiGateway 5XXError", "moviepipe RecordsRejected"},
-	}
-	for stack, metrics := range want {
-		data, _ := json.Marshal(ofType(load(t, stack), "AWS::CloudWatch::Alarm"))
-		for _, m := range metrics {
-			ns, name, _ := strings.Cut(m, " ")
-			if !strings.Contains(string(data), `"`+ns+`"`) || !strings.Contains(string(data), `"`+name+`"`) {
-				t.Errorf("%s has no alarm on %s", stack, m)
-			}
-		}
-		if !strings.Contains(string(data), "AlarmTopicArn") && stack != "resources" {
-			t.Errorf("%s alarms notify nobody", stack)
-		}
-	}
-}

@@ -206,8 +206,53 @@ func TestPackagedStacks(t *testing.T) {
 		for k, v := range s.Exports {
 			exports[k] = v
 		}
+		if dir == "deploy/resources" {
+			checkObservability(t, s)
+		}
 	}
 	if exports["moviepipe-local-MoviesTableArn"] != "arn:aws:dynamodb:us-east-1:000000000000:table/moviepipe-local-movies" {
 		t.Fatalf("exports %v", exports)
+	}
+}
+
+// checkObservability: in the shared stack as resolved here, the alarm topic
+// is under its own key and the dashboard's body (a Fn::Sub) is JSON.
+func checkObservability(t *testing.T, s *cfn.Stack) {
+	t.Helper()
+	key, _ := s.Resource("AlarmTopicKey")
+	topic, _ := s.Resource("AlarmTopic")
+	board, _ := s.Resource("Dashboard")
+	if key == nil || topic == nil || board == nil || topic.Properties["KmsMasterKeyId"] != key.Ref {
+		t.Fatalf("key %+v, topic %+v, dashboard %+v", key, topic, board)
+	}
+	body, _ := board.Properties["DashboardBody"].(string)
+	if !json.Valid([]byte(body)) || !strings.Contains(body, `"region": "us-east-1"`) || !strings.Contains(body, "moviepipe-local-movies") {
+		t.Fatalf("dashboard body %s", body)
+	}
+}
+
+// The types the local cloud only notes still resolve as CloudFormation
+// documents their Ref and attributes, so that what refers to them works.
+func TestNotedTypesResolve(t *testing.T) {
+	s, err := cfn.Resolve(parse(t, `{"Resources": {
+	  "Key": {"Type": "AWS::KMS::Key", "Properties": {}},
+	  "Alias": {"Type": "AWS::KMS::Alias", "Properties": {"AliasName": "alias/a", "TargetKeyId": {"Ref": "Key"}}},
+	  "Query": {"Type": "AWS::Logs::QueryDefinition", "Properties": {"Name": "q", "QueryString": "fields @message"}},
+	  "Board": {"Type": "AWS::CloudWatch::Dashboard", "Properties": {"DashboardName": "b", "DashboardBody": "{}"}},
+	  "Topic": {"Type": "AWS::SNS::Topic", "Properties": {"KmsMasterKeyId": {"Fn::GetAtt": ["Key", "Arn"]}}}
+	}}`), env)
+	if err != nil {
+		t.Fatal(err)
+	}
+	get := func(id string) *cfn.Resource { r, _ := s.Resource(id); return r }
+	key := get("Key")
+	if len(key.Ref) != 36 || key.Attrs["KeyId"] != key.Ref || key.Attrs["Arn"] != "arn:aws:kms:us-east-1:000000000000:key/"+key.Ref {
+		t.Errorf("key %+v", key)
+	}
+	if get("Alias").Ref != "alias/a" || get("Board").Ref != "b" || get("Topic").Properties["KmsMasterKeyId"] != key.Attrs["Arn"] {
+		t.Errorf("alias %q, dashboard %q, topic %v", get("Alias").Ref, get("Board").Ref, get("Topic").Properties)
+	}
+	if q := get("Query"); len(q.Ref) != 36 || q.Attrs["QueryDefinitionId"] != q.Ref {
+		t.Errorf("query definition %+v", q)
 	}
 }

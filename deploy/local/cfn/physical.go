@@ -47,6 +47,16 @@ func physical(res *Resource, env Env) error {
 	case "AWS::CloudWatch::Alarm":
 		n := name("AlarmName", 255)
 		res.Ref, a["Arn"] = n, arn("cloudwatch", "alarm:"+n)
+	case "AWS::CloudWatch::Dashboard":
+		res.Ref = name("DashboardName", 255)
+	case "AWS::KMS::Key":
+		id := uuid(env.StackName + "/" + res.ID)
+		res.Ref, a["KeyId"], a["Arn"] = id, id, arn("kms", "key/"+id)
+	case "AWS::KMS::Alias":
+		res.Ref = name("AliasName", 256)
+	case "AWS::Logs::QueryDefinition":
+		id := uuid(env.StackName + "/" + res.ID)
+		res.Ref, a["QueryDefinitionId"] = id, id
 	case "AWS::S3::Bucket":
 		n := strings.ToLower(name("BucketName", 63))
 		res.Ref = n

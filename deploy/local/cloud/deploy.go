@@ -143,6 +143,9 @@ func notEmulated(r *cfn.Resource) string {
 		"AWS::SNS::Topic":            "nothing is published",
 		"AWS::CloudWatch::Alarm":     "no metrics: EMF lines stay in the function logs",
 		"AWS::CloudWatch::Dashboard": "no metrics",
+		"AWS::KMS::Key":              "no KMS: nothing is encrypted with it (the alarm topic publishes nothing)",
+		"AWS::KMS::Alias":            "no KMS",
+		"AWS::Logs::QueryDefinition": "no Logs Insights: function logs go to the terminal and functions.log (make logs)",
 	}[r.Type]
 	if why == "" {
 		why = "type not run by the local cloud"
