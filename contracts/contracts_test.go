@@ -123,18 +123,60 @@ func TestErrorRecord(t *testing.T) {
 			if doc == valid {
 				t.Fatalf("test edit %q not applied", tt.from)
 			}
-			ve, ok := errors.AsType[*contracts.ValidationError](contracts.Validate(contracts.ErrorRecordV1, []byte(doc)))
-			if !ok {
-				t.Fatal("want a *ValidationError")
-			}
-			for _, v := range ve.Violations {
-				if v.InstancePath == tt.wantPath && v.Keyword == tt.wantKeyword {
-					return
-				}
-			}
-			t.Fatalf("want %s at %q, got %+v", tt.wantKeyword, tt.wantPath, ve.Violations)
+			failsWith(t, doc, tt.wantPath, tt.wantKeyword)
 		})
 	}
+}
+
+// A record drained from the on-failure queue carries the batch's
+// KinesisBatchInfo as Lambda sent it; a batch whose records left the stream
+// is one entry with no payload.
+func TestErrorRecordOfAFailedBatch(t *testing.T) {
+	const info = `"kinesisBatchInfo": {"shardId": "shardId-000000000001",
+		"startSequenceNumber": "49601189658422359378836298521827638475320189012309704722",
+		"endSequenceNumber": "49601189658422359378836298522902373528957594348623495186",
+		"approximateArrivalOfFirstRecord": "2019-11-14T00:38:04.835Z", "approximateArrivalOfLastRecord": "2019-11-14T00:38:05.580Z",
+		"batchSize": 500, "streamArn": "arn:aws:kinesis:us-east-2:123456789012:stream/mystream"}`
+	exhausted := `{"schema": "error-record.v1", "errorId": "process#shardId-000000000001#49601189658422359378836298521827638475320189012309704722",
+		"stage": "process", "reason": "exhausted_retries", "message": "RetryAttemptsExhausted", "payload": "{}", "payloadEncoding": "utf8",
+		"payloadBytes": 2, "occurredAt": "2026-11-26T09:30:00Z", ` + info + `}`
+	expired := `{"schema": "error-record.v1", "errorId": "process#shardId-000000000001#expired#49601189658422359378836298521827638475320189012309704722",
+		"stage": "process", "reason": "records_expired", "message": "500 of 500 records left the stream", "payload": "", "payloadEncoding": "utf8",
+		"payloadBytes": 0, "occurredAt": "2026-11-26T09:30:00Z", ` + info + `}`
+	for name, doc := range map[string]string{"exhausted_retries": exhausted, "records_expired": expired} {
+		if err := contracts.Validate(contracts.ErrorRecordV1, []byte(doc)); err != nil {
+			t.Errorf("%s: %v", name, err)
+		}
+	}
+	for name, tt := range map[string]struct{ from, to, wantPath, wantKeyword string }{
+		"batch info without its stream": {`, "streamArn": "arn:aws:kinesis:us-east-2:123456789012:stream/mystream"`, ``, "/kinesisBatchInfo", "required"},
+		"sequence not a number":         {`"startSequenceNumber": "4960`, `"startSequenceNumber": "x960`, "/kinesisBatchInfo/startSequenceNumber", "pattern"},
+		"empty batch":                   {`"batchSize": 500`, `"batchSize": 0`, "/kinesisBatchInfo/batchSize", "minimum"},
+		"a field Lambda does not send":  {`"batchSize": 500`, `"batchSize": 500, "records": []`, "/kinesisBatchInfo", "additionalProperties"},
+	} {
+		t.Run(name, func(t *testing.T) {
+			doc := strings.Replace(exhausted, tt.from, tt.to, 1)
+			if doc == exhausted {
+				t.Fatalf("test edit %q not applied", tt.from)
+			}
+			failsWith(t, doc, tt.wantPath, tt.wantKeyword)
+		})
+	}
+}
+
+// failsWith checks that an error-record.v1 fails keyword at path.
+func failsWith(t *testing.T, doc, path, keyword string) {
+	t.Helper()
+	ve, ok := errors.AsType[*contracts.ValidationError](contracts.Validate(contracts.ErrorRecordV1, []byte(doc)))
+	if !ok {
+		t.Fatal("want a *ValidationError")
+	}
+	for _, v := range ve.Violations {
+		if v.InstancePath == path && v.Keyword == keyword {
+			return
+		}
+	}
+	t.Fatalf("want %s at %q, got %+v", keyword, path, ve.Violations)
 }
 
 func TestUnknownContract(t *testing.T) {
