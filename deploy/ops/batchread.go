@@ -56,7 +56,7 @@ func (s span) place(seq string) int {
 	if n.Cmp(s.start) < 0 {
 		return -1
 	}
-	return n.Cmp(s.end)
+	return max(n.Cmp(s.end), 0)
 }
 
 // maxEmptyReads bounds the empty GetRecords pages read while the shard is
