@@ -171,7 +171,11 @@ func failedBatches(ctx context.Context, t *ops.Table, _ ops.Filter, dry bool, st
 		parked, lost = parked+o.Parked, lost+o.Lost
 		fmt.Fprintf(stdout, "%-8s %s: %s\n", mark, batch, o.Why)
 	}
-	fmt.Fprintf(stdout, "%d batches: %d drained, %d kept; %d records parked, %d lost\n", len(outcomes), drained, kept, parked, lost)
+	if dry {
+		fmt.Fprintf(stdout, "%d batches: %d would be drained, %d kept; %d records found, %d lost\n", len(outcomes), len(outcomes)-kept, kept, parked, lost)
+	} else {
+		fmt.Fprintf(stdout, "%d batches: %d drained, %d kept; %d records parked, %d lost\n", len(outcomes), drained, kept, parked, lost)
+	}
 	switch {
 	case err != nil:
 		return err
