@@ -23,8 +23,10 @@ import (
 // to the on-failure queue; the operator's moviepipe-errors failed-batches
 // (the command itself, built and run with -local against this cloud, as
 // make errors runs it) parks the batch's records in the error table as
-// exhausted_retries; once DynamoDB is back, redrive puts them on the stream
-// and the processor stores them (docs/operations.md, "Failed batches").
+// exhausted_retries, and a batch whose shard is gone as records_expired,
+// exiting 1 for the lost records; once DynamoDB is back, redrive puts the
+// parked records on the stream and the processor stores them
+// (docs/operations.md, "Failed batches").
 func TestFailedBatchDrainedThenRedriven(t *testing.T) {
 	work := t.TempDir()
 	errorsCmd := buildErrorsCommand(t, work)
@@ -46,21 +48,28 @@ func TestFailedBatchDrainedThenRedriven(t *testing.T) {
 		t.Fatalf("%d films stored while every write was throttled", n)
 	}
 	r.c.Faults()[1].Set(faults.Config{})
+	// And a batch whose shard the stream no longer has: its records are lost.
+	lost := `{"requestContext":{"condition":"RecordAgeExceeded"},"KinesisBatchInfo":{"shardId":"shardId-000000000099",` +
+		`"startSequenceNumber":"49600000000000000000000000000000000000000000000000000001","endSequenceNumber":"49600000000000000000000000000000000000000000000000000001",` +
+		`"batchSize":1,"streamArn":"` + r.c.State.Exports["moviepipe-local-StreamArn"] + `"}}`
+	if err := r.c.SQS().Send("arn:aws:sqs:us-east-1:000000000000:"+queue, lost); err != nil {
+		t.Fatal(err)
+	}
 
-	if out := errorsCmd(0, "failed-batches", "-dry-run"); !strings.Contains(out, "3 records found, 0 lost") || r.c.SQS().Depth(queue) == 0 {
+	if out := errorsCmd(1, "failed-batches", "-dry-run"); !strings.Contains(out, "3 records found, 1 lost") || len(r.parked()) != 0 {
 		t.Fatalf("dry run: %s", out)
 	}
-	if out := errorsCmd(0, "failed-batches"); !strings.Contains(out, "3 records parked, 0 lost") {
+	if out := errorsCmd(1, "failed-batches"); !strings.Contains(out, "3 records parked, 1 lost") || !strings.Contains(out, "LOST") {
 		t.Fatalf("failed-batches: %s", out)
 	}
-	if got := r.parked(); fmt.Sprint(got) != "map[process/exhausted_retries:3]" || r.c.SQS().Depth(queue) != 0 {
+	if got := r.parked(); fmt.Sprint(got) != "map[process/exhausted_retries:3 process/records_expired:1]" || r.c.SQS().Depth(queue) != 0 {
 		t.Fatalf("parked %v, %d messages left", got, r.c.SQS().Depth(queue))
 	}
 	if out := errorsCmd(0, "redrive", "-reason", "exhausted_retries"); !strings.Contains(out, "3 of 3 redriven") {
 		t.Fatalf("redrive: %s", out)
 	}
-	if stored := r.settle(2 * time.Minute); stored != 3 || len(r.parked()) != 0 {
-		t.Fatalf("%d films stored, parked %v: want the 3 stored and nothing parked", stored, r.parked())
+	if stored := r.settle(2 * time.Minute); stored != 3 || fmt.Sprint(r.parked()) != "map[process/records_expired:1]" {
+		t.Fatalf("%d films stored, parked %v: want the 3 stored and only the lost batch parked", stored, r.parked())
 	}
 }
 
