@@ -215,7 +215,7 @@ trace: $(LOCAL) ## print a trace of the running local cloud: make trace ID=1-…
 	$(LOCAL) trace $(ID)
 
 .PHONY: errors
-errors: ## the error table of the running local cloud: make errors [ARGS="redrive -reason publish_failed"]
+errors: ## the error table of the running local cloud: make errors [ARGS="redrive -reason publish_failed"], ARGS=failed-batches works off the on-failure queue
 	cd deploy/ops && GOWORK=off go run ./cmd/moviepipe-errors -local $(or $(ARGS),list)
 
 .PHONY: clean

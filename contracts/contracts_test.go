@@ -120,6 +120,34 @@ func TestErrorRecord(t *testing.T) {
 	checkEdits(t, contracts.ErrorRecordV1, valid, tests)
 }
 
+// A record drained from the on-failure queue carries the batch's
+// KinesisBatchInfo as Lambda sent it; a batch whose records left the stream
+// is one entry with no payload.
+func TestErrorRecordOfAFailedBatch(t *testing.T) {
+	const info = `"kinesisBatchInfo": {"shardId": "shardId-000000000001",
+		"startSequenceNumber": "49601189658422359378836298521827638475320189012309704722",
+		"endSequenceNumber": "49601189658422359378836298522902373528957594348623495186",
+		"approximateArrivalOfFirstRecord": "2019-11-14T00:38:04.835Z", "approximateArrivalOfLastRecord": "2019-11-14T00:38:05.580Z",
+		"batchSize": 500, "streamArn": "arn:aws:kinesis:us-east-2:123456789012:stream/mystream"}`
+	exhausted := `{"schema": "error-record.v1", "errorId": "process#shardId-000000000001#49601189658422359378836298521827638475320189012309704722",
+		"stage": "process", "reason": "exhausted_retries", "message": "RetryAttemptsExhausted", "payload": "{}", "payloadEncoding": "utf8",
+		"payloadBytes": 2, "occurredAt": "2026-11-26T09:30:00Z", ` + info + `}`
+	expired := `{"schema": "error-record.v1", "errorId": "process#shardId-000000000001#expired#49601189658422359378836298521827638475320189012309704722",
+		"stage": "process", "reason": "records_expired", "message": "500 of 500 records left the stream", "payload": "", "payloadEncoding": "utf8",
+		"payloadBytes": 0, "occurredAt": "2026-11-26T09:30:00Z", ` + info + `}`
+	for name, doc := range map[string]string{"exhausted_retries": exhausted, "records_expired": expired} {
+		if err := contracts.Validate(contracts.ErrorRecordV1, []byte(doc)); err != nil {
+			t.Errorf("%s: %v", name, err)
+		}
+	}
+	checkEdits(t, contracts.ErrorRecordV1, exhausted, map[string]edit{
+		"batch info without its stream": {`, "streamArn": "arn:aws:kinesis:us-east-2:123456789012:stream/mystream"`, ``, "/kinesisBatchInfo", "required"},
+		"sequence not a number":         {`"startSequenceNumber": "4960`, `"startSequenceNumber": "x960`, "/kinesisBatchInfo/startSequenceNumber", "pattern"},
+		"empty batch":                   {`"batchSize": 500`, `"batchSize": 0`, "/kinesisBatchInfo/batchSize", "minimum"},
+		"a field Lambda does not send":  {`"batchSize": 500`, `"batchSize": 500, "records": []`, "/kinesisBatchInfo", "additionalProperties"},
+	})
+}
+
 func TestUnknownContract(t *testing.T) {
 	if err := contracts.Validate("movie-record.v9", []byte(`{}`)); !errors.Is(err, contracts.ErrUnknownContract) {
 		t.Fatalf("want ErrUnknownContract, got %v", err)
