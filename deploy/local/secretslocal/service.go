@@ -43,7 +43,7 @@ func (st *Store) find(body []byte, in any, id func() string) (Secret, *awsjson.E
 // can't find the specified secret value for staging label: AWSCURRENT", as
 // for a secret made without a value, boto/boto3#2794).
 func (st *Store) getSecretValue(body []byte) (any, *awsjson.Error) {
-	var in struct{ SecretId, VersionId, VersionStage string } //nolint:revive // the API's member names
+	var in struct{ SecretId, VersionId, VersionStage string }
 	s, e := st.find(body, &in, func() string { return in.SecretId })
 	if e != nil {
 		return nil, e
@@ -62,7 +62,7 @@ func (st *Store) getSecretValue(body []byte) (any, *awsjson.Error) {
 
 // describeSecret answers what a secret is, never its value.
 func (st *Store) describeSecret(body []byte) (any, *awsjson.Error) {
-	var in struct{ SecretId string } //nolint:revive // the API's member name
+	var in struct{ SecretId string }
 	s, e := st.find(body, &in, func() string { return in.SecretId })
 	if e != nil {
 		return nil, e
