@@ -21,7 +21,7 @@ const defaultSecretKey = "alias/aws/secretsmanager"
 // r.Ref is kept with its value. Replication (ReplicaRegions) and a key of
 // one's own (KmsKeyId) are refused.
 func secret(cl Clients, r *cfn.Resource) ([]string, error) {
-	notes, err := r.Check([]string{"Name", "GenerateSecretString", "SecretString", "KmsKeyId"}, []string{"Description", "Tags"})
+	notes, err := r.Check([]string{"Name", "Description", "GenerateSecretString", "SecretString", "KmsKeyId"}, []string{"Tags"})
 	if err != nil {
 		return nil, err
 	}
