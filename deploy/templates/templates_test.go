@@ -210,7 +210,9 @@ func TestIAMIsExactlyWhatEachFunctionNeeds(t *testing.T) {
 			"sqs:ListQueues import:moviepipe-dev-OnFailureQueueArn", "sqs:SendMessage import:moviepipe-dev-OnFailureQueueArn"),
 		"query-api": append(logsFor("moviepipe-query-api-dev"),
 			"dynamodb:GetItem import:moviepipe-dev-MoviesTableArn", "dynamodb:Scan import:moviepipe-dev-MoviesTableArn",
-			"dynamodb:Query import:moviepipe-dev-MoviesYearIndexArn"),
+			"dynamodb:Query import:moviepipe-dev-MoviesYearIndexArn",
+			// The cursor key, read once at start (secrets_test.go).
+			"secretsmanager:GetSecretValue import:moviepipe-dev-CursorKeySecretArn"),
 		"scraper": append(logsFor("moviepipe-scraper-dev"),
 			"kinesis:PutRecords "+stream, "dynamodb:PutItem import:moviepipe-dev-ErrorsTableArn",
 			"dynamodb:PutItem import:moviepipe-dev-RunsTableArn", "dynamodb:GetItem import:moviepipe-dev-RunsTableArn",

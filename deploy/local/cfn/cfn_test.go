@@ -164,6 +164,26 @@ func TestGeneratedNames(t *testing.T) {
 	}
 }
 
+// A secret's Ref and Id are its ARN, whose name ends with a hyphen and six
+// random letters and digits: each new secret has an ARN of its own.
+func TestSecretARNHasARandomSuffix(t *testing.T) {
+	tpl := parse(t, `{"Resources": {"Key": {"Type": "AWS::SecretsManager::Secret", "Properties": {"Name": "moviepipe-local-cursor-key"}}}}`)
+	a, _ := cfn.Resolve(tpl, env)
+	b, _ := cfn.Resolve(tpl, env)
+	ra, _ := a.Resource("Key")
+	rb, _ := b.Resource("Key")
+	prefix := "arn:aws:secretsmanager:us-east-1:000000000000:secret:moviepipe-local-cursor-key-"
+	for _, r := range []*cfn.Resource{ra, rb} {
+		suffix, ok := strings.CutPrefix(r.Ref, prefix)
+		if !ok || len(suffix) != 6 || strings.Trim(suffix, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789") != "" || r.Attrs["Id"] != r.Ref {
+			t.Errorf("Ref %q, Id %q", r.Ref, r.Attrs["Id"])
+		}
+	}
+	if ra.Ref == rb.Ref {
+		t.Errorf("two secrets have the ARN %s", ra.Ref)
+	}
+}
+
 // The four stacks as make package-local writes them resolve in deploy
 // order, each importing the exports of those before it, and every function
 // and mapping reads as goformation's types.

@@ -63,6 +63,11 @@ func (c *Cloud) create(ctx context.Context, d *declared, r, prev *cfn.Resource) 
 	if prev != nil && isData(r.Type) && !reflect.DeepEqual(prev.Properties, r.Properties) {
 		return fmt.Errorf("updating %s in place is not emulated: remove the stack (make remove STAGE=%s) and deploy it again", r.Type, c.opts.Stage)
 	}
+	if prev != nil && r.Type == "AWS::SecretsManager::Secret" {
+		// The secret is kept, with its ARN (whose suffix is random) and
+		// its value, for as long as its stack declares it.
+		r.Ref, r.Attrs = prev.Ref, prev.Attrs
+	}
 	made, notes, err := stack.Create(ctx, c.clients, r)
 	d.notes = append(d.notes, notes...)
 	if made || err != nil {
@@ -98,7 +103,7 @@ func (c *Cloud) create(ctx context.Context, d *declared, r, prev *cfn.Resource) 
 // isData reports whether a type's resource lives on the emulators.
 func isData(typ string) bool {
 	switch typ {
-	case "AWS::Kinesis::Stream", "AWS::DynamoDB::Table", "AWS::SQS::Queue", "AWS::S3::Bucket":
+	case "AWS::Kinesis::Stream", "AWS::DynamoDB::Table", "AWS::SQS::Queue", "AWS::S3::Bucket", "AWS::SecretsManager::Secret":
 		return true
 	}
 	return false
