@@ -225,6 +225,7 @@ func TestRun(t *testing.T) {
 		"state": "succeeded",
 		"maxPages": 100,
 		"pages": 33,
+		"pagesUnchanged": 0,
 		"published": 3198,
 		"rejected": 3,
 		"parked": 3,

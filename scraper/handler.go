@@ -95,7 +95,7 @@ func (h *Handler) API(ctx context.Context, req events.APIGatewayProxyRequest) (r
 	case rt == routeRun:
 		return h.runStatus(ctx, req)
 	}
-	maxPages, bad := h.maxPages(rt, req)
+	params, bad := h.startParams(rt, req)
 	if bad != nil {
 		return *bad
 	}
@@ -104,9 +104,10 @@ func (h *Handler) API(ctx context.Context, req events.APIGatewayProxyRequest) (r
 		return *bad
 	}
 	now := h.now()
-	st := State{RunID: NewRunID(now), Next: h.URL, MaxPages: maxPages, Started: now, TraceHeader: validHeader(h.Scraper.Tracer.Header(ctx))}
+	st := State{RunID: NewRunID(now), Next: h.URL, MaxPages: params.MaxPages, Force: params.Force, Started: now,
+		TraceHeader: validHeader(h.Scraper.Tracer.Header(ctx))}
 	if key != "" {
-		if r, claimed := h.claim(ctx, req, KeyClaim{Key: key, RunID: st.RunID, Request: rt + " maxPages=" + strconv.Itoa(maxPages)}); !claimed {
+		if r, claimed := h.claim(ctx, req, KeyClaim{Key: key, RunID: st.RunID, Request: rt + " " + params.String()}); !claimed {
 			return r
 		}
 	}
@@ -168,39 +169,61 @@ func route(req events.APIGatewayProxyRequest) (string, *events.APIGatewayProxyRe
 	return rt, nil
 }
 
-// maxPages reads a start request's page limit, or the problem to answer
-// instead.
-func (h *Handler) maxPages(rt string, req events.APIGatewayProxyRequest) (int, *events.APIGatewayProxyResponse) {
-	fail := func(r events.APIGatewayProxyResponse) (int, *events.APIGatewayProxyResponse) { return 0, &r }
-	maxPages := h.MaxPages
+// start is what a start request asks for.
+type start struct {
+	MaxPages int
+	Force    bool // publish every page, changed or not
+}
+
+// String is the request's parameters, as an Idempotency-Key remembers them.
+func (p start) String() string {
+	return "maxPages=" + strconv.Itoa(p.MaxPages) + " force=" + strconv.FormatBool(p.Force)
+}
+
+// startParams reads a start request's parameters, or the problem to answer
+// instead: POST /scrapes's optional body {"maxPages": n, "force": bool},
+// GET /scrap_movies's query ?maxPages=n&force=true.
+func (h *Handler) startParams(rt string, req events.APIGatewayProxyRequest) (start, *events.APIGatewayProxyResponse) {
+	fail := func(r events.APIGatewayProxyResponse) (start, *events.APIGatewayProxyResponse) { return start{}, &r }
+	p := start{MaxPages: h.MaxPages}
 	switch rt {
 	case routeStart:
 		var body struct {
 			MaxPages *int `json:"maxPages"`
+			Force    bool `json:"force"`
 		}
 		if strings.TrimSpace(req.Body) != "" {
 			d := json.NewDecoder(strings.NewReader(req.Body))
 			d.DisallowUnknownFields()
 			if err := d.Decode(&body); err != nil {
-				return fail(problem(http.StatusBadRequest, CodeInvalidBody, `The body is optional; when present it is {"maxPages": n}.`))
+				return fail(problem(http.StatusBadRequest, CodeInvalidBody, `The body is optional; when present it is {"maxPages": n, "force": true|false}.`))
 			}
 		}
 		if body.MaxPages != nil {
-			maxPages = *body.MaxPages
+			p.MaxPages = *body.MaxPages
 		}
+		p.Force = body.Force
 	case routeWorkshop:
-		if v, ok := req.QueryStringParameters["maxPages"]; ok {
+		q := req.QueryStringParameters
+		if v, ok := q["maxPages"]; ok {
 			n, err := strconv.Atoi(v)
 			if err != nil {
 				return fail(problem(http.StatusBadRequest, CodeInvalidMaxPages, "maxPages is a whole number."))
 			}
-			maxPages = n
+			p.MaxPages = n
+		}
+		if v, ok := q["force"]; ok {
+			f, err := strconv.ParseBool(v)
+			if err != nil {
+				return fail(problem(http.StatusBadRequest, CodeInvalidBody, "force is true or false."))
+			}
+			p.Force = f
 		}
 	}
-	if maxPages < 1 || maxPages > 10000 {
+	if p.MaxPages < 1 || p.MaxPages > 10000 {
 		return fail(problem(http.StatusBadRequest, CodeInvalidMaxPages, "maxPages is from 1 to 10000."))
 	}
-	return maxPages, nil
+	return p, nil
 }
 
 // Continue carries a run on in an asynchronous invocation, and hands it on

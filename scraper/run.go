@@ -21,7 +21,7 @@ import (
 
 // Fetcher gets one HTML page.
 type Fetcher interface {
-	Get(ctx context.Context, url string) (*fetch.Page, error)
+	Get(ctx context.Context, url string, v fetch.Validators) (*fetch.Page, error)
 }
 
 // Publisher puts records on the stream and reports those it could not.
@@ -61,7 +61,9 @@ type State struct {
 	// NotBefore is when Next may be fetched: a page deferred by the
 	// deadline waits for its rate limit's slot or its Retry-After.
 	NotBefore time.Time `json:"notBefore,omitzero"`
-	Totals    Report    `json:"totals"`
+	// Force publishes every page, changed or not.
+	Force  bool   `json:"force,omitempty"`
+	Totals Report `json:"totals"`
 }
 
 // RunStatus is where a run ended up, as its report says.
@@ -76,11 +78,14 @@ const (
 
 // Report is a run's account, as the API answers it.
 type Report struct {
-	RunID            string         `json:"runId"`
-	TraceID          string         `json:"traceId,omitempty"`
-	Status           RunStatus      `json:"status"`
-	Profile          string         `json:"profile,omitempty"`
-	PagesFetched     int            `json:"pagesFetched"`
+	RunID        string    `json:"runId"`
+	TraceID      string    `json:"traceId,omitempty"`
+	Status       RunStatus `json:"status"`
+	Profile      string    `json:"profile,omitempty"`
+	PagesFetched int       `json:"pagesFetched"`
+	// PagesUnchanged counts the pages fetched but not published: their
+	// movies are those the last run published (a 304, or the same hash).
+	PagesUnchanged   int            `json:"pagesUnchanged"`
 	MoviesParsed     int            `json:"moviesParsed"`
 	RecordsPublished int            `json:"recordsPublished"`
 	RecordsRejected  int            `json:"recordsRejected"`
@@ -111,8 +116,11 @@ type Scraper struct {
 	// MaxDepth bounds the links followed from the start URL (≤ 0:
 	// DefaultMaxDepth).
 	MaxDepth int
-	Log      *slog.Logger
-	Now      func() time.Time
+	// Pages remembers the pages published, to skip those unchanged (nil:
+	// every page is published).
+	Pages Pages
+	Log   *slog.Logger
+	Now   func() time.Time
 }
 
 // Run scrapes from st.Next until the site ends, st.MaxPages pages are done,
@@ -236,7 +244,8 @@ func (s *Scraper) step(ctx, fetchCtx context.Context, st *State, rep *Report, sc
 	if norm, err := NormalizeURL(pageURL); err == nil {
 		st.Visited.Add(norm)
 	}
-	page, p, err := s.page(fetchCtx, pageURL, prof, st.Pages, &st.Visited)
+	mem := s.recall(ctx, *st, pageURL)
+	sp, err := s.page(fetchCtx, pageURL, prof, st.Pages, &st.Visited, mem)
 	if e, ok := errors.AsType[*fetch.Error](err); ok && e.Reason == fetch.ReasonDeferred && ctx.Err() == nil {
 		st.NotBefore = e.RetryAt
 		s.log().InfoContext(ctx, "page deferred to the next invocation", "run_id", st.RunID, "url", pageURL, "retry_at", e.RetryAt, "detail", e.Detail)
@@ -252,15 +261,26 @@ func (s *Scraper) step(ctx, fetchCtx context.Context, st *State, rep *Report, sc
 		s.log().WarnContext(ctx, "page failed", "run_id", st.RunID, "url", pageURL, "error", err)
 		return prof, pageFailed
 	}
+	page, p := sp.page, sp.prof
 	rep.Profile = p.Name
 	rep.PagesFetched++
 	rep.MoviesParsed += len(page.Movies)
-	published, rejected, failed := s.publishPage(ctx, *st, pageURL, page)
-	rep.RecordsPublished += published
-	rep.PublishFailures += failed
-	for reason, n := range rejected {
-		rep.RecordsRejected += n
-		rep.RejectedByReason[reason] += n
+	seen := PageMemory{Validators: sp.validators, Hash: sp.hash, Next: page.Next, Profile: p.Name}
+	if sp.unchanged(mem) {
+		rep.PagesUnchanged++
+		s.log().InfoContext(ctx, "page unchanged: not published", "run_id", st.RunID, "url", pageURL, "not_modified", sp.notModified)
+		s.remember(ctx, pageURL, seen)
+	} else {
+		published, rejected, failed := s.publishPage(ctx, *st, pageURL, page)
+		rep.RecordsPublished += published
+		rep.PublishFailures += failed
+		for reason, n := range rejected {
+			rep.RecordsRejected += n
+			rep.RejectedByReason[reason] += n
+		}
+		if failed == 0 { // a page with records not published is published again next time
+			s.remember(ctx, pageURL, seen)
+		}
 	}
 	st.Next = ""
 	if why := sc.follow(page.Next, st.Depth, &st.Visited); why != "" {
@@ -309,36 +329,56 @@ func profileName(p *profile.Profile) string {
 	return p.Name
 }
 
-// page fetches and parses one page, detecting the layout when prof is nil.
+// scraped is a page as page read it.
+type scraped struct {
+	page        profile.Page
+	prof        *profile.Profile
+	validators  fetch.Validators
+	hash        string // of page.Movies
+	notModified bool   // answered 304: page holds only the remembered Next
+}
+
+// unchanged reports whether the page holds what mem remembers.
+func (sp scraped) unchanged(mem PageMemory) bool {
+	return sp.notModified || (mem.Hash != "" && sp.hash == mem.Hash)
+}
+
+// page fetches and parses one page, detecting the layout when prof is nil;
+// asked conditionally with mem's validators, a page not modified is mem's.
 // The page's URL after redirects is marked visited.
-func (s *Scraper) page(ctx context.Context, pageURL string, prof *profile.Profile, n int, visited *Visited) (profile.Page, *profile.Profile, error) {
+func (s *Scraper) page(ctx context.Context, pageURL string, prof *profile.Profile, n int, visited *Visited, mem PageMemory) (scraped, error) {
 	ctx, end := s.Tracer.Start(ctx, "GET page "+strconv.Itoa(n+1))
 	var err error
 	defer func() { end(err) }()
 	var fetched *fetch.Page
-	if fetched, err = s.Fetcher.Get(ctx, pageURL); err != nil {
-		return profile.Page{}, nil, err
+	if fetched, err = s.Fetcher.Get(ctx, pageURL, mem.Validators); err != nil {
+		return scraped{}, err
 	}
 	if norm, nerr := NormalizeURL(fetched.URL.String()); nerr == nil {
 		visited.Add(norm)
 	}
+	sp := scraped{prof: prof, validators: fetched.Validators, notModified: fetched.NotModified}
+	if sp.notModified {
+		sp.page.Next, sp.hash = mem.Next, mem.Hash
+		if sp.prof == nil {
+			sp.prof, err = profile.Builtin(mem.Profile)
+		}
+		return sp, err
+	}
 	var doc *profile.Document
 	if doc, err = profile.ReadDocument(bytes.NewReader(fetched.Body), fetched.URL); err != nil {
-		return profile.Page{}, nil, err
+		return scraped{}, err
 	}
-	if prof == nil {
-		var page profile.Page
-		prof, page, err = profile.Detect(doc, profile.Builtins())
-		if err != nil {
-			err = fmt.Errorf("%s: %w", pageURL, err)
-		}
-		return page, prof, err
+	if sp.prof == nil {
+		sp.prof, sp.page, err = profile.Detect(doc, profile.Builtins())
+	} else {
+		sp.page, err = sp.prof.Extract(doc)
 	}
-	page, err := prof.Extract(doc)
 	if err != nil {
 		err = fmt.Errorf("%s: %w", pageURL, err)
 	}
-	return page, prof, err
+	sp.hash = moviesHash(sp.page.Movies)
+	return sp, err
 }
 
 // publishPage validates a page's movies, publishes the valid records and

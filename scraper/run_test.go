@@ -26,6 +26,26 @@ import (
 
 const header = "Root=1-6745a3c1-5e0c7a2b9d4f1e3a8c6b0d2e;Parent=53995c3f42cd8ad8;Sampled=1"
 
+// workshopPage is page of n in the workshop table layout: three movies
+// titled "<title> <page>.<i>", the third refused by the contract.
+func workshopPage(page, n int, title string) string {
+	var b strings.Builder
+	b.WriteString(`<html><body><table class="movieTable"><tbody>`)
+	for i := range 3 {
+		year := fmt.Sprint(1990 + page)
+		if i == 2 {
+			year = "2500" // refused by the contract
+		}
+		fmt.Fprintf(&b, `<tr><td class="id">tt%07d</td><td class="primaryTitle">%s %d.%d</td><td class="startYear">%s</td><td class="genres">Drama,Comedy</td></tr>`, page*10+i, title, page, i, year)
+	}
+	b.WriteString(`</tbody></table>`)
+	if page < n {
+		fmt.Fprintf(&b, `<a rel="next" href="/movies?page=%d">next</a>`, page+1)
+	}
+	b.WriteString(`</body></html>`)
+	return b.String()
+}
+
 // workshopSite serves n pages of the workshop table layout, three movies a
 // page (one of them invalid), and counts the requests per page.
 func workshopSite(t *testing.T, n int) (*httptest.Server, *sync.Map) {
@@ -47,19 +67,7 @@ func workshopSiteWith(t *testing.T, n int, gate func(w http.ResponseWriter, r *h
 			return
 		}
 		w.Header().Set("Content-Type", "text/html; charset=utf-8")
-		fmt.Fprint(w, `<html><body><table class="movieTable"><tbody>`)
-		for i := range 3 {
-			year := fmt.Sprint(1990 + page)
-			if i == 2 {
-				year = "2500" // refused by the contract
-			}
-			fmt.Fprintf(w, `<tr><td class="id">tt%07d</td><td class="primaryTitle">Movie %d.%d</td><td class="startYear">%s</td><td class="genres">Drama,Comedy</td></tr>`, page*10+i, page, i, year)
-		}
-		fmt.Fprint(w, `</tbody></table>`)
-		if page < n {
-			fmt.Fprintf(w, `<a rel="next" href="/movies?page=%d">next</a>`, page+1)
-		}
-		fmt.Fprint(w, `</body></html>`)
+		fmt.Fprint(w, workshopPage(page, n, "Movie"))
 	})
 	s := httptest.NewServer(mux)
 	t.Cleanup(s.Close)

@@ -72,6 +72,7 @@ type RunRecord struct {
 	State      RunState   `json:"state" dynamodbav:"state"`
 	MaxPages   int        `json:"maxPages" dynamodbav:"maxPages"`
 	Pages      int        `json:"pages" dynamodbav:"pages"`
+	Unchanged  int        `json:"pagesUnchanged" dynamodbav:"pagesUnchanged"`
 	Published  int        `json:"published" dynamodbav:"published"`
 	Rejected   int        `json:"rejected" dynamodbav:"rejected"`
 	Parked     int        `json:"parked" dynamodbav:"parked"`
@@ -86,7 +87,7 @@ type RunRecord struct {
 // newRunRecord is a run's status from its state and report at now.
 func newRunRecord(st State, rep Report, now time.Time) RunRecord {
 	r := RunRecord{Schema: string(contracts.RunV1), RunID: st.RunID, State: StateRunning, MaxPages: st.MaxPages,
-		Pages: rep.PagesFetched, Published: rep.RecordsPublished, Rejected: rep.RecordsRejected,
+		Pages: rep.PagesFetched, Unchanged: rep.PagesUnchanged, Published: rep.RecordsPublished, Rejected: rep.RecordsRejected,
 		Parked: rep.RecordsRejected + rep.PublishFailures, StartedAt: st.Started.UTC(), UpdatedAt: now.UTC(),
 		TraceID: rep.TraceID, Errors: append([]string{}, rep.Errors[:min(len(rep.Errors), 50)]...)}
 	switch rep.Status {

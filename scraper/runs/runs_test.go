@@ -14,3 +14,10 @@ func TestConformance(t *testing.T) {
 		return &runs.Table{API: c, Name: name}
 	})
 }
+
+func TestPagesConformance(t *testing.T) {
+	runstest.RunPages(t, func(t *testing.T) scraper.Pages {
+		c, name := runstest.Table(t)
+		return &runs.Pages{API: c, Name: name}
+	})
+}

@@ -159,6 +159,14 @@ func TestScrapeStoreServeTrace(t *testing.T) {
 		t.Errorf("%d records parked, want %d", parked, 3201-wantStored)
 	}
 	followRun(t, c, rep.RunID, stored, 3201-wantStored)
+	// The site answers the next scrape's conditional requests with 304:
+	// nothing is published again.
+	code, body = send(t, scrapeRequest(t, c.State.API, c.State.Credentials, `{}`))
+	var again struct{ PagesFetched, PagesUnchanged, RecordsPublished int }
+	if err := json.Unmarshal([]byte(body), &again); code != http.StatusOK || err != nil || again.PagesFetched == 0 ||
+		again.PagesUnchanged != again.PagesFetched || again.RecordsPublished != 0 {
+		t.Errorf("a second scrape of the unchanged site: %d %s", code, body)
+	}
 
 	// One film through the API.
 	code, body = request(t, "GET", c.State.API+"/movies?limit=1", "", nil)

@@ -60,6 +60,7 @@ func build(ctx context.Context, getenv func(string) string) (*scraper.Handler, e
 			Profile:      cfg.Profile,
 			AllowedHosts: cfg.AllowedHosts,
 			MaxDepth:     cfg.MaxDepth,
+			Pages:        &runs.Pages{API: db, Name: cfg.RunsTable},
 			Log:          log,
 		},
 		Invoker:     invoke.Self{API: awslambda.NewFromConfig(awsCfg)},

@@ -71,3 +71,27 @@ func (r *Runs) Unclaim(_ context.Context, key, run string) error {
 	}
 	return nil
 }
+
+// Pages keeps page memories in memory.
+type Pages struct {
+	mu    sync.Mutex
+	pages map[string]scraper.PageMemory
+}
+
+// Recall implements scraper.Pages.
+func (p *Pages) Recall(_ context.Context, url string) (scraper.PageMemory, error) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return p.pages[url], nil
+}
+
+// Remember implements scraper.Pages.
+func (p *Pages) Remember(_ context.Context, url string, m scraper.PageMemory) error {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.pages == nil {
+		p.pages = map[string]scraper.PageMemory{}
+	}
+	p.pages[url] = m
+	return nil
+}

@@ -11,3 +11,7 @@ import (
 func TestConformance(t *testing.T) {
 	runstest.Run(t, func(*testing.T) scraper.Runs { return &memruns.Runs{} })
 }
+
+func TestPagesConformance(t *testing.T) {
+	runstest.RunPages(t, func(*testing.T) scraper.Pages { return &memruns.Pages{} })
+}
