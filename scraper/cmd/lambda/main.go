@@ -60,6 +60,8 @@ func build(ctx context.Context, getenv func(string) string) (*scraper.Handler, e
 			Profile:      cfg.Profile,
 			AllowedHosts: cfg.AllowedHosts,
 			MaxDepth:     cfg.MaxDepth,
+			TracePerPage: cfg.TracePerPage,
+			TracePerRun:  cfg.TracePerRun,
 			Log:          log,
 		},
 		Invoker:     invoke.Self{API: awslambda.NewFromConfig(awsCfg)},
