@@ -308,3 +308,18 @@ func Film(segs []Segment, id string) []Segment {
 	}
 	return append(out, film...)
 }
+
+// Films lists the films whose records a scrape's trace followed into the
+// processor (its segments annotated movie_id), in start order: the sampled
+// records; the others carried Sampled=0 and sent no segment.
+func Films(segs []Segment) []string {
+	var out []string
+	for _, s := range segs {
+		var ann map[string]any
+		_ = json.Unmarshal(s.Annotations, &ann)
+		if id, ok := ann["movie_id"].(string); ok && s.Name == "processor" {
+			out = append(out, id)
+		}
+	}
+	return out
+}
