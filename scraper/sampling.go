@@ -12,8 +12,8 @@ import (
 
 // Default bounds of the records that carry a sampled trace header: the
 // first two of each page and at most 40 a run keep a full-catalogue run's
-// trace at about 73 KB (TestScrapeStoreServeTrace), far below X-Ray's trace document size limit of 500 KB
-// (docs/tracing.md).
+// trace at about 73 KB (TestScrapeStoreServeTrace), far below X-Ray's
+// trace document size limit of 500 KB (docs/tracing.md).
 const (
 	DefaultTracePerPage = 2
 	DefaultTracePerRun  = 40
