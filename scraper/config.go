@@ -30,7 +30,7 @@ type Config struct {
 	Fetch    fetch.Options
 	Attempts int // PUBLISH_ATTEMPTS, 1–20 [5]
 	// TracePerPage and TracePerRun bound the records that carry a sampled
-	// trace header: SCRAPE_TRACE_PER_PAGE, 0–500 [2], and
+	// trace header: SCRAPE_TRACE_PER_PAGE, 0–10000 [2], and
 	// SCRAPE_TRACE_PER_RUN, 0–10000 [40].
 	TracePerPage, TracePerRun int
 }
@@ -55,7 +55,7 @@ func LoadConfig(getenv func(string) string) (Config, error) {
 	e.intIn("SCRAPE_MAX_DEPTH", &c.MaxDepth, 1, 10000)
 	c.AllowedHosts = e.hosts("SCRAPE_ALLOWED_HOSTS")
 	e.intIn("PUBLISH_ATTEMPTS", &c.Attempts, 1, 20)
-	e.intIn("SCRAPE_TRACE_PER_PAGE", &c.TracePerPage, 0, 500)
+	e.intIn("SCRAPE_TRACE_PER_PAGE", &c.TracePerPage, 0, 10000)
 	e.intIn("SCRAPE_TRACE_PER_RUN", &c.TracePerRun, 0, 10000)
 	e.durIn("SCRAPE_SYNC_BUDGET", &c.SyncBudget, time.Second, 28*time.Second)
 	c.Fetch = e.fetchOptions()

@@ -45,6 +45,7 @@ func bench(ctx context.Context, root string, args []string, stdout, stderr io.Wr
 	runs := fs.Int("runs", 3, "end-to-end runs per variant (medians are reported)")
 	out := fs.String("out", "", "also write the table, with the machine, to this markdown file")
 	goBenches := fs.Bool("go", true, "run the modules' Go benchmarks too (-go=false: the end-to-end runs only)")
+	traceOnly := fs.Bool("trace-only", false, "measure only the size of a full-catalogue run's trace, and print its row")
 	if err := fs.Parse(args); err != nil {
 		return 2
 	}
@@ -53,11 +54,20 @@ func bench(ctx context.Context, root string, args []string, stdout, stderr io.Wr
 		fmt.Fprintln(stderr, "moviepipe-local:", err)
 		return 1
 	}
+	say("tracing: a full-catalogue run on the sample site with the scraper's default sampling")
+	ts, err := measureTraceSize(ctx, root)
+	if err != nil {
+		return fail(fmt.Errorf("trace size: %w", err))
+	}
+	if *traceOnly {
+		printTable(stdout, ts.rows())
+		return 0
+	}
 	e2e, err := endToEnd(ctx, root, *runs, say)
 	if err != nil {
 		return fail(err)
 	}
-	rows := append(e2e.rows(), artifactRows(root)...)
+	rows := append(append(e2e.rows(), ts.rows()...), artifactRows(root)...)
 	if *goBenches {
 		mods, err := moduleRows(ctx, root, say)
 		if err != nil {
@@ -104,7 +114,7 @@ func endToEnd(ctx context.Context, root string, n int, say func(string, ...any))
 // run is one end-to-end run on a cloud of its own: the workshop's way, ours,
 // then the floor of what ours stored.
 func (e *endToEndRuns) run(ctx context.Context, root string, first bool, say func(string, ...any)) error {
-	c, err := cloud.Up(ctx, cloud.Options{Root: root, Log: io.Discard, ScrapePath: benchPage})
+	c, err := cloud.Up(ctx, cloud.Options{Root: root, Log: io.Discard, ScrapePath: benchPage, Env: traceEveryRecord, NoTraceLimit: true})
 	if err != nil {
 		return err
 	}
@@ -145,7 +155,7 @@ func (e *endToEndRuns) run(ctx context.Context, root string, first bool, say fun
 // directRun is our pipeline on a cloud of its own whose functions call the
 // emulators directly, their calls unchecked.
 func directRun(ctx context.Context, root string) (result, error) {
-	c, err := cloud.Up(ctx, cloud.Options{Root: root, Log: io.Discard, ScrapePath: benchPage, NoFrontDoors: true})
+	c, err := cloud.Up(ctx, cloud.Options{Root: root, Log: io.Discard, ScrapePath: benchPage, NoFrontDoors: true, Env: traceEveryRecord, NoTraceLimit: true})
 	if err != nil {
 		return result{}, err
 	}
