@@ -35,9 +35,12 @@ func measureTraceSize(ctx context.Context, root string) (traceSize, error) {
 	}
 	defer c.Close()
 	code, body, err := post(ctx, c, c.State.API+"/scrapes", []byte(`{}`))
+	if err != nil {
+		return traceSize{}, fmt.Errorf("scrape: %w", err)
+	}
 	var rep struct{ RunID, TraceID string }
-	if err != nil || (code != http.StatusOK && code != http.StatusAccepted) || json.Unmarshal(body, &rep) != nil {
-		return traceSize{}, fmt.Errorf("scrape: %d %s: %v", code, body, err)
+	if (code != http.StatusOK && code != http.StatusAccepted) || json.Unmarshal(body, &rep) != nil {
+		return traceSize{}, fmt.Errorf("scrape: %d %s", code, body)
 	}
 	movies := c.State.Exports["moviepipe-local-MoviesTableName"]
 	var last xraylocal.Summary
