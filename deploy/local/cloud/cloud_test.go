@@ -113,8 +113,15 @@ func checkTraceSize(t *testing.T, c *cloud.Cloud, segs []xraylocal.Segment, trac
 	if !ok || sum.LimitExceeded || sum.Bytes >= xraylocal.MaxTraceDocument/4 {
 		t.Errorf("trace %+v: want well under X-Ray's %d bytes, not LimitExceeded", sum, xraylocal.MaxTraceDocument)
 	}
-	t.Logf("full-catalogue trace: %d bytes in %d segment documents (X-Ray's limit: %d bytes)", sum.Bytes, sum.Segments, xraylocal.MaxTraceDocument)
 	films := xraylocal.Films(segs)
+	processor := 0
+	for _, s := range segs {
+		if s.Name == "processor" {
+			processor++
+		}
+	}
+	t.Logf("full-catalogue trace: %d bytes in %d segment documents (X-Ray's limit: %d bytes); %d processor segments for %d films",
+		sum.Bytes, sum.Segments, xraylocal.MaxTraceDocument, processor, len(films))
 	if len(films) == 0 || len(films) > defaultTracePerRun {
 		t.Fatalf("%d sampled films in the trace, want 1 to %d", len(films), defaultTracePerRun)
 	}

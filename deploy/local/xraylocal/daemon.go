@@ -310,14 +310,17 @@ func Film(segs []Segment, id string) []Segment {
 }
 
 // Films lists the films whose records a scrape's trace followed into the
-// processor (its segments annotated movie_id), in start order: the sampled
-// records; the others carried Sampled=0 and sent no segment.
+// processor (its segments annotated movie_id), each once, in start order:
+// the sampled records (a record delivered again has a segment per
+// delivery); the others carried Sampled=0 and sent no segment.
 func Films(segs []Segment) []string {
 	var out []string
+	seen := map[string]bool{}
 	for _, s := range segs {
 		var ann map[string]any
 		_ = json.Unmarshal(s.Annotations, &ann)
-		if id, ok := ann["movie_id"].(string); ok && s.Name == "processor" {
+		if id, ok := ann["movie_id"].(string); ok && s.Name == "processor" && !seen[id] {
+			seen[id] = true
 			out = append(out, id)
 		}
 	}

@@ -136,7 +136,7 @@ func demo(ctx context.Context, root string, getenv func(string) string, stdout, 
 	say("  pages fetched       %d", got.report.PagesFetched)
 	say("  trigger→last write  %.1fs", elapsed.Seconds())
 	say("  throughput          %.0f films/s", float64(stored)/elapsed.Seconds())
-	say("  freshness           scrape→stored p50 %s, p99 %s (the %d records the trace followed)", p50, p99, len(fresh))
+	say("  freshness           scrape→stored p50 %s, p99 %s (%d processor segments in the trace: the sampled records, each delivery)", p50, p99, len(fresh))
 
 	// One film, through the API.
 	id := pickFilm(ctx, c.State.API, xraylocal.Films(segs))
