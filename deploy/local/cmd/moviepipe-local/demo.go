@@ -294,7 +294,9 @@ func storeTimes(segs []xraylocal.Segment) (fresh []time.Duration, last time.Time
 	}
 	end := 0.0
 	for _, s := range segs {
-		if start, ok := starts[s.ParentID]; ok && s.EndTime > 0 {
+		// A PutRecords subsegment's own Kinesis call may arrive as a document
+		// of its own too (the SDK streams subsegments): only the processor's count.
+		if start, ok := starts[s.ParentID]; ok && s.EndTime > 0 && s.Namespace != "aws" {
 			fresh = append(fresh, seconds(s.EndTime-start))
 			end = max(end, s.EndTime)
 		}
