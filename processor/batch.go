@@ -32,10 +32,10 @@ type Store interface {
 
 // Tracer continues a record's trace from the trace header it carries.
 type Tracer interface {
-	// Record starts a segment for one record, annotated with its movie id,
-	// and returns the context to make its calls in (the store's call is a
-	// subsegment of it), and the function that ends the segment.
-	Record(ctx context.Context, traceHeader, movieID string) (context.Context, func(error))
+	// Record starts a segment for one record, annotated with its movie id
+	// and run id, and returns the context to make its calls in (the store's
+	// call is a subsegment of it), and the function that ends the segment.
+	Record(ctx context.Context, traceHeader, movieID, runID string) (context.Context, func(error))
 }
 
 // Parked is a record that can never succeed, as the error table keeps it.
@@ -275,7 +275,7 @@ func (h *Handler) writeAll(ctx context.Context, writes []*item) {
 // write writes one movie in a segment of its own, which continues its
 // producer's trace; the store's call is a subsegment of it.
 func (h *Handler) write(ctx context.Context, it *item) {
-	rctx, end := h.Tracer.Record(ctx, it.movie.TraceHeader, it.movie.ID)
+	rctx, end := h.Tracer.Record(ctx, it.movie.TraceHeader, it.movie.ID, it.movie.RunID)
 	written, err := h.put(rctx, it)
 	end(err)
 	var pe *panicError

@@ -33,13 +33,18 @@ type Config struct {
 	// SCRAPE_MAX_CRAWL_DELAY (1s–10m) [30s], SCRAPE_USER_AGENT, SCRAPE_ALLOWED_NETWORKS
 	Fetch    fetch.Options
 	Attempts int // PUBLISH_ATTEMPTS, 1–20 [5]
+	// TracePerPage and TracePerRun bound the records that carry a sampled
+	// trace header: SCRAPE_TRACE_PER_PAGE, 0–10000 [2], and
+	// SCRAPE_TRACE_PER_RUN, 0–10000 [40].
+	TracePerPage, TracePerRun int
 }
 
 // LoadConfig reads the configuration and reports every problem at once.
 func LoadConfig(getenv func(string) string) (Config, error) {
 	e := &env{get: getenv}
 	c := Config{URL: e.required("SCRAPE_URL"), Stream: e.required("STREAM_NAME"), ErrorsTable: e.required("ERRORS_TABLE"),
-		RunsTable: e.required("RUNS_TABLE"), MaxPages: 100, MaxDepth: DefaultMaxDepth, SyncBudget: 20 * time.Second, Attempts: 5}
+		RunsTable: e.required("RUNS_TABLE"), MaxPages: 100, MaxDepth: DefaultMaxDepth, SyncBudget: 20 * time.Second, Attempts: 5,
+		TracePerPage: DefaultTracePerPage, TracePerRun: DefaultTracePerRun}
 	if c.URL != "" {
 		if u, err := url.Parse(c.URL); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
 			e.bad("SCRAPE_URL", c.URL, "want an absolute http or https URL")
@@ -54,6 +59,8 @@ func LoadConfig(getenv func(string) string) (Config, error) {
 	e.intIn("SCRAPE_MAX_DEPTH", &c.MaxDepth, 1, 10000)
 	c.AllowedHosts = e.hosts("SCRAPE_ALLOWED_HOSTS")
 	e.intIn("PUBLISH_ATTEMPTS", &c.Attempts, 1, 20)
+	e.intIn("SCRAPE_TRACE_PER_PAGE", &c.TracePerPage, 0, 10000)
+	e.intIn("SCRAPE_TRACE_PER_RUN", &c.TracePerRun, 0, 10000)
 	e.durIn("SCRAPE_SYNC_BUDGET", &c.SyncBudget, time.Second, 20*time.Second)
 	c.Fetch = e.fetchOptions()
 	return c, errors.Join(e.errs...)

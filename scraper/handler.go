@@ -236,7 +236,7 @@ func (h *Handler) Continue(ctx context.Context, st State) {
 			h.endAfterPanic(ctx, &st)
 		}
 	}()
-	ctx, end := h.Scraper.Tracer.Resume(ctx, st.TraceHeader)
+	ctx, end := h.Scraper.Tracer.Resume(ctx, st.TraceHeader, st.RunID)
 	defer end(nil)
 	if err := h.Lease.Renew(ctx, st.RunID, h.now().Add(leaseFor)); err != nil {
 		// Lost (it expired and another run took it), or unreadable: either

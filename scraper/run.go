@@ -4,16 +4,12 @@ import (
 	"bytes"
 	"cmp"
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"log/slog"
-	"regexp"
 	"strconv"
-	"sync"
 	"time"
 
-	"github.com/moviepipe/moviepipe/contracts"
 	"github.com/moviepipe/moviepipe/scraper/fetch"
 	"github.com/moviepipe/moviepipe/scraper/profile"
 	"github.com/moviepipe/moviepipe/scraper/publish"
@@ -37,13 +33,14 @@ type Parker interface {
 // Tracer opens the subsegments of a run and gives the header that records
 // carry so that the processor continues the trace.
 type Tracer interface {
-	// Start opens a subsegment; the returned function closes it.
-	Start(ctx context.Context, name string) (context.Context, func(error))
+	// Start opens a subsegment annotated with the run id; the returned
+	// function closes it.
+	Start(ctx context.Context, name, runID string) (context.Context, func(error))
 	// Header is the trace header of the (sub)segment in ctx, or "".
 	Header(ctx context.Context) string
-	// Resume continues the trace of header in a new segment (a run's
-	// continuation in another invocation).
-	Resume(ctx context.Context, header string) (context.Context, func(error))
+	// Resume continues the trace of header in a new segment annotated with
+	// the run id (a run's continuation in another invocation).
+	Resume(ctx context.Context, header, runID string) (context.Context, func(error))
 }
 
 // State is where a run stands: enough to continue it in another invocation.
@@ -64,6 +61,9 @@ type State struct {
 	// Force publishes every page, changed or not.
 	Force  bool   `json:"force,omitempty"`
 	Totals Report `json:"totals"`
+	// Traced counts the records published so far with a sampled trace
+	// header, so that a continuation keeps to the run's bound.
+	Traced int `json:"traced,omitempty"`
 }
 
 // RunStatus is where a run ended up, as its report says.
@@ -119,8 +119,12 @@ type Scraper struct {
 	// Pages remembers the pages published, to skip those unchanged (nil:
 	// every page is published).
 	Pages Pages
-	Log   *slog.Logger
-	Now   func() time.Time
+	// TracePerPage and TracePerRun bound the records of a page and of a run
+	// that carry a sampled trace header (the first ones of each page); the
+	// others carry the run's trace id with Sampled=0. Zero traces none.
+	TracePerPage, TracePerRun int
+	Log                       *slog.Logger
+	Now                       func() time.Time
 }
 
 // Run scrapes from st.Next until the site ends, st.MaxPages pages are done,
@@ -245,7 +249,7 @@ func (s *Scraper) step(ctx, fetchCtx context.Context, st *State, rep *Report, sc
 		st.Visited.Add(norm)
 	}
 	mem := s.recall(ctx, *st, pageURL)
-	sp, err := s.page(fetchCtx, pageURL, prof, st.Pages, &st.Visited, mem)
+	sp, err := s.page(fetchCtx, st.RunID, pageURL, prof, st.Pages, &st.Visited, mem)
 	if e, ok := errors.AsType[*fetch.Error](err); ok && e.Reason == fetch.ReasonDeferred && ctx.Err() == nil {
 		st.NotBefore = e.RetryAt
 		s.log().InfoContext(ctx, "page deferred to the next invocation", "run_id", st.RunID, "url", pageURL, "retry_at", e.RetryAt, "detail", e.Detail)
@@ -271,7 +275,7 @@ func (s *Scraper) step(ctx, fetchCtx context.Context, st *State, rep *Report, sc
 		s.log().InfoContext(ctx, "page unchanged: not published", "run_id", st.RunID, "url", pageURL, "not_modified", sp.notModified)
 		s.remember(ctx, pageURL, seen)
 	} else {
-		published, rejected, failed := s.publishPage(ctx, *st, pageURL, page)
+		published, rejected, failed := s.publishPage(ctx, st, pageURL, page)
 		rep.RecordsPublished += published
 		rep.PublishFailures += failed
 		for reason, n := range rejected {
@@ -346,8 +350,8 @@ func (sp scraped) unchanged(mem PageMemory) bool {
 // page fetches and parses one page, detecting the layout when prof is nil;
 // asked conditionally with mem's validators, a page not modified is mem's.
 // The page's URL after redirects is marked visited.
-func (s *Scraper) page(ctx context.Context, pageURL string, prof *profile.Profile, n int, visited *Visited, mem PageMemory) (scraped, error) {
-	ctx, end := s.Tracer.Start(ctx, "GET page "+strconv.Itoa(n+1))
+func (s *Scraper) page(ctx context.Context, runID, pageURL string, prof *profile.Profile, n int, visited *Visited, mem PageMemory) (scraped, error) {
+	ctx, end := s.Tracer.Start(ctx, "GET page "+strconv.Itoa(n+1), runID)
 	var err error
 	defer func() { end(err) }()
 	var fetched *fetch.Page
@@ -382,15 +386,22 @@ func (s *Scraper) page(ctx context.Context, pageURL string, prof *profile.Profil
 }
 
 // publishPage validates a page's movies, publishes the valid records and
-// parks the others. It returns the counts.
-func (s *Scraper) publishPage(ctx context.Context, st State, pageURL string, page profile.Page) (published int, rejected map[string]int, failures int) {
+// parks the others. It returns the counts, and counts in st.Traced the
+// records that carry a sampled trace header.
+func (s *Scraper) publishPage(ctx context.Context, st *State, pageURL string, page profile.Page) (published int, rejected map[string]int, failures int) {
 	rejected = map[string]int{}
-	pctx, end := s.Tracer.Start(ctx, "PutRecords page "+strconv.Itoa(st.Pages))
+	pctx, end := s.Tracer.Start(ctx, "PutRecords page "+strconv.Itoa(st.Pages), st.RunID)
 	defer func() { end(nil) }()
-	prov := Provenance{SourceURL: pageURL, ScrapedAt: s.now(), RunID: st.RunID, TraceHeader: validHeader(s.Tracer.Header(pctx))}
+	prov := Provenance{SourceURL: pageURL, ScrapedAt: s.now(), RunID: st.RunID}
+	sampled := validHeader(s.Tracer.Header(pctx))
+	traced := tracedOnPage(s.TracePerPage, s.TracePerRun, st.Traced)
 	var entries []publish.Entry
 	var parked []ErrorRecord
 	for i, m := range page.Movies {
+		prov.TraceHeader = unsampled(sampled)
+		if len(entries) < traced {
+			prov.TraceHeader = sampled
+		}
 		rec, err := NewRecord(m, prov)
 		if err != nil {
 			e := newErrorRecord(st.RunID, st.Pages-1, i, prov, rec, err)
@@ -399,6 +410,9 @@ func (s *Scraper) publishPage(ctx context.Context, st State, pageURL string, pag
 			continue
 		}
 		entries = append(entries, publish.Entry{Key: rec.ID, Data: rec.Data})
+	}
+	if sampled != "" && sampled != unsampled(sampled) {
+		st.Traced += min(traced, len(entries))
 	}
 	published, failed := s.Publisher.Publish(pctx, entries)
 	for _, f := range failed {
@@ -429,31 +443,3 @@ func (s *Scraper) log() *slog.Logger {
 	}
 	return slog.Default()
 }
-
-// validHeader keeps a trace header only when the contract's traceHeader
-// pattern accepts it (an undecided sampling reads "Sampled=?").
-func validHeader(h string) string {
-	if h == "" || !traceHeaderPattern().MatchString(h) {
-		return ""
-	}
-	return h
-}
-
-// traceHeaderPattern is movie-record.v1's own pattern for traceHeader.
-var traceHeaderPattern = sync.OnceValue(func() *regexp.Regexp {
-	raw, err := contracts.Schema(contracts.MovieRecordV1)
-	if err != nil {
-		panic(err) // embedded: a build error
-	}
-	var s struct {
-		Defs struct {
-			TraceHeader struct {
-				Pattern string `json:"pattern"`
-			} `json:"traceHeader"`
-		} `json:"$defs"`
-	}
-	if err := json.Unmarshal(raw, &s); err != nil || s.Defs.TraceHeader.Pattern == "" {
-		panic(fmt.Sprintf("movie-record.v1 has no traceHeader pattern: %v", err))
-	}
-	return regexp.MustCompile(s.Defs.TraceHeader.Pattern)
-})

@@ -73,6 +73,10 @@ type Options struct {
 	// calls unchecked: only to measure what the front doors cost (make
 	// bench). IAM is not enforced then.
 	NoFrontDoors bool
+	// NoTraceLimit lifts X-Ray's trace document size limit (500 KB) in the
+	// local daemon: only for make bench, which traces every record to time
+	// each one. The cloud says so when it starts.
+	NoTraceLimit bool
 	// Empty starts the cloud with no stacks: they arrive by deploys (osls
 	// deploy through Endpoints, make deploy STAGE=local).
 	Empty bool

@@ -99,6 +99,46 @@ func send(t testing.TB, req *http.Request) (int, string) {
 	return resp.StatusCode, string(b)
 }
 
+// defaultTracePerRun is the scraper's bound on the sampled records of a run
+// (scraper.DefaultTracePerRun, SCRAPE_TRACE_PER_RUN).
+const defaultTracePerRun = 40
+
+// checkTraceSize checks that a full-catalogue run's trace stays within
+// X-Ray's trace document size limit, that its processor segments are the
+// sampled records' (at most the scraper's bound, each annotated with the
+// run id), and returns a sampled film that was stored.
+func checkTraceSize(t *testing.T, c *cloud.Cloud, segs []xraylocal.Segment, traceID, runID string) string {
+	t.Helper()
+	sum, ok := c.XRay().Summary(traceID)
+	if !ok || sum.LimitExceeded || sum.Bytes >= xraylocal.MaxTraceDocument/4 {
+		t.Errorf("trace %+v: want well under X-Ray's %d bytes, not LimitExceeded", sum, xraylocal.MaxTraceDocument)
+	}
+	films := xraylocal.Films(segs)
+	processor := 0
+	for _, s := range segs {
+		if s.Name == "processor" {
+			processor++
+		}
+	}
+	t.Logf("full-catalogue trace: %d bytes in %d segment documents (X-Ray's limit: %d bytes); %d processor segments for %d films",
+		sum.Bytes, sum.Segments, xraylocal.MaxTraceDocument, processor, len(films))
+	if len(films) == 0 || len(films) > defaultTracePerRun {
+		t.Fatalf("%d sampled films in the trace, want 1 to %d", len(films), defaultTracePerRun)
+	}
+	for _, s := range segs {
+		var ann map[string]any
+		_ = json.Unmarshal(s.Annotations, &ann)
+		if (s.Name == "processor" || strings.HasPrefix(s.Name, "PutRecords page ")) && ann["run_id"] != runID {
+			t.Errorf("segment %s %s is not annotated run_id=%s: %s", s.Name, s.ID, runID, s.Annotations)
+		}
+	}
+	film := films[len(films)/2]
+	if code, body := request(t, "GET", c.State.API+"/movies/"+film, "", nil); code != http.StatusOK {
+		t.Fatalf("sampled film %s: %d %s", film, code, body)
+	}
+	return film
+}
+
 // The acceptance of the local cloud: POST {api}/scrapes stores the
 // catalogue, GET {api}/movies/{id} returns a film, and the scrape's trace
 // holds the API Gateway, the scraper, the processor and DynamoDB under one
@@ -206,13 +246,14 @@ func TestScrapeStoreServeTrace(t *testing.T) {
 			t.Errorf("trace %s has no %s segment", rep.TraceID, want)
 		}
 	}
+	film := checkTraceSize(t, c, segs, rep.TraceID, rep.RunID)
 	// The console lists the run and the error table.
 	if code, body := request(t, "GET", c.State.Console+"/", "", nil); code != http.StatusOK ||
 		!strings.Contains(body, rep.TraceID) || !strings.Contains(body, "scrape#"+rep.RunID) {
 		t.Errorf("console index: %d, want the run's trace and its parked record", code)
 	}
 	// The waterfall page, as a person sees it.
-	checkTracePage(t, r, c.State.Console, rep.TraceID, page.Items[0].ID)
+	checkTracePage(t, r, c.State.Console, rep.TraceID, film)
 
 	// Every call the functions made was allowed by their roles, and each
 	// function's code used its role (the mappings' reads are checked when

@@ -23,7 +23,13 @@ import (
 func (c *Cloud) console() http.Handler {
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /traces", func(w http.ResponseWriter, r *http.Request) {
-		writeJSON(w, c.xray.Traces(100))
+		sums := []xraylocal.Summary{} // with each trace's size and LimitExceeded mark
+		for _, id := range c.xray.Traces(100) {
+			if s, ok := c.xray.Summary(id); ok {
+				sums = append(sums, s)
+			}
+		}
+		writeJSON(w, sums)
 	})
 	mux.HandleFunc("GET /traces/{id}", func(w http.ResponseWriter, r *http.Request) {
 		id := r.PathValue("id")
@@ -62,8 +68,10 @@ func (c *Cloud) console() http.Handler {
 		for _, s := range spans {
 			bars = append(bars, bar{Span: s, Left: s.Start / total * 100, Width: max(0.4, (s.End-s.Start)/total*100), Ms: fmt.Sprintf("%.1f ms", (s.End-s.Start)*1000)})
 		}
+		sum, _ := c.xray.Summary(id)
 		w.Header().Set("Content-Type", "text/html; charset=utf-8")
-		_ = traceTemplate.Execute(w, map[string]any{"ID": id, "Bars": bars, "Total": fmt.Sprintf("%.1f ms", total*1000)})
+		_ = traceTemplate.Execute(w, map[string]any{"ID": id, "Bars": bars, "Total": fmt.Sprintf("%.1f ms", total*1000), "Summary": sum,
+			"KB": fmt.Sprintf("%.1f KB of %d KB", float64(sum.Bytes)/1024, xraylocal.MaxTraceDocument>>10)})
 	})
 	mux.HandleFunc("GET /{$}", func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Content-Type", "text/html; charset=utf-8")
@@ -153,7 +161,8 @@ main { padding: 1rem 2rem; }
 .bar.segment { background: #b3261e; } .bar.aws { background: #c8961e; } .bar.error { outline: 2px solid #000; }
 .ms { text-align: right; color: #6b6878; font-variant-numeric: tabular-nums; }
 </style></head>
-<body><header><h1>Trace {{.ID}}</h1><p>{{len .Bars}} segments and subsegments · {{.Total}} ·
+<body><header><h1>Trace {{.ID}}</h1>{{if .Summary.LimitExceeded}}<p class="limit-exceeded" style="color:#ffb4a9"><strong>LimitExceeded</strong>: this trace reached X-Ray's trace document size limit; the segments past it were dropped.</p>{{end}}
+<p>{{len .Bars}} segments and subsegments · {{.KB}} · {{.Total}} ·
 <span style="color:#e57373">■</span> service segment <span style="color:#8fa6d8">■</span> subsegment <span style="color:#c8961e">■</span> AWS call</p></header>
 <main>
 {{range .Bars}}<div class="row span" data-name="{{.Name}}"><div class="name" style="padding-left: {{.Depth}}rem">{{.Name}}</div><div class="ms">{{.Ms}}</div>

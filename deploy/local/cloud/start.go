@@ -135,6 +135,10 @@ func (c *Cloud) loopback(context.Context) error {
 		return err
 	}
 	c.State.XRay = c.xray.Addr()
+	if c.opts.NoTraceLimit {
+		c.xray.LiftTraceLimit()
+		c.log.Info("xray", "note", "X-Ray's trace document size limit (500 KB) is lifted: every segment of a trace is kept (cloud.Options.NoTraceLimit)")
+	}
 	c.sqs = sqslocal.New(region, account)
 	if c.State.SQS, err = c.serve(c.sqs); err != nil {
 		return err

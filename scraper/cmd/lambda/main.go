@@ -61,6 +61,8 @@ func build(ctx context.Context, getenv func(string) string) (*scraper.Handler, e
 			AllowedHosts: cfg.AllowedHosts,
 			MaxDepth:     cfg.MaxDepth,
 			Pages:        &runs.Pages{API: db, Name: cfg.RunsTable},
+			TracePerPage: cfg.TracePerPage,
+			TracePerRun:  cfg.TracePerRun,
 			Log:          log,
 		},
 		Invoker:     invoke.Self{API: awslambda.NewFromConfig(awsCfg)},
