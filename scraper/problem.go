@@ -72,6 +72,6 @@ func (h *Handler) releaseAfterPanic(ctx context.Context, run string) {
 	}
 	defer func() { h.recovered(ctx, recover()) }()
 	if err := h.Lease.Release(ctx, run); err != nil {
-		h.log().WarnContext(ctx, "the run's lease was not released; it expires on its own", "run_id", run, "error", err)
+		h.log().WarnContext(ctx, "the run's lease was not released; it expires on its own", "runId", run, "error", err)
 	}
 }

@@ -187,7 +187,7 @@ func (s *Scraper) step(ctx context.Context, st *State, rep *Report, sc scope, pr
 			rep.RefusedByReason[string(r)]++
 		}
 		rep.Errors = append(rep.Errors, err.Error())
-		s.log().WarnContext(ctx, "page failed", "run_id", st.RunID, "url", pageURL, "error", err)
+		s.log().WarnContext(ctx, "page failed", "runId", st.RunID, "url", pageURL, "error", err)
 		return prof, false
 	}
 	rep.Profile = p.Name
@@ -213,7 +213,7 @@ func (s *Scraper) step(ctx context.Context, st *State, rep *Report, sc scope, pr
 // refuse counts a link not followed, and logs it.
 func (s *Scraper) refuse(ctx context.Context, rep *Report, st State, link string, why Refusal) {
 	rep.RefusedByReason[string(why)]++
-	s.log().InfoContext(ctx, "link not followed", "run_id", st.RunID, "url", link, "reason", why, "depth", st.Depth)
+	s.log().InfoContext(ctx, "link not followed", "runId", st.RunID, "url", link, "reason", why, "depth", st.Depth)
 }
 
 // stopped says why a run stopped when its context ended.
@@ -291,20 +291,24 @@ func (s *Scraper) publishPage(ctx context.Context, st State, pageURL string, pag
 			e := newErrorRecord(st.RunID, st.Pages-1, i, prov, rec, err)
 			parked = append(parked, e)
 			rejected[e.Reason]++
+			s.log().LogAttrs(ctx, slog.LevelWarn, "record rejected", append(prov.logAttrs(e.MovieID),
+				slog.String("errorId", e.ErrorID), slog.String("reason", e.Reason), slog.String("message", e.Message))...)
 			continue
 		}
 		entries = append(entries, publish.Entry{Key: rec.ID, Data: rec.Data})
 	}
 	published, failed := s.Publisher.Publish(pctx, entries)
+	s.logPublished(ctx, prov, entries, failed)
 	for _, f := range failed {
-		s.log().ErrorContext(ctx, "record not published", "run_id", st.RunID, "movie_id", f.Key, "reason", f.Reason)
+		s.log().LogAttrs(ctx, slog.LevelError, "record not published", append(prov.logAttrs(f.Key), slog.String("reason", f.Reason))...)
 		parked = append(parked, publishFailed(st.RunID, prov, f))
 	}
 	if len(parked) > 0 {
 		if err := s.Parker.Park(ctx, parked); err != nil {
 			// Nothing is dropped silently: the log holds every record.
 			for _, e := range parked {
-				s.log().ErrorContext(ctx, "record not parked", "run_id", st.RunID, "error_id", e.ErrorID, "reason", e.Reason, "payload", e.Payload, "error", err)
+				s.log().LogAttrs(ctx, slog.LevelError, "record not parked", append(prov.logAttrs(e.MovieID), slog.String("errorId", e.ErrorID),
+					slog.String("reason", e.Reason), slog.String("payload", e.Payload), slog.String("error", err.Error()))...)
 			}
 		}
 	}
