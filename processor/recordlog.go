@@ -12,7 +12,7 @@ import (
 var errParkFailed = errors.New("the error table did not take the entry")
 
 // logOutcomes logs each record's outcome, one line a record: "record stored"
-// and "record stale" at DEBUG, "record parked" (with its reason and message)
+// and "record stale" at DEBUG, "record parked" (with its reason and detail)
 // and "record retried" (with the error, when there was one) at WARN. Each
 // line carries what finds the record again: runId, movieId, traceId and its
 // sequenceNumber; the logger adds the invocation's requestId.
@@ -25,7 +25,7 @@ func (h *Handler) logOutcomes(ctx context.Context, items []item) {
 		switch it.outcome {
 		case Park:
 			level = slog.LevelWarn
-			attrs = append(attrs, slog.String("reason", string(it.parked.Reason)), slog.String("message", Clip(it.parked.Message, 300)))
+			attrs = append(attrs, slog.String("reason", string(it.parked.Reason)), slog.String("detail", Clip(it.parked.Message, 300)))
 		case Retry:
 			level, msg = slog.LevelWarn, "record retried"
 			if it.err != nil {

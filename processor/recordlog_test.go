@@ -40,7 +40,7 @@ func TestEachRecordLogsItsIDs(t *testing.T) {
 	}
 	var buf bytes.Buffer
 	h, _ := newHandler(s)
-	h.Log = slog.New(withRequestID{slog.NewJSONHandler(&buf, &slog.HandlerOptions{Level: slog.LevelDebug})})
+	h.Log = slog.New(withRequestID{slog.NewJSONHandler(&buf, &slog.HandlerOptions{Level: slog.LevelDebug, ReplaceAttr: lambdacontext.ReplaceAttr})})
 	ev := event(1, record("tt0000001", "a", scraped), record("tt0000001", "a", scraped.Add(-time.Hour)), []byte(`{"id":"tt0000002","runId":"run-2"}`),
 		record("tt0000003", "c", scraped))
 	ctx := lambdacontext.NewContext(t.Context(), &lambdacontext.LambdaContext{AwsRequestID: "req-1"})
@@ -49,11 +49,11 @@ func TestEachRecordLogsItsIDs(t *testing.T) {
 	}
 	const trace = "1-6745a3c1-5e0c7a2b9d4f1e3a8c6b0d2e"
 	want := map[string]map[string]string{
-		ev.Records[0].Kinesis.SequenceNumber: {"msg": "record stored", "level": "DEBUG", "movieId": "tt0000001", "runId": "run-1", "traceId": trace},
-		ev.Records[1].Kinesis.SequenceNumber: {"msg": "record stale", "level": "DEBUG", "movieId": "tt0000001", "runId": "run-1", "traceId": trace},
-		ev.Records[2].Kinesis.SequenceNumber: {"msg": "record parked", "level": "WARN", "movieId": "tt0000002", "runId": "run-2", "traceId": "",
+		ev.Records[0].Kinesis.SequenceNumber: {"message": "record stored", "level": "DEBUG", "movieId": "tt0000001", "runId": "run-1", "traceId": trace},
+		ev.Records[1].Kinesis.SequenceNumber: {"message": "record stale", "level": "DEBUG", "movieId": "tt0000001", "runId": "run-1", "traceId": trace},
+		ev.Records[2].Kinesis.SequenceNumber: {"message": "record parked", "level": "WARN", "movieId": "tt0000002", "runId": "run-2", "traceId": "",
 			"reason": string(processor.ReasonInvalid)},
-		ev.Records[3].Kinesis.SequenceNumber: {"msg": "record retried", "level": "WARN", "movieId": "tt0000003", "runId": "run-1", "traceId": trace,
+		ev.Records[3].Kinesis.SequenceNumber: {"message": "record retried", "level": "WARN", "movieId": "tt0000003", "runId": "run-1", "traceId": trace,
 			"error": errThrottled.Error()},
 	}
 	for line := range strings.Lines(buf.String()) {
@@ -72,7 +72,7 @@ func TestEachRecordLogsItsIDs(t *testing.T) {
 		delete(want, seq)
 		for k, v := range w {
 			if got[k] != v {
-				t.Errorf("%s: %s = %v, want %q", w["msg"], k, got[k], v)
+				t.Errorf("%s: %s = %v, want %q", w["message"], k, got[k], v)
 			}
 		}
 	}

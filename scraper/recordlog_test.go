@@ -49,15 +49,15 @@ func TestEachRecordLogsItsIDs(t *testing.T) {
 	s, _, _, _ := newScraper()
 	s.Publisher = refusingPublisher{refuse: "tt0000011"}
 	var buf bytes.Buffer
-	s.Log = slog.New(withRequestID{slog.NewJSONHandler(&buf, &slog.HandlerOptions{Level: slog.LevelDebug})})
+	s.Log = slog.New(withRequestID{slog.NewJSONHandler(&buf, &slog.HandlerOptions{Level: slog.LevelDebug, ReplaceAttr: lambdacontext.ReplaceAttr})})
 	ctx := lambdacontext.NewContext(t.Context(), &lambdacontext.LambdaContext{AwsRequestID: "req-1"})
 	now := time.Now()
 	s.Run(ctx, scraper.State{RunID: "run-1", Next: site.URL + "/movies?page=1", MaxPages: 1, Started: now}, now.Add(time.Hour))
 
 	want := map[string]map[string]string{
-		"tt0000010": {"msg": "record published", "level": "DEBUG"},
-		"tt0000011": {"msg": "record not published", "level": "ERROR", "reason": "ProvisionedThroughputExceededException"},
-		"tt0000012": {"msg": "record rejected", "level": "WARN", "reason": "invalid_record"},
+		"tt0000010": {"message": "record published", "level": "DEBUG"},
+		"tt0000011": {"message": "record not published", "level": "ERROR", "reason": "ProvisionedThroughputExceededException"},
+		"tt0000012": {"message": "record rejected", "level": "WARN", "reason": "invalid_record"},
 	}
 	for line := range strings.Lines(buf.String()) {
 		var got map[string]any
@@ -69,14 +69,14 @@ func TestEachRecordLogsItsIDs(t *testing.T) {
 		}
 		id, _ := got["movieId"].(string)
 		w, ok := want[id]
-		if !ok || got["msg"] != w["msg"] {
+		if !ok || got["message"] != w["message"] {
 			continue
 		}
 		delete(want, id)
 		w["traceId"] = "1-6745a3c1-5e0c7a2b9d4f1e3a8c6b0d2e"
 		for k, v := range w {
 			if got[k] != v {
-				t.Errorf("%s %s: %s = %v, want %q", w["msg"], id, k, got[k], v)
+				t.Errorf("%s %s: %s = %v, want %q", w["message"], id, k, got[k], v)
 			}
 		}
 	}

@@ -292,7 +292,7 @@ func (s *Scraper) publishPage(ctx context.Context, st State, pageURL string, pag
 			parked = append(parked, e)
 			rejected[e.Reason]++
 			s.log().LogAttrs(ctx, slog.LevelWarn, "record rejected", append(prov.logAttrs(e.MovieID),
-				slog.String("errorId", e.ErrorID), slog.String("reason", e.Reason), slog.String("message", e.Message))...)
+				slog.String("errorId", e.ErrorID), slog.String("reason", e.Reason), slog.String("detail", e.Message))...)
 			continue
 		}
 		entries = append(entries, publish.Entry{Key: rec.ID, Data: rec.Data})
