@@ -117,7 +117,7 @@ func (h *Handler) Handle(ctx context.Context, ev events.KinesisEvent) (events.Ki
 		it := &items[i]
 		it.rec = &ev.Records[i]
 		rep.MaxAge = max(rep.MaxAge, start.Sub(it.rec.Kinesis.ApproximateArrivalTimestamp.Time))
-		it.movie, it.parked = h.decode(it.rec)
+		it.movie, it.parked = h.decode(ctx, it.rec)
 	}
 
 	// Stop the writes early enough to answer before the deadline.
@@ -193,10 +193,10 @@ func (rep *Report) count(items []item) events.KinesisEventResponse {
 
 // decode turns one record into a movie or a parked record, recovering from
 // any panic on the way.
-func (h *Handler) decode(r *events.KinesisEventRecord) (m Movie, p *Parked) {
+func (h *Handler) decode(ctx context.Context, r *events.KinesisEventRecord) (m Movie, p *Parked) {
 	defer func() {
 		if v := recover(); v != nil {
-			h.log().Error("panic decoding record", "sequenceNumber", r.Kinesis.SequenceNumber, "panic", fmt.Sprint(v), "stack", string(debug.Stack()))
+			h.log().ErrorContext(ctx, "panic decoding record", "sequenceNumber", r.Kinesis.SequenceNumber, "panic", fmt.Sprint(v), "stack", string(debug.Stack()))
 			p = h.newParked(r, nil, &ParkError{Reason: ReasonInternal, Message: fmt.Sprintf("panic: %v", v)})
 		}
 	}()
