@@ -241,7 +241,7 @@ func (h *Handler) Continue(ctx context.Context, st State) {
 	if err := h.Lease.Renew(ctx, st.RunID, h.now().Add(leaseFor)); err != nil {
 		// Lost (it expired and another run took it), or unreadable: either
 		// way this run cannot go on without risking two at once.
-		h.log().ErrorContext(ctx, "the run stops: its lease could not be renewed", "run_id", st.RunID, "error", err)
+		h.log().ErrorContext(ctx, "the run stops: its lease could not be renewed", "runId", st.RunID, "error", err)
 		rep := openReport(st)
 		rep.Status, rep.ErrorCode, rep.TraceID = RunFailed, ErrorLeaseLost, h.traceID(ctx)
 		rep.Errors = append(rep.Errors, "the run's lease could not be renewed: another run may hold it")
@@ -274,7 +274,7 @@ func (h *Handler) acquire(ctx context.Context, run string, now time.Time) (event
 			map[string]any{"runId": busy.Run})
 		return r, false
 	}
-	h.log().ErrorContext(ctx, "cannot take the scrape lease", "run_id", run, "error", err)
+	h.log().ErrorContext(ctx, "cannot take the scrape lease", "runId", run, "error", err)
 	return unavailable("The scrape could not start; try again shortly."), false
 }
 
@@ -288,19 +288,19 @@ func (h *Handler) handOn(ctx context.Context, st State, rep *Report, next *State
 		if err == nil {
 			return
 		}
-		h.log().ErrorContext(ctx, "cannot continue the run", "run_id", rep.RunID, "error", err)
+		h.log().ErrorContext(ctx, "cannot continue the run", "runId", rep.RunID, "error", err)
 		rep.Continues = false
 		rep.Status, rep.ErrorCode = RunFailed, ErrorContinuationFailed
 		rep.Errors = append(rep.Errors, "the run could not continue asynchronously")
 	}
 	h.saveRun(ctx, st, *rep)
 	if err := h.Lease.Release(ctx, rep.RunID); err != nil {
-		h.log().WarnContext(ctx, "the run's lease was not released; it expires on its own", "run_id", rep.RunID, "error", err)
+		h.log().WarnContext(ctx, "the run's lease was not released; it expires on its own", "runId", rep.RunID, "error", err)
 	}
 }
 
 func (h *Handler) done(ctx context.Context, rep Report) {
-	h.log().InfoContext(ctx, "run report", "run_id", rep.RunID, "trace_id", rep.TraceID, "status", rep.Status,
+	h.log().InfoContext(ctx, "run report", "runId", rep.RunID, "traceId", rep.TraceID, "status", rep.Status,
 		"pages", rep.PagesFetched, "parsed", rep.MoviesParsed, "published", rep.RecordsPublished,
 		"rejected", rep.RecordsRejected, "publish_failures", rep.PublishFailures, "errors", rep.Errors, "duration_ms", rep.DurationMs)
 	if h.Metrics != nil {

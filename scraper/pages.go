@@ -51,7 +51,7 @@ func (s *Scraper) recall(ctx context.Context, st State, url string) PageMemory {
 	}
 	m, err := s.Pages.Recall(ctx, url)
 	if err != nil {
-		s.log().WarnContext(ctx, "the page's memory could not be read: it is published again", "run_id", st.RunID, "url", url, "error", err)
+		s.log().WarnContext(ctx, "the page's memory could not be read: it is published again", "runId", st.RunID, "url", url, "error", err)
 		return PageMemory{}
 	}
 	if m.Profile == "" || (s.Profile != nil && m.Profile != s.Profile.Name) {

@@ -88,6 +88,6 @@ func (h *Handler) endAfterPanic(ctx context.Context, st *State) {
 	rep.Errors = append(rep.Errors, "the run stopped on an internal error")
 	h.saveRun(ctx, *st, rep)
 	if err := h.Lease.Release(ctx, st.RunID); err != nil {
-		h.log().WarnContext(ctx, "the run's lease was not released; it expires on its own", "run_id", st.RunID, "error", err)
+		h.log().WarnContext(ctx, "the run's lease was not released; it expires on its own", "runId", st.RunID, "error", err)
 	}
 }

@@ -252,7 +252,7 @@ func (s *Scraper) step(ctx, fetchCtx context.Context, st *State, rep *Report, sc
 	sp, err := s.page(fetchCtx, st.RunID, pageURL, prof, st.Pages, &st.Visited, mem)
 	if e, ok := errors.AsType[*fetch.Error](err); ok && e.Reason == fetch.ReasonDeferred && ctx.Err() == nil {
 		st.NotBefore = e.RetryAt
-		s.log().InfoContext(ctx, "page deferred to the next invocation", "run_id", st.RunID, "url", pageURL, "retry_at", e.RetryAt, "detail", e.Detail)
+		s.log().InfoContext(ctx, "page deferred to the next invocation", "runId", st.RunID, "url", pageURL, "retryAt", e.RetryAt, "detail", e.Detail)
 		return prof, pageDeferred
 	}
 	st.Pages++
@@ -262,7 +262,7 @@ func (s *Scraper) step(ctx, fetchCtx context.Context, st *State, rep *Report, sc
 			rep.RefusedByReason[string(r)]++
 		}
 		rep.Errors = append(rep.Errors, err.Error())
-		s.log().WarnContext(ctx, "page failed", "run_id", st.RunID, "url", pageURL, "error", err)
+		s.log().WarnContext(ctx, "page failed", "runId", st.RunID, "url", pageURL, "error", err)
 		return prof, pageFailed
 	}
 	page, p := sp.page, sp.prof
@@ -272,7 +272,7 @@ func (s *Scraper) step(ctx, fetchCtx context.Context, st *State, rep *Report, sc
 	seen := PageMemory{Validators: sp.validators, Hash: sp.hash, Next: page.Next, Profile: p.Name}
 	if sp.unchanged(mem) {
 		rep.PagesUnchanged++
-		s.log().InfoContext(ctx, "page unchanged: not published", "run_id", st.RunID, "url", pageURL, "not_modified", sp.notModified)
+		s.log().InfoContext(ctx, "page unchanged: not published", "runId", st.RunID, "url", pageURL, "notModified", sp.notModified)
 		s.remember(ctx, pageURL, seen)
 	} else {
 		published, rejected, failed := s.publishPage(ctx, st, pageURL, page)
@@ -299,7 +299,7 @@ func (s *Scraper) step(ctx, fetchCtx context.Context, st *State, rep *Report, sc
 // refuse counts a link not followed, and logs it.
 func (s *Scraper) refuse(ctx context.Context, rep *Report, st State, link string, why Refusal) {
 	rep.RefusedByReason[string(why)]++
-	s.log().InfoContext(ctx, "link not followed", "run_id", st.RunID, "url", link, "reason", why, "depth", st.Depth)
+	s.log().InfoContext(ctx, "link not followed", "runId", st.RunID, "url", link, "reason", why, "depth", st.Depth)
 }
 
 // stopped says why a run stopped when its context ended.
@@ -407,6 +407,8 @@ func (s *Scraper) publishPage(ctx context.Context, st *State, pageURL string, pa
 			e := newErrorRecord(st.RunID, st.Pages-1, i, prov, rec, err)
 			parked = append(parked, e)
 			rejected[e.Reason]++
+			s.log().LogAttrs(ctx, slog.LevelWarn, "record rejected", append(prov.logAttrs(e.MovieID),
+				slog.String("errorId", e.ErrorID), slog.String("reason", e.Reason), slog.String("detail", e.Message))...)
 			continue
 		}
 		entries = append(entries, publish.Entry{Key: rec.ID, Data: rec.Data})
@@ -415,15 +417,17 @@ func (s *Scraper) publishPage(ctx context.Context, st *State, pageURL string, pa
 		st.Traced += min(traced, len(entries))
 	}
 	published, failed := s.Publisher.Publish(pctx, entries)
+	s.logPublished(ctx, prov, entries, failed)
 	for _, f := range failed {
-		s.log().ErrorContext(ctx, "record not published", "run_id", st.RunID, "movie_id", f.Key, "reason", f.Reason)
+		s.log().LogAttrs(ctx, slog.LevelError, "record not published", append(prov.logAttrs(f.Key), slog.String("reason", f.Reason))...)
 		parked = append(parked, publishFailed(st.RunID, prov, f))
 	}
 	if len(parked) > 0 {
 		if err := s.Parker.Park(ctx, parked); err != nil {
 			// Nothing is dropped silently: the log holds every record.
 			for _, e := range parked {
-				s.log().ErrorContext(ctx, "record not parked", "run_id", st.RunID, "error_id", e.ErrorID, "reason", e.Reason, "payload", e.Payload, "error", err)
+				s.log().LogAttrs(ctx, slog.LevelError, "record not parked", append(prov.logAttrs(e.MovieID), slog.String("errorId", e.ErrorID),
+					slog.String("reason", e.Reason), slog.String("payload", e.Payload), slog.String("error", err.Error()))...)
 			}
 		}
 	}

@@ -121,6 +121,6 @@ func (r RunRecord) asOf(now time.Time) RunRecord {
 // the run goes on without a status rather than not at all.
 func (h *Handler) saveRun(ctx context.Context, st State, rep Report) {
 	if err := h.Runs.Save(ctx, newRunRecord(st, rep, h.now())); err != nil {
-		h.log().WarnContext(ctx, "the run's status was not saved", "run_id", st.RunID, "state", rep.Status, "error", err)
+		h.log().WarnContext(ctx, "the run's status was not saved", "runId", st.RunID, "state", rep.Status, "error", err)
 	}
 }

@@ -29,7 +29,7 @@ func (h *Handler) runStatus(ctx context.Context, req events.APIGatewayProxyReque
 	case errors.Is(err, ErrNoRun):
 		return problem(http.StatusNotFound, CodeNoRun, "No run "+id+" is kept: statuses are kept for 30 days.")
 	case err != nil:
-		h.log().ErrorContext(ctx, "cannot read the run's status", "run_id", id, "error", err)
+		h.log().ErrorContext(ctx, "cannot read the run's status", "runId", id, "error", err)
 		return unavailable("The run's status could not be read; try again shortly.")
 	}
 	return runAnswer(http.StatusOK, r.asOf(h.now()), req, nil)
@@ -46,7 +46,7 @@ func (h *Handler) claim(ctx context.Context, req events.APIGatewayProxyRequest, 
 	case err == nil:
 		return events.APIGatewayProxyResponse{}, true
 	case !isUsed:
-		h.log().ErrorContext(ctx, "cannot claim the idempotency key", "run_id", c.RunID, "error", err)
+		h.log().ErrorContext(ctx, "cannot claim the idempotency key", "runId", c.RunID, "error", err)
 		return unavailable("The scrape could not start; try again shortly."), false
 	case used.Claim.Request != c.Request:
 		return problemWith(http.StatusUnprocessableEntity, CodeIdempotencyKeyReused,
@@ -61,7 +61,7 @@ func (h *Handler) claim(ctx context.Context, req events.APIGatewayProxyRequest, 
 		p.Headers["Retry-After"] = "1"
 		return p, false
 	case err != nil:
-		h.log().ErrorContext(ctx, "cannot read the run's status", "run_id", used.Claim.RunID, "error", err)
+		h.log().ErrorContext(ctx, "cannot read the run's status", "runId", used.Claim.RunID, "error", err)
 		return unavailable("The scrape's status could not be read; try again shortly."), false
 	}
 	r = r.asOf(h.now())
@@ -79,7 +79,7 @@ func (h *Handler) unclaim(ctx context.Context, key, run string) {
 		return
 	}
 	if err := h.Runs.Unclaim(ctx, key, run); err != nil {
-		h.log().WarnContext(ctx, "the idempotency key was not freed; a retry with it answers 409 until it expires", "run_id", run, "error", err)
+		h.log().WarnContext(ctx, "the idempotency key was not freed; a retry with it answers 409 until it expires", "runId", run, "error", err)
 	}
 }
 

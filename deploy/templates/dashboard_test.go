@@ -175,11 +175,11 @@ func TestSavedQueries(t *testing.T) {
 		query  string
 	}{
 		"FilmPathQuery": {"moviepipe-dev/film-path-by-movie-id", all,
-			"fields @timestamp, @log, level, msg, runId, traceId, requestId\n| filter movieId = \"MOVIE_ID\"\n| sort @timestamp asc\n| limit 500\n"},
+			"fields @timestamp, @log, level, message, runId, traceId, requestId\n| filter movieId = \"MOVIE_ID\"\n| sort @timestamp asc\n| limit 500\n"},
 		"ParkedByReasonQuery": {"moviepipe-dev/parked-records-by-reason", []string{groups["processor"]},
 			"filter ispresent(Reason) and RecordsParked > 0\n| stats sum(RecordsParked) as parked by Reason, bin(1h)\n| sort parked desc\n"},
 		"RunTimelineQuery": {"moviepipe-dev/run-timeline-by-run-id", []string{groups["scraper"], groups["processor"]},
-			"fields @timestamp, @log, level, msg, movieId, requestId, PagesFetched, RecordsPublished, RecordsRejected\n" +
+			"fields @timestamp, @log, level, message, movieId, requestId, PagesFetched, RecordsPublished, RecordsRejected\n" +
 				"| filter runId = \"RUN_ID\" or RunId = \"RUN_ID\"\n| sort @timestamp asc\n| limit 1000\n"},
 		"ColdStartsQuery": {"moviepipe-dev/cold-starts", all,
 			"filter type = \"platform.report\" and ispresent(record.metrics.initDurationMs)\n" +

@@ -142,7 +142,8 @@ func checkTraceSize(t *testing.T, c *cloud.Cloud, segs []xraylocal.Segment, trac
 // The acceptance of the local cloud: POST {api}/scrapes stores the
 // catalogue, GET {api}/movies/{id} returns a film, and the scrape's trace
 // holds the API Gateway, the scraper, the processor and DynamoDB under one
-// trace id. Then nothing is left running.
+// trace id. Then nothing is left running, and the functions' log is JSON
+// (checkJSONLogs).
 func TestScrapeStoreServeTrace(t *testing.T) {
 	r := root(t)
 	var logs strings.Builder
@@ -271,6 +272,10 @@ func TestScrapeStoreServeTrace(t *testing.T) {
 			t.Errorf("permission report lacks %s: %v", want, used)
 		}
 	}
+
+	// Every line the functions and Lambda wrote is JSON; each record's lines
+	// carry its run, movie and trace ids.
+	checkJSONLogs(t, c.State.Logs, rep.RunID, rep.TraceID, page.Items[0].ID)
 
 	pids := c.State.PIDs
 	for _, h := range c.Hosts() {

@@ -40,6 +40,7 @@ type function struct {
 	roleARN      string
 	runtime      string
 	tracingMode  string // Active or PassThrough
+	logging      lambda.Logging
 	invokeConfig lambda.AsyncConfig
 	modified     time.Time // when its code or configuration last changed (Lambda's LastModified)
 }

@@ -22,7 +22,8 @@ import (
 func main() {
 	h, err := build(context.Background(), os.Getenv)
 	if err != nil {
-		fmt.Fprintln(os.Stderr, "query-api: start:", err)
+		// In the log format Lambda configured, as every other line.
+		lambdacontext.NewLogger().Error("cannot start", "error", err)
 		os.Exit(1)
 	}
 	lambda.Start(h.HandleEvent)
