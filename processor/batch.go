@@ -13,6 +13,8 @@ import (
 	"time"
 
 	"github.com/aws/aws-lambda-go/events"
+
+	"github.com/moviepipe/moviepipe/contracts"
 )
 
 // Store keeps movies and parked records.
@@ -41,7 +43,7 @@ type Tracer interface {
 // Parked is a record that can never succeed, as the error table keeps it.
 type Parked struct {
 	*ParkError
-	Payload        Payload
+	Payload        contracts.ErrorPayload
 	MovieID        string
 	SourceURL      string
 	RunID          string
@@ -213,7 +215,7 @@ func (h *Handler) decode(ctx context.Context, r *events.KinesisEventRecord) (m M
 func (h *Handler) newParked(r *events.KinesisEventRecord, m *Movie, pe *ParkError) *Parked {
 	p := &Parked{
 		ParkError:      pe,
-		Payload:        NewPayload(r.Kinesis.Data),
+		Payload:        contracts.NewErrorPayload(r.Kinesis.Data),
 		ShardID:        shardID(r.EventID),
 		SequenceNumber: r.Kinesis.SequenceNumber,
 		ArrivedAt:      r.Kinesis.ApproximateArrivalTimestamp.UTC(),

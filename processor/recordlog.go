@@ -5,6 +5,8 @@ import (
 	"errors"
 	"log/slog"
 	"strings"
+
+	"github.com/moviepipe/moviepipe/contracts"
 )
 
 // errParkFailed is why a record that could not be parked is retried when
@@ -25,7 +27,7 @@ func (h *Handler) logOutcomes(ctx context.Context, items []item) {
 		switch it.outcome {
 		case Park:
 			level = slog.LevelWarn
-			attrs = append(attrs, slog.String("reason", string(it.parked.Reason)), slog.String("detail", Clip(it.parked.Message, 300)))
+			attrs = append(attrs, slog.String("reason", string(it.parked.Reason)), slog.String("detail", contracts.Clip(it.parked.Message, 300)))
 		case Retry:
 			level, msg = slog.LevelWarn, "record retried"
 			if it.err != nil {

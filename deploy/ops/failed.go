@@ -2,13 +2,11 @@ package ops
 
 import (
 	"context"
-	"encoding/base64"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"strings"
 	"time"
-	"unicode/utf8"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/attributevalue"
@@ -193,7 +191,8 @@ func (t *Table) recordEntry(r ktypes.Record, b BatchInfo, condition string) Entr
 	e := Entry{Schema: string(contracts.ErrorRecordV1), ErrorID: "process#" + b.ShardID + "#" + seq, Stage: "process",
 		Reason: ReasonExhaustedRetries, ShardID: b.ShardID, SequenceNumber: seq, KinesisBatchInfo: &b,
 		Message: fmt.Sprintf("the processor's batch failed (%s) and went to the on-failure queue; read back from the stream", condition)}
-	setPayload(&e, r.Data)
+	kept := contracts.NewErrorPayload(r.Data)
+	e.Payload, e.PayloadEncoding, e.PayloadBytes, e.PayloadTruncated = kept.Text, kept.Encoding, kept.Bytes, kept.Truncated
 	var own struct{ ID, RunID, SourceURL, TraceHeader any }
 	if json.Unmarshal(r.Data, &own) == nil {
 		e.MovieID, _ = own.ID.(string)
@@ -229,28 +228,6 @@ func (t *Table) date(e *Entry, at time.Time) {
 		ttl = DefaultTTL
 	}
 	e.OccurredAt, e.ExpiresAt = at.UTC().Format(time.RFC3339Nano), at.Add(ttl).Unix()
-}
-
-// maxPayloadBytes is how much of a record an entry keeps, as the processor
-// keeps it (error-record.v1: 48 KiB of data before encoding).
-const maxPayloadBytes = 48 << 10
-
-// setPayload keeps the first 48 KiB of data, as text when UTF-8 and as
-// base64 otherwise.
-func setPayload(e *Entry, data []byte) {
-	cut := data
-	e.PayloadBytes, e.PayloadEncoding = len(data), "utf8"
-	if len(cut) > maxPayloadBytes {
-		cut, e.PayloadTruncated = cut[:maxPayloadBytes], true
-		for i := 0; i < utf8.UTFMax && len(cut) > 0 && !utf8.Valid(cut); i++ {
-			cut = cut[:len(cut)-1]
-		}
-	}
-	if utf8.Valid(cut) {
-		e.Payload = string(cut)
-		return
-	}
-	e.Payload, e.PayloadEncoding = base64.StdEncoding.EncodeToString(cut), "base64"
 }
 
 // validEntry holds e to error-record.v1, first dropping what a broken
