@@ -206,8 +206,8 @@ invoke: $(LOCAL) ## invoke a function of the running local cloud: make invoke FN
 	@$(LOCAL) invoke $(FN) $(if $(EVENT),-e $(EVENT)) $(if $(TYPE),-type $(TYPE))
 
 .PHONY: logs
-logs: $(LOCAL) ## the functions' logs of the running local cloud: make logs [FN=processor] [FOLLOW=1]
-	@$(LOCAL) logs $(FN) $(if $(FOLLOW),-f)
+logs: $(LOCAL) ## the functions' logs of the running local cloud, made readable: make logs [FN=processor] [FOLLOW=1] [JSON=1]
+	@$(LOCAL) logs $(FN) $(if $(FOLLOW),-f) $(if $(JSON),-json)
 
 .PHONY: trace
 trace: $(LOCAL) ## print a trace of the running local cloud: make trace ID=1-…
@@ -215,7 +215,7 @@ trace: $(LOCAL) ## print a trace of the running local cloud: make trace ID=1-…
 	$(LOCAL) trace $(ID)
 
 .PHONY: errors
-errors: ## the error table of the running local cloud: make errors [ARGS="redrive -reason publish_failed"]
+errors: ## the error table of the running local cloud: make errors [ARGS="redrive -reason publish_failed"], ARGS=failed-batches works off the on-failure queue
 	cd deploy/ops && GOWORK=off go run ./cmd/moviepipe-errors -local $(or $(ARGS),list)
 
 .PHONY: clean

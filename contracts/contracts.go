@@ -2,9 +2,10 @@
 // and validates documents against them.
 //
 // The schemas are data, embedded from the schemas folder: movie-record.v1 (the
-// record on the Kinesis stream), movie.v1 (the resource the query API returns)
-// and error-record.v1 (an entry of the error table). They are the only thing
-// the services share; each service keeps its own Go types and proves them
+// record on the Kinesis stream), movie.v1 (the resource the query API
+// returns), error-record.v1 (an entry of the error table) and run.v1 (a
+// scrape run's status, GET /scrapes/{runId}). They are the only thing the
+// services share; each service keeps its own Go types and proves them
 // against the schemas in its tests.
 //
 // Unknown values are omitted: a property is present with a value of its type,
@@ -38,10 +39,11 @@ const (
 	MovieRecordV1 Name = "movie-record.v1"
 	MovieV1       Name = "movie.v1"
 	ErrorRecordV1 Name = "error-record.v1"
+	RunV1         Name = "run.v1"
 )
 
 // Names lists every contract, in a stable order.
-func Names() []Name { return []Name{MovieRecordV1, MovieV1, ErrorRecordV1} }
+func Names() []Name { return []Name{MovieRecordV1, MovieV1, ErrorRecordV1, RunV1} }
 
 // baseURL is the $id prefix of every schema file.
 const baseURL = "https://schemas.moviepipe.dev/"

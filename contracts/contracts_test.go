@@ -109,7 +109,7 @@ func TestErrorRecord(t *testing.T) {
 	if err := contracts.Validate(contracts.ErrorRecordV1, []byte(valid)); err != nil {
 		t.Fatalf("valid error record: %v", err)
 	}
-	tests := map[string]struct{ from, to, wantPath, wantKeyword string }{
+	tests := map[string]edit{
 		"unknown stage":   {`"stage": "process"`, `"stage": "load"`, "/stage", "enum"},
 		"unknown reason":  {`"reason": "invalid_record"`, `"reason": "oops"`, "/reason", "enum"},
 		"foreign key":     {`"errorId": "process#`, `"errorId": "x#`, "/errorId", "pattern"},
@@ -117,24 +117,35 @@ func TestErrorRecord(t *testing.T) {
 		"unknown field":   {`"runId"`, `"run"`, "", "additionalProperties"},
 		"missing payload": {`"payload": "{\"id\":\"tt0111161\"}",`, ``, "", "required"},
 	}
-	for name, tt := range tests {
-		t.Run(name, func(t *testing.T) {
-			doc := strings.Replace(valid, tt.from, tt.to, 1)
-			if doc == valid {
-				t.Fatalf("test edit %q not applied", tt.from)
-			}
-			ve, ok := errors.AsType[*contracts.ValidationError](contracts.Validate(contracts.ErrorRecordV1, []byte(doc)))
-			if !ok {
-				t.Fatal("want a *ValidationError")
-			}
-			for _, v := range ve.Violations {
-				if v.InstancePath == tt.wantPath && v.Keyword == tt.wantKeyword {
-					return
-				}
-			}
-			t.Fatalf("want %s at %q, got %+v", tt.wantKeyword, tt.wantPath, ve.Violations)
-		})
+	checkEdits(t, contracts.ErrorRecordV1, valid, tests)
+}
+
+// A record drained from the on-failure queue carries the batch's
+// KinesisBatchInfo as Lambda sent it; a batch whose records left the stream
+// is one entry with no payload.
+func TestErrorRecordOfAFailedBatch(t *testing.T) {
+	const info = `"kinesisBatchInfo": {"shardId": "shardId-000000000001",
+		"startSequenceNumber": "49601189658422359378836298521827638475320189012309704722",
+		"endSequenceNumber": "49601189658422359378836298522902373528957594348623495186",
+		"approximateArrivalOfFirstRecord": "2019-11-14T00:38:04.835Z", "approximateArrivalOfLastRecord": "2019-11-14T00:38:05.580Z",
+		"batchSize": 500, "streamArn": "arn:aws:kinesis:us-east-2:123456789012:stream/mystream"}`
+	exhausted := `{"schema": "error-record.v1", "errorId": "process#shardId-000000000001#49601189658422359378836298521827638475320189012309704722",
+		"stage": "process", "reason": "exhausted_retries", "message": "RetryAttemptsExhausted", "payload": "{}", "payloadEncoding": "utf8",
+		"payloadBytes": 2, "occurredAt": "2026-11-26T09:30:00Z", ` + info + `}`
+	expired := `{"schema": "error-record.v1", "errorId": "process#shardId-000000000001#expired#49601189658422359378836298521827638475320189012309704722",
+		"stage": "process", "reason": "records_expired", "message": "500 of 500 records left the stream", "payload": "", "payloadEncoding": "utf8",
+		"payloadBytes": 0, "occurredAt": "2026-11-26T09:30:00Z", ` + info + `}`
+	for name, doc := range map[string]string{"exhausted_retries": exhausted, "records_expired": expired} {
+		if err := contracts.Validate(contracts.ErrorRecordV1, []byte(doc)); err != nil {
+			t.Errorf("%s: %v", name, err)
+		}
 	}
+	checkEdits(t, contracts.ErrorRecordV1, exhausted, map[string]edit{
+		"batch info without its stream": {`, "streamArn": "arn:aws:kinesis:us-east-2:123456789012:stream/mystream"`, ``, "/kinesisBatchInfo", "required"},
+		"sequence not a number":         {`"startSequenceNumber": "4960`, `"startSequenceNumber": "x960`, "/kinesisBatchInfo/startSequenceNumber", "pattern"},
+		"empty batch":                   {`"batchSize": 500`, `"batchSize": 0`, "/kinesisBatchInfo/batchSize", "minimum"},
+		"a field Lambda does not send":  {`"batchSize": 500`, `"batchSize": 500, "records": []`, "/kinesisBatchInfo", "additionalProperties"},
+	})
 }
 
 func TestUnknownContract(t *testing.T) {
@@ -204,5 +215,66 @@ func BenchmarkValidateMovieRecord(b *testing.B) {
 		if err := contracts.Validate(contracts.MovieRecordV1, doc); err != nil {
 			b.Fatal(err)
 		}
+	}
+}
+
+func TestRun(t *testing.T) {
+	valid := `{
+		"schema": "run.v1",
+		"runId": "run-20261203T053000Z-0a1b2c3d",
+		"state": "succeeded",
+		"maxPages": 100,
+		"pages": 33,
+		"pagesUnchanged": 0,
+		"published": 3198,
+		"rejected": 3,
+		"parked": 3,
+		"startedAt": "2026-12-03T05:30:00Z",
+		"updatedAt": "2026-12-03T05:30:41.5Z",
+		"finishedAt": "2026-12-03T05:30:41.5Z",
+		"traceId": "1-6745a3c1-5e0c7a2b9d4f1e3a8c6b0d2e",
+		"errors": []
+	}`
+	if err := contracts.Validate(contracts.RunV1, []byte(valid)); err != nil {
+		t.Fatalf("valid run: %v", err)
+	}
+	tests := map[string]edit{
+		"unknown state":           {`"state": "succeeded"`, `"state": "done"`, "/state", "enum"},
+		"ended without an end":    {`"finishedAt": "2026-12-03T05:30:41.5Z",`, ``, "", "required"},
+		"failed without a code":   {`"state": "succeeded"`, `"state": "failed"`, "", "required"},
+		"a code but not failed":   {`"errors": []`, `"errors": [], "errorCode": "no_pages"`, "/state", "const"},
+		"unknown code":            {`"state": "succeeded"`, `"state": "failed", "errorCode": "oops"`, "/errorCode", "enum"},
+		"negative count":          {`"parked": 3`, `"parked": -1`, "/parked", "minimum"},
+		"page limit out of range": {`"maxPages": 100`, `"maxPages": 0`, "/maxPages", "minimum"},
+		"bad trace id":            {`"traceId": "1-`, `"traceId": "2-`, "/traceId", "pattern"},
+		"unknown field":           {`"errors": []`, `"errors": [], "status": "completed"`, "", "additionalProperties"},
+	}
+	checkEdits(t, contracts.RunV1, valid, tests)
+}
+
+// edit is one change to a valid document, and the violation it must cause.
+type edit struct{ from, to, wantPath, wantKeyword string }
+
+// checkEdits applies each edit to valid and checks that contract n refuses
+// the result with the edit's violation.
+func checkEdits(t *testing.T, n contracts.Name, valid string, tests map[string]edit) {
+	t.Helper()
+	for name, tt := range tests {
+		t.Run(name, func(t *testing.T) {
+			doc := strings.Replace(valid, tt.from, tt.to, 1)
+			if doc == valid {
+				t.Fatalf("test edit %q not applied", tt.from)
+			}
+			ve, ok := errors.AsType[*contracts.ValidationError](contracts.Validate(n, []byte(doc)))
+			if !ok {
+				t.Fatal("want a *ValidationError")
+			}
+			for _, v := range ve.Violations {
+				if v.InstancePath == tt.wantPath && v.Keyword == tt.wantKeyword {
+					return
+				}
+			}
+			t.Fatalf("want %s at %q, got %+v", tt.wantKeyword, tt.wantPath, ve.Violations)
+		})
 	}
 }

@@ -13,6 +13,8 @@ import (
 	"time"
 
 	"github.com/aws/aws-lambda-go/events"
+
+	"github.com/moviepipe/moviepipe/contracts"
 )
 
 // Store keeps movies and parked records.
@@ -32,16 +34,16 @@ type Store interface {
 
 // Tracer continues a record's trace from the trace header it carries.
 type Tracer interface {
-	// Record starts a segment for one record, annotated with its movie id,
-	// and returns the context to make its calls in (the store's call is a
-	// subsegment of it), and the function that ends the segment.
-	Record(ctx context.Context, traceHeader, movieID string) (context.Context, func(error))
+	// Record starts a segment for one record, annotated with its movie id
+	// and run id, and returns the context to make its calls in (the store's
+	// call is a subsegment of it), and the function that ends the segment.
+	Record(ctx context.Context, traceHeader, movieID, runID string) (context.Context, func(error))
 }
 
 // Parked is a record that can never succeed, as the error table keeps it.
 type Parked struct {
 	*ParkError
-	Payload        Payload
+	Payload        contracts.ErrorPayload
 	MovieID        string
 	SourceURL      string
 	RunID          string
@@ -103,6 +105,7 @@ type item struct {
 	movie   Movie
 	parked  *Parked
 	outcome Outcome
+	err     error // why a retried record failed, if it did
 }
 
 // Handle processes one batch and returns the records to deliver again. It
@@ -116,7 +119,7 @@ func (h *Handler) Handle(ctx context.Context, ev events.KinesisEvent) (events.Ki
 		it := &items[i]
 		it.rec = &ev.Records[i]
 		rep.MaxAge = max(rep.MaxAge, start.Sub(it.rec.Kinesis.ApproximateArrivalTimestamp.Time))
-		it.movie, it.parked = h.decode(it.rec)
+		it.movie, it.parked = h.decode(ctx, it.rec)
 	}
 
 	// Stop the writes early enough to answer before the deadline.
@@ -130,8 +133,9 @@ func (h *Handler) Handle(ctx context.Context, ev events.KinesisEvent) (events.Ki
 
 	resp := rep.count(items)
 	rep.Duration = h.now().Sub(start)
+	h.logOutcomes(ctx, items)
 	h.log().InfoContext(ctx, "batch done", "records", rep.In, "stored", rep.Stored, "stale", rep.Stale,
-		"parked", rep.Parked, "retry", rep.Retried, "max_age_ms", rep.MaxAge.Milliseconds(), "duration_ms", rep.Duration.Milliseconds())
+		"parked", rep.Parked, "retried", rep.Retried, "maxAgeMs", rep.MaxAge.Milliseconds(), "durationMs", rep.Duration.Milliseconds())
 	if h.Metrics != nil {
 		h.Metrics(rep)
 	}
@@ -191,10 +195,10 @@ func (rep *Report) count(items []item) events.KinesisEventResponse {
 
 // decode turns one record into a movie or a parked record, recovering from
 // any panic on the way.
-func (h *Handler) decode(r *events.KinesisEventRecord) (m Movie, p *Parked) {
+func (h *Handler) decode(ctx context.Context, r *events.KinesisEventRecord) (m Movie, p *Parked) {
 	defer func() {
 		if v := recover(); v != nil {
-			h.log().Error("panic decoding record", "sequence_number", r.Kinesis.SequenceNumber, "panic", fmt.Sprint(v), "stack", string(debug.Stack()))
+			h.log().ErrorContext(ctx, "panic decoding record", "sequenceNumber", r.Kinesis.SequenceNumber, "panic", fmt.Sprint(v), "stack", string(debug.Stack()))
 			p = h.newParked(r, nil, &ParkError{Reason: ReasonInternal, Message: fmt.Sprintf("panic: %v", v)})
 		}
 	}()
@@ -211,7 +215,7 @@ func (h *Handler) decode(r *events.KinesisEventRecord) (m Movie, p *Parked) {
 func (h *Handler) newParked(r *events.KinesisEventRecord, m *Movie, pe *ParkError) *Parked {
 	p := &Parked{
 		ParkError:      pe,
-		Payload:        NewPayload(r.Kinesis.Data),
+		Payload:        contracts.NewErrorPayload(r.Kinesis.Data),
 		ShardID:        shardID(r.EventID),
 		SequenceNumber: r.Kinesis.SequenceNumber,
 		ArrivedAt:      r.Kinesis.ApproximateArrivalTimestamp.UTC(),
@@ -275,7 +279,7 @@ func (h *Handler) writeAll(ctx context.Context, writes []*item) {
 // write writes one movie in a segment of its own, which continues its
 // producer's trace; the store's call is a subsegment of it.
 func (h *Handler) write(ctx context.Context, it *item) {
-	rctx, end := h.Tracer.Record(ctx, it.movie.TraceHeader, it.movie.ID)
+	rctx, end := h.Tracer.Record(ctx, it.movie.TraceHeader, it.movie.ID, it.movie.RunID)
 	written, err := h.put(rctx, it)
 	end(err)
 	var pe *panicError
@@ -283,8 +287,7 @@ func (h *Handler) write(ctx context.Context, it *item) {
 	case errors.As(err, &pe):
 		h.parkPanic(ctx, it, pe)
 	case err != nil:
-		it.outcome = Retry
-		h.log().WarnContext(ctx, "write movie failed, will retry", "id", it.movie.ID, "sequence_number", it.rec.Kinesis.SequenceNumber, "error", err)
+		it.outcome, it.err = Retry, err
 	case written:
 		it.outcome = Stored
 	default:
@@ -315,11 +318,12 @@ func (e *panicError) Error() string { return fmt.Sprintf("panic: %v", e.value) }
 // that it does not stall its shard; it is parked on its own because the
 // parking of the batch has already started.
 func (h *Handler) parkPanic(ctx context.Context, it *item, pe *panicError) {
-	h.log().ErrorContext(ctx, "panic writing movie", "id", it.movie.ID, "panic", fmt.Sprint(pe.value), "stack", string(pe.stack))
+	h.log().LogAttrs(ctx, slog.LevelError, "panic writing movie", append(recordAttrs(it),
+		slog.String("panic", fmt.Sprint(pe.value)), slog.String("stack", string(pe.stack)))...)
 	it.parked = h.newParked(it.rec, &it.movie, &ParkError{Reason: ReasonInternal, Message: pe.Error()})
 	it.outcome = Park
 	if failed, err := h.Store.Park(ctx, []ErrorRecord{NewErrorRecord(*it.parked, h.ErrorTTL)}); err != nil || len(failed) > 0 {
-		it.outcome = Retry
+		it.outcome, it.err = Retry, cmp.Or(err, errParkFailed)
 	}
 }
 
@@ -330,19 +334,15 @@ func (h *Handler) park(ctx context.Context, parks []*item) {
 	rs := make([]ErrorRecord, len(parks))
 	for i, it := range parks {
 		rs[i] = NewErrorRecord(*it.parked, h.ErrorTTL)
-		h.log().Warn("parking record", "reason", it.parked.Reason, "sequence_number", it.parked.SequenceNumber, "movie_id", it.parked.MovieID, "message", Clip(it.parked.Message, 300))
 	}
 	failed, err := h.Store.Park(ctx, rs)
-	if err != nil {
-		h.log().Warn("park records failed, will retry", "records", len(failed), "error", err)
-	}
 	retry := map[string]bool{}
 	for _, f := range failed {
 		retry[f.ErrorID] = true
 	}
 	for i, it := range parks {
 		if retry[rs[i].ErrorID] {
-			it.outcome = Retry
+			it.outcome, it.err = Retry, cmp.Or(err, errParkFailed)
 		} else {
 			it.outcome = Park
 		}

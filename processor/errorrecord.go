@@ -32,13 +32,6 @@ type ErrorRecord struct {
 	ExpiresAt        int64                 `json:"expiresAt,omitempty" dynamodbav:"expiresAt,omitempty"`
 }
 
-// Error-record limits from error-record.v1.
-const (
-	maxMessage    = 1024
-	maxViolations = 50
-	maxViolation  = 512
-)
-
 // NewErrorRecord builds the error-table entry of a parked record. Its key is
 // the record's place in the stream and its time the record's arrival, so
 // parking the same record again writes the same entry. What a broken record
@@ -54,7 +47,7 @@ func NewErrorRecord(p Parked, ttl time.Duration) ErrorRecord {
 		ErrorID:          "process#" + shard + "#" + p.SequenceNumber,
 		Stage:            "process",
 		Reason:           p.Reason,
-		Message:          Clip(p.Message, maxMessage),
+		Message:          contracts.Clip(p.Message, contracts.ErrorRecordV1Limits().Message),
 		Payload:          p.Payload.Text,
 		PayloadEncoding:  p.Payload.Encoding,
 		PayloadBytes:     p.Payload.Bytes,
@@ -71,13 +64,8 @@ func NewErrorRecord(p Parked, ttl time.Duration) ErrorRecord {
 	if e.Message == "" {
 		e.Message = string(p.Reason)
 	}
-	for i, v := range p.Violations {
-		if i == maxViolations {
-			break
-		}
-		v.InstancePath = Clip(v.InstancePath, maxViolation)
-		v.Message = Clip(v.Message, maxViolation)
-		e.ValidationErrors = append(e.ValidationErrors, v)
+	if len(p.Violations) > 0 {
+		e.ValidationErrors = contracts.ErrorViolations(p.Violations)
 	}
 	e.dropInvalidProvenance()
 	return e

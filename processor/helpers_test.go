@@ -20,7 +20,7 @@ var update = flag.Bool("update", false, "rewrite the golden files in testdata")
 // noTracer opens no segments.
 type noTracer struct{}
 
-func (noTracer) Record(ctx context.Context, _, _ string) (context.Context, func(error)) {
+func (noTracer) Record(ctx context.Context, _, _, _ string) (context.Context, func(error)) {
 	return ctx, func(error) {}
 }
 

@@ -9,15 +9,12 @@
 package processor
 
 import (
-	"encoding/base64"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"math"
 	"strconv"
-	"strings"
 	"time"
-	"unicode/utf8"
 
 	"github.com/moviepipe/moviepipe/contracts"
 )
@@ -142,48 +139,4 @@ func schemaName(data []byte) string {
 	}
 	s, _ := head.Schema.(string)
 	return s
-}
-
-// Payload is a raw record cut to a size the error table accepts.
-type Payload struct {
-	Text      string
-	Encoding  string // "utf8" or "base64"
-	Bytes     int    // size of the whole record
-	Truncated bool
-}
-
-// MaxPayloadBytes is how much of a parked record the error table keeps.
-const MaxPayloadBytes = 48 << 10
-
-// NewPayload keeps the first MaxPayloadBytes of data, as text when they are
-// UTF-8 and as base64 otherwise.
-func NewPayload(data []byte) Payload {
-	p := Payload{Bytes: len(data), Encoding: "utf8"}
-	cut := data
-	if len(cut) > MaxPayloadBytes {
-		cut, p.Truncated = cut[:MaxPayloadBytes], true
-		// Do not split a UTF-8 sequence at the cut.
-		for i := 0; i < utf8.UTFMax && len(cut) > 0 && !utf8.Valid(cut); i++ {
-			cut = cut[:len(cut)-1]
-		}
-	}
-	if utf8.Valid(cut) {
-		p.Text = string(cut)
-		return p
-	}
-	p.Encoding = "base64"
-	p.Text = base64.StdEncoding.EncodeToString(cut)
-	return p
-}
-
-// Clip shortens s to at most n bytes without splitting a rune.
-func Clip(s string, n int) string {
-	if len(s) <= n {
-		return s
-	}
-	s = s[:n]
-	for len(s) > 0 && !utf8.ValidString(s) {
-		s = s[:len(s)-1]
-	}
-	return strings.TrimSpace(s)
 }

@@ -6,7 +6,6 @@ import (
 	"strings"
 	"testing"
 	"time"
-	"unicode/utf8"
 
 	"github.com/moviepipe/moviepipe/contracts/examples"
 	"github.com/moviepipe/moviepipe/processor"
@@ -66,34 +65,6 @@ func TestDecodeOversized(t *testing.T) {
 	_, err := processor.Decode(bytes.Repeat([]byte(" "), 2000), 1024)
 	if pe, ok := errors.AsType[*processor.ParkError](err); !ok || pe.Reason != processor.ReasonOversized {
 		t.Fatalf("want oversized, got %v", err)
-	}
-}
-
-func TestNewPayload(t *testing.T) {
-	tests := []struct {
-		name          string
-		data          []byte
-		wantEncoding  string
-		wantTruncated bool
-	}{
-		{"text", []byte(`{"id": "tt01`), "utf8", false},
-		{"binary", []byte{0xff, 0xfe, 0x00}, "base64", false},
-		{"long text cut on a rune", []byte(strings.Repeat("é", processor.MaxPayloadBytes)), "utf8", true},
-		{"long binary", bytes.Repeat([]byte{0xff}, processor.MaxPayloadBytes+10), "base64", true},
-	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			p := processor.NewPayload(tt.data)
-			if p.Encoding != tt.wantEncoding || p.Truncated != tt.wantTruncated || p.Bytes != len(tt.data) {
-				t.Fatalf("got %s truncated=%v bytes=%d", p.Encoding, p.Truncated, p.Bytes)
-			}
-			if p.Encoding == "utf8" && !utf8.ValidString(p.Text) {
-				t.Fatal("payload text is not UTF-8")
-			}
-			if len(p.Text) > 64<<10 {
-				t.Fatalf("payload is %d bytes", len(p.Text))
-			}
-		})
 	}
 }
 

@@ -3,6 +3,7 @@ package queryapi
 import (
 	"errors"
 	"fmt"
+	"strings"
 	"time"
 )
 
@@ -10,9 +11,13 @@ import (
 type Config struct {
 	MoviesTable string // MOVIES_TABLE, required
 	YearIndex   string // YEAR_INDEX, default byYear
-	// CursorKey seals listing cursors (CURSOR_KEY; default derived from the
-	// table name: cursors are opaque and tamper-evident, not secret).
-	CursorKey []byte
+	// CursorKeySecretARN is the Secrets Manager secret whose value seals
+	// listing cursors (CURSOR_KEY_SECRET_ARN, required): the stage's
+	// generated secret, exported by the shared stack. The function reads
+	// it once, at start (cursorkey.Read); there is no default and no other
+	// way to give the key, so that every environment, the local cloud
+	// included, seals cursors with a secret nobody derived from a name.
+	CursorKeySecretARN string
 	// StoreTimeout bounds each DynamoDB call (STORE_TIMEOUT, 100ms–25s;
 	// default DefaultStoreTimeout), below the function's 10 s timeout.
 	StoreTimeout time.Duration
@@ -21,7 +26,8 @@ type Config struct {
 // LoadConfig reads the configuration and reports every problem at once.
 func LoadConfig(getenv func(string) string) (Config, error) {
 	var errs []error
-	c := Config{MoviesTable: getenv("MOVIES_TABLE"), YearIndex: getenv("YEAR_INDEX"), StoreTimeout: DefaultStoreTimeout}
+	c := Config{MoviesTable: getenv("MOVIES_TABLE"), YearIndex: getenv("YEAR_INDEX"),
+		CursorKeySecretARN: getenv("CURSOR_KEY_SECRET_ARN"), StoreTimeout: DefaultStoreTimeout}
 	if c.MoviesTable == "" {
 		errs = append(errs, errors.New("MOVIES_TABLE is required"))
 	}
@@ -36,13 +42,19 @@ func LoadConfig(getenv func(string) string) (Config, error) {
 			c.StoreTimeout = d
 		}
 	}
-	switch k := getenv("CURSOR_KEY"); {
-	case k == "":
-		c.CursorKey = []byte("moviepipe-cursor:" + c.MoviesTable)
-	case len(k) < 16:
-		errs = append(errs, fmt.Errorf("CURSOR_KEY must be at least 16 characters, got %d", len(k)))
-	default:
-		c.CursorKey = []byte(k)
+	switch arn := c.CursorKeySecretARN; {
+	case arn == "":
+		errs = append(errs, errors.New("CURSOR_KEY_SECRET_ARN is required: the ARN of the stage's cursor key secret"))
+	case !isSecretARN(arn):
+		errs = append(errs, fmt.Errorf("CURSOR_KEY_SECRET_ARN=%q: want a Secrets Manager secret ARN (arn:aws:secretsmanager:REGION:ACCOUNT:secret:NAME)", arn))
 	}
 	return c, errors.Join(errs...)
+}
+
+// isSecretARN reports whether s has the form of a secret's ARN:
+// arn:PARTITION:secretsmanager:REGION:ACCOUNT:secret:NAME.
+func isSecretARN(s string) bool {
+	parts := strings.SplitN(s, ":", 7)
+	return len(parts) == 7 && parts[0] == "arn" && parts[1] != "" && parts[2] == "secretsmanager" &&
+		parts[3] != "" && parts[4] != "" && parts[5] == "secret" && parts[6] != ""
 }

@@ -11,8 +11,9 @@ import (
 
 // Cursor makes the opaque "next" tokens of a listing. A token holds the
 // position and the listing it belongs to (all movies, or one year), sealed
-// with an HMAC: a token that was altered, or issued for another listing, is
-// refused. Tokens are opaque, not secret.
+// with an HMAC under Key: a token that was altered, issued for another
+// listing or sealed with another key, is refused. Tokens are opaque, not
+// secret; Key is (the stage's generated secret, read by cursorkey).
 type Cursor struct{ Key []byte }
 
 var errCursor = errors.New("invalid cursor")

@@ -23,19 +23,28 @@ type Config struct {
 	// AllowedHosts may be crawled besides SCRAPE_URL's host:
 	// SCRAPE_ALLOWED_HOSTS, comma- or space-separated host or host:port.
 	AllowedHosts []string
-	MaxDepth     int           // SCRAPE_MAX_DEPTH: links followed from SCRAPE_URL, 1–10000 [1000]
-	SyncBudget   time.Duration // SCRAPE_SYNC_BUDGET: work before an API answer [20s]
+	MaxDepth     int // SCRAPE_MAX_DEPTH: links followed from SCRAPE_URL, 1–10000 [1000]
+	// SyncBudget is SCRAPE_SYNC_BUDGET, 1s–20s [20s]: the deadline of the
+	// fetches before an API answer. API Gateway gives up on the function
+	// after 29 s; the 9 s left publish the last page fetched and hand the
+	// run on.
+	SyncBudget time.Duration
 	// SCRAPE_RATE [1/s], SCRAPE_TIMEOUT [20s], SCRAPE_MAX_BODY_BYTES [5 MiB],
 	// SCRAPE_MAX_CRAWL_DELAY (1s–10m) [30s], SCRAPE_USER_AGENT, SCRAPE_ALLOWED_NETWORKS
 	Fetch    fetch.Options
 	Attempts int // PUBLISH_ATTEMPTS, 1–20 [5]
+	// TracePerPage and TracePerRun bound the records that carry a sampled
+	// trace header: SCRAPE_TRACE_PER_PAGE, 0–10000 [2], and
+	// SCRAPE_TRACE_PER_RUN, 0–10000 [40].
+	TracePerPage, TracePerRun int
 }
 
 // LoadConfig reads the configuration and reports every problem at once.
 func LoadConfig(getenv func(string) string) (Config, error) {
 	e := &env{get: getenv}
 	c := Config{URL: e.required("SCRAPE_URL"), Stream: e.required("STREAM_NAME"), ErrorsTable: e.required("ERRORS_TABLE"),
-		RunsTable: e.required("RUNS_TABLE"), MaxPages: 100, MaxDepth: DefaultMaxDepth, SyncBudget: 20 * time.Second, Attempts: 5}
+		RunsTable: e.required("RUNS_TABLE"), MaxPages: 100, MaxDepth: DefaultMaxDepth, SyncBudget: 20 * time.Second, Attempts: 5,
+		TracePerPage: DefaultTracePerPage, TracePerRun: DefaultTracePerRun}
 	if c.URL != "" {
 		if u, err := url.Parse(c.URL); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
 			e.bad("SCRAPE_URL", c.URL, "want an absolute http or https URL")
@@ -50,7 +59,9 @@ func LoadConfig(getenv func(string) string) (Config, error) {
 	e.intIn("SCRAPE_MAX_DEPTH", &c.MaxDepth, 1, 10000)
 	c.AllowedHosts = e.hosts("SCRAPE_ALLOWED_HOSTS")
 	e.intIn("PUBLISH_ATTEMPTS", &c.Attempts, 1, 20)
-	e.durIn("SCRAPE_SYNC_BUDGET", &c.SyncBudget, time.Second, 28*time.Second)
+	e.intIn("SCRAPE_TRACE_PER_PAGE", &c.TracePerPage, 0, 10000)
+	e.intIn("SCRAPE_TRACE_PER_RUN", &c.TracePerRun, 0, 10000)
+	e.durIn("SCRAPE_SYNC_BUDGET", &c.SyncBudget, time.Second, 20*time.Second)
 	c.Fetch = e.fetchOptions()
 	return c, errors.Join(e.errs...)
 }

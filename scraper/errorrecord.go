@@ -1,13 +1,11 @@
 package scraper
 
 import (
-	"encoding/base64"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"strings"
 	"time"
-	"unicode/utf8"
 
 	"github.com/moviepipe/moviepipe/contracts"
 	"github.com/moviepipe/moviepipe/scraper/publish"
@@ -36,20 +34,13 @@ type ErrorRecord struct {
 // ErrorTTL is how long the error table keeps a scrape entry.
 const ErrorTTL = 30 * 24 * time.Hour
 
-const maxPayload = 48 << 10
-
 // newErrorRecord parks a record the contract refused (or that could not be
 // built), keyed by run, page and position.
 func newErrorRecord(runID string, page, index int, p Provenance, rec Record, err error) ErrorRecord {
 	e := base(runID, fmt.Sprintf("p%di%d", page+1, index), p, rec.Data)
-	e.Reason, e.Message = "invalid_record", clip(err.Error(), 1024)
+	e.Reason, e.Message = "invalid_record", contracts.Clip(err.Error(), contracts.ErrorRecordV1Limits().Message)
 	if ve, ok := errors.AsType[*contracts.ValidationError](err); ok {
-		for i, v := range ve.Violations {
-			if i == 50 {
-				break
-			}
-			e.ValidationErrors = append(e.ValidationErrors, contracts.Violation{InstancePath: clip(v.InstancePath, 512), Keyword: v.Keyword, Message: clip(v.Message, 512)})
-		}
+		e.ValidationErrors = contracts.ErrorViolations(ve.Violations)
 	} else {
 		e.Reason = "internal"
 	}
@@ -83,36 +74,17 @@ func (e *ErrorRecord) dropInvalidProvenance() {
 
 func publishFailed(runID string, p Provenance, f publish.Failure) ErrorRecord {
 	e := base(runID, f.Key, p, f.Data)
-	e.Reason, e.Message, e.MovieID = "publish_failed", clip("not published after every retry: "+f.Reason, 1024), f.Key
+	e.Reason, e.Message, e.MovieID = "publish_failed", contracts.Clip("not published after every retry: "+f.Reason, contracts.ErrorRecordV1Limits().Message), f.Key
 	e.dropInvalidProvenance()
 	return e
 }
 
 func base(runID, key string, p Provenance, payload []byte) ErrorRecord {
-	e := ErrorRecord{
+	kept := contracts.NewErrorPayload(payload)
+	return ErrorRecord{
 		Schema: string(contracts.ErrorRecordV1), ErrorID: "scrape#" + runID + "#" + key, Stage: "scrape",
-		PayloadBytes: len(payload), PayloadEncoding: "utf8",
+		Payload: kept.Text, PayloadEncoding: kept.Encoding, PayloadBytes: kept.Bytes, PayloadTruncated: kept.Truncated,
 		SourceURL: p.SourceURL, RunID: runID, TraceHeader: p.TraceHeader,
 		OccurredAt: p.ScrapedAt.UTC().Format(time.RFC3339Nano), ExpiresAt: p.ScrapedAt.Add(ErrorTTL).Unix(),
 	}
-	if len(payload) > maxPayload {
-		payload, e.PayloadTruncated = payload[:maxPayload], true
-	}
-	if utf8.Valid(payload) {
-		e.Payload = string(payload)
-	} else {
-		e.Payload, e.PayloadEncoding = base64.StdEncoding.EncodeToString(payload), "base64"
-	}
-	return e
-}
-
-func clip(s string, n int) string {
-	if len(s) <= n {
-		return s
-	}
-	s = s[:n]
-	for !utf8.ValidString(s) {
-		s = s[:len(s)-1]
-	}
-	return s
 }

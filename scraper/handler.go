@@ -27,12 +27,14 @@ type Continuation struct {
 }
 
 // Handler is the Lambda function: API Gateway requests (POST /scrapes, GET
-// /scrap_movies) and continuation events.
+// /scrapes/{runId}, GET /scrap_movies) and continuation events.
 type Handler struct {
 	Scraper *Scraper
 	Invoker Invoker
 	// Lease keeps one run at a time, over all its invocations.
-	Lease    Lease
+	Lease Lease
+	// Runs keeps the runs' statuses and the requests' idempotency keys.
+	Runs     Runs
 	URL      string
 	MaxPages int
 	// SyncBudget is the work done before an API request is answered; the
@@ -75,30 +77,49 @@ func (h *Handler) Handle(ctx context.Context, raw json.RawMessage) (any, error) 
 	return nil, nil
 }
 
-// API starts a run for POST /scrapes or GET /scrap_movies. It never panics:
-// a panic is recovered into a 500 problem+json with code "internal" and no
-// internal text.
+// API answers the routes: POST /scrapes and GET /scrap_movies start a run,
+// GET /scrapes/{runId} reads one. It never panics: a panic is recovered
+// into a 500 problem+json with code "internal" and no internal text.
 func (h *Handler) API(ctx context.Context, req events.APIGatewayProxyRequest) (resp events.APIGatewayProxyResponse) {
-	held := "" // the run whose lease this request holds
+	var held *State // the run whose lease this request holds
 	defer func() {
 		if h.recovered(ctx, recover()) {
-			h.releaseAfterPanic(ctx, held)
+			h.endAfterPanic(ctx, held)
 			resp = internalError()
 		}
 	}()
-	maxPages, bad := h.maxPages(req)
+	rt, bad := route(req)
+	switch {
+	case bad != nil:
+		return *bad
+	case rt == routeRun:
+		return h.runStatus(ctx, req)
+	}
+	params, bad := h.startParams(rt, req)
+	if bad != nil {
+		return *bad
+	}
+	key, bad := idempotencyKey(req)
 	if bad != nil {
 		return *bad
 	}
 	now := h.now()
-	st := State{RunID: NewRunID(now), Next: h.URL, MaxPages: maxPages, Started: now, TraceHeader: validHeader(h.Scraper.Tracer.Header(ctx))}
+	st := State{RunID: NewRunID(now), Next: h.URL, MaxPages: params.MaxPages, Force: params.Force, Started: now,
+		TraceHeader: validHeader(h.Scraper.Tracer.Header(ctx))}
+	if key != "" {
+		if r, claimed := h.claim(ctx, req, KeyClaim{Key: key, RunID: st.RunID, Request: rt + " " + params.String()}); !claimed {
+			return r
+		}
+	}
 	if r, started := h.acquire(ctx, st.RunID, now); !started {
+		h.unclaim(ctx, key, st.RunID)
 		return r
 	}
-	held = st.RunID
+	held = &st
+	h.saveRun(ctx, st, Report{RunID: st.RunID, TraceID: h.traceID(ctx)})
 	rep, next := h.Scraper.Run(ctx, st, now.Add(h.SyncBudget))
 	rep.TraceID = h.traceID(ctx)
-	h.handOn(ctx, &rep, next)
+	h.handOn(ctx, st, &rep, next)
 	h.done(ctx, rep)
 	status := http.StatusOK
 	switch rep.Status {
@@ -108,84 +129,135 @@ func (h *Handler) API(ctx context.Context, req events.APIGatewayProxyRequest) (r
 		status = http.StatusBadGateway
 	}
 	body, _ := json.Marshal(rep)
-	return events.APIGatewayProxyResponse{StatusCode: status, Headers: map[string]string{"Content-Type": "application/json"}, Body: string(body)}
+	return events.APIGatewayProxyResponse{StatusCode: status, Body: string(body),
+		Headers: map[string]string{"Content-Type": "application/json", "Location": location(req, st.RunID)}}
 }
 
-// maxPages routes a request and reads its page limit, or the problem to
-// answer instead.
-func (h *Handler) maxPages(req events.APIGatewayProxyRequest) (int, *events.APIGatewayProxyResponse) {
-	fail := func(r events.APIGatewayProxyResponse) (int, *events.APIGatewayProxyResponse) { return 0, &r }
-	route := req.Resource
-	if route == "" {
-		route = req.Path[max(strings.LastIndexByte(req.Path, '/'), 0):]
+// The routes.
+const (
+	routeStart    = "POST /scrapes"
+	routeWorkshop = "GET /scrap_movies"
+	routeRun      = "GET /scrapes/{runId}"
+)
+
+// route names a request's route, or the problem to answer instead.
+func route(req events.APIGatewayProxyRequest) (string, *events.APIGatewayProxyResponse) {
+	fail := func(r events.APIGatewayProxyResponse) (string, *events.APIGatewayProxyResponse) { return "", &r }
+	res := req.Resource
+	if res == "" {
+		res = req.Path[max(strings.LastIndexByte(req.Path, '/'), 0):]
 	}
-	if route == "" || req.HTTPMethod == "" {
+	if res == "" || req.HTTPMethod == "" {
 		return fail(problem(http.StatusBadRequest, CodeMalformedEvent, "The event names no resource, path or method."))
 	}
-	maxPages := h.MaxPages
+	var allow, rt string
 	switch {
-	case strings.HasSuffix(route, "/scrapes") && req.HTTPMethod == http.MethodPost:
+	case strings.HasSuffix(res, "/scrapes/{runId}"):
+		allow, rt = http.MethodGet, routeRun
+	case strings.HasSuffix(res, "/scrapes"):
+		allow, rt = http.MethodPost, routeStart
+	case strings.HasSuffix(res, "/scrap_movies"):
+		allow, rt = http.MethodGet, routeWorkshop
+	default:
+		return fail(problem(http.StatusNotFound, CodeNoRoute, "Start a scrape with POST /scrapes."))
+	}
+	if req.HTTPMethod != allow {
+		p := problem(http.StatusMethodNotAllowed, CodeMethodNotAllowed, "Use POST /scrapes to start a scrape, GET /scrapes/{runId} to follow it (or GET /scrap_movies).")
+		p.Headers["Allow"] = allow
+		return fail(p)
+	}
+	return rt, nil
+}
+
+// start is what a start request asks for.
+type start struct {
+	MaxPages int
+	Force    bool // publish every page, changed or not
+}
+
+// String is the request's parameters, as an Idempotency-Key remembers them.
+func (p start) String() string {
+	return "maxPages=" + strconv.Itoa(p.MaxPages) + " force=" + strconv.FormatBool(p.Force)
+}
+
+// startParams reads a start request's parameters, or the problem to answer
+// instead: POST /scrapes's optional body {"maxPages": n, "force": bool},
+// GET /scrap_movies's query ?maxPages=n&force=true.
+func (h *Handler) startParams(rt string, req events.APIGatewayProxyRequest) (start, *events.APIGatewayProxyResponse) {
+	fail := func(r events.APIGatewayProxyResponse) (start, *events.APIGatewayProxyResponse) { return start{}, &r }
+	p := start{MaxPages: h.MaxPages}
+	switch rt {
+	case routeStart:
 		var body struct {
 			MaxPages *int `json:"maxPages"`
+			Force    bool `json:"force"`
 		}
 		if strings.TrimSpace(req.Body) != "" {
 			d := json.NewDecoder(strings.NewReader(req.Body))
 			d.DisallowUnknownFields()
 			if err := d.Decode(&body); err != nil {
-				return fail(problem(http.StatusBadRequest, CodeInvalidBody, `The body is optional; when present it is {"maxPages": n}.`))
+				return fail(problem(http.StatusBadRequest, CodeInvalidBody, `The body is optional; when present it is {"maxPages": n, "force": true|false}.`))
 			}
 		}
 		if body.MaxPages != nil {
-			maxPages = *body.MaxPages
+			p.MaxPages = *body.MaxPages
 		}
-	case strings.HasSuffix(route, "/scrap_movies") && req.HTTPMethod == http.MethodGet:
-		if v, ok := req.QueryStringParameters["maxPages"]; ok {
+		p.Force = body.Force
+	case routeWorkshop:
+		q := req.QueryStringParameters
+		if v, ok := q["maxPages"]; ok {
 			n, err := strconv.Atoi(v)
 			if err != nil {
 				return fail(problem(http.StatusBadRequest, CodeInvalidMaxPages, "maxPages is a whole number."))
 			}
-			maxPages = n
+			p.MaxPages = n
 		}
-	case strings.HasSuffix(route, "/scrapes") || strings.HasSuffix(route, "/scrap_movies"):
-		p := problem(http.StatusMethodNotAllowed, CodeMethodNotAllowed, "Use POST /scrapes (or GET /scrap_movies).")
-		p.Headers["Allow"] = http.MethodPost
-		if strings.HasSuffix(route, "/scrap_movies") {
-			p.Headers["Allow"] = http.MethodGet
+		if v, ok := q["force"]; ok {
+			f, err := strconv.ParseBool(v)
+			if err != nil {
+				return fail(problem(http.StatusBadRequest, CodeInvalidBody, "force is true or false."))
+			}
+			p.Force = f
 		}
-		return fail(p)
-	default:
-		return fail(problem(http.StatusNotFound, CodeNoRoute, "Start a scrape with POST /scrapes."))
 	}
-	if maxPages < 1 || maxPages > 10000 {
+	if p.MaxPages < 1 || p.MaxPages > 10000 {
 		return fail(problem(http.StatusBadRequest, CodeInvalidMaxPages, "maxPages is from 1 to 10000."))
 	}
-	return maxPages, nil
+	return p, nil
 }
 
 // Continue carries a run on in an asynchronous invocation, and hands it on
 // again if it still cannot finish before this invocation's deadline.
-// A panic is recovered and logged, and the run's lease released.
+// A panic is recovered and logged, the run saved as failed and its lease
+// released.
 func (h *Handler) Continue(ctx context.Context, st State) {
 	defer func() {
 		if h.recovered(ctx, recover()) {
-			h.releaseAfterPanic(ctx, st.RunID)
+			h.endAfterPanic(ctx, &st)
 		}
 	}()
-	ctx, end := h.Scraper.Tracer.Resume(ctx, st.TraceHeader)
+	ctx, end := h.Scraper.Tracer.Resume(ctx, st.TraceHeader, st.RunID)
 	defer end(nil)
 	if err := h.Lease.Renew(ctx, st.RunID, h.now().Add(leaseFor)); err != nil {
 		// Lost (it expired and another run took it), or unreadable: either
 		// way this run cannot go on without risking two at once.
-		h.log().ErrorContext(ctx, "the run stops: its lease could not be renewed", "run_id", st.RunID, "error", err)
+		h.log().ErrorContext(ctx, "the run stops: its lease could not be renewed", "runId", st.RunID, "error", err)
+		rep := openReport(st)
+		rep.Status, rep.ErrorCode, rep.TraceID = RunFailed, ErrorLeaseLost, h.traceID(ctx)
+		rep.Errors = append(rep.Errors, "the run's lease could not be renewed: another run may hold it")
+		h.saveRun(ctx, st, rep)
 		return
 	}
+	begun := openReport(st)
+	begun.Status, begun.TraceID = RunContinuing, h.traceID(ctx)
+	h.saveRun(ctx, st, begun)
 	until := h.now().Add(15 * time.Minute)
 	if dl, ok := ctx.Deadline(); ok {
 		until = dl.Add(-h.AsyncMargin)
 	}
 	rep, next := h.Scraper.Run(ctx, st, until)
 	rep.TraceID = h.traceID(ctx)
-	h.handOn(ctx, &rep, next)
+	h.handOn(ctx, st, &rep, next)
 	h.done(ctx, rep)
 }
 
@@ -202,32 +274,33 @@ func (h *Handler) acquire(ctx context.Context, run string, now time.Time) (event
 			map[string]any{"runId": busy.Run})
 		return r, false
 	}
-	h.log().ErrorContext(ctx, "cannot take the scrape lease", "run_id", run, "error", err)
-	r := problem(http.StatusServiceUnavailable, CodeUnavailable, "The scrape could not start; try again shortly.")
-	r.Headers["Retry-After"] = "5"
-	return r, false
+	h.log().ErrorContext(ctx, "cannot take the scrape lease", "runId", run, "error", err)
+	return unavailable("The scrape could not start; try again shortly."), false
 }
 
 // handOn continues an unfinished run asynchronously, or frees the lease of
-// a run that is over.
-func (h *Handler) handOn(ctx context.Context, rep *Report, next *State) {
+// a run that is over. The run's status is saved first: a continuation's
+// own status, saved after it starts, is never overwritten by this one.
+func (h *Handler) handOn(ctx context.Context, st State, rep *Report, next *State) {
 	if next != nil {
+		h.saveRun(ctx, st, *rep)
 		err := h.Invoker.Continue(ctx, Continuation{*next})
 		if err == nil {
 			return
 		}
-		h.log().ErrorContext(ctx, "cannot continue the run", "run_id", rep.RunID, "error", err)
+		h.log().ErrorContext(ctx, "cannot continue the run", "runId", rep.RunID, "error", err)
 		rep.Continues = false
-		rep.Status = RunFailed
+		rep.Status, rep.ErrorCode = RunFailed, ErrorContinuationFailed
 		rep.Errors = append(rep.Errors, "the run could not continue asynchronously")
 	}
+	h.saveRun(ctx, st, *rep)
 	if err := h.Lease.Release(ctx, rep.RunID); err != nil {
-		h.log().WarnContext(ctx, "the run's lease was not released; it expires on its own", "run_id", rep.RunID, "error", err)
+		h.log().WarnContext(ctx, "the run's lease was not released; it expires on its own", "runId", rep.RunID, "error", err)
 	}
 }
 
 func (h *Handler) done(ctx context.Context, rep Report) {
-	h.log().InfoContext(ctx, "run report", "run_id", rep.RunID, "trace_id", rep.TraceID, "status", rep.Status,
+	h.log().InfoContext(ctx, "run report", "runId", rep.RunID, "traceId", rep.TraceID, "status", rep.Status,
 		"pages", rep.PagesFetched, "parsed", rep.MoviesParsed, "published", rep.RecordsPublished,
 		"rejected", rep.RecordsRejected, "publish_failures", rep.PublishFailures, "errors", rep.Errors, "duration_ms", rep.DurationMs)
 	if h.Metrics != nil {

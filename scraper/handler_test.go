@@ -53,7 +53,7 @@ func TestHandleMalformedEvents(t *testing.T) {
 
 type panickingFetcher struct{}
 
-func (panickingFetcher) Get(context.Context, string) (*fetch.Page, error) {
+func (panickingFetcher) Get(context.Context, string, fetch.Validators) (*fetch.Page, error) {
 	panic("dial tcp 10.0.0.1:443: secret internal text")
 }
 

@@ -27,11 +27,11 @@ func (e EMF) Write(r Report) {
 			"Timestamp": now().UnixMilli(),
 			"CloudWatchMetrics": []any{map[string]any{
 				"Namespace": e.Namespace, "Dimensions": [][]string{{"Function"}},
-				"Metrics": []any{metric("PagesFetched"), metric("RecordsPublished"), metric("RecordsRejected"), metric("PublishFailures")},
+				"Metrics": []any{metric("PagesFetched"), metric("PagesUnchanged"), metric("RecordsPublished"), metric("RecordsRejected"), metric("PublishFailures")},
 			}},
 		},
 		"Function": e.Function, "RunId": r.RunID,
-		"PagesFetched": r.PagesFetched, "RecordsPublished": r.RecordsPublished,
+		"PagesFetched": r.PagesFetched, "PagesUnchanged": r.PagesUnchanged, "RecordsPublished": r.RecordsPublished,
 		"RecordsRejected": r.RecordsRejected, "PublishFailures": r.PublishFailures,
 	})
 }

@@ -23,8 +23,19 @@ const (
 	CodeNoRoute          ProblemCode = "no-route"           // 404
 	CodeMethodNotAllowed ProblemCode = "method-not-allowed" // 405
 	CodeRunInProgress    ProblemCode = "run-in-progress"    // 409, with the running runId
-	CodeUnavailable      ProblemCode = "unavailable"        // 503, with Retry-After
-	CodeInternal         ProblemCode = "internal"           // 500: a panic, recovered
+	CodeInvalidRunID     ProblemCode = "invalid-run-id"     // 400
+	CodeNoRun            ProblemCode = "no-run"             // 404
+	// CodeInvalidIdempotencyKey is an Idempotency-Key header that is not
+	// 1 to 255 visible ASCII characters: 400.
+	CodeInvalidIdempotencyKey ProblemCode = "invalid-idempotency-key"
+	// CodeIdempotencyKeyReused is a key that started a run with other
+	// parameters: 422, with that runId.
+	CodeIdempotencyKeyReused ProblemCode = "idempotency-key-reused"
+	// CodeRequestInProgress is a key whose first request has not started
+	// its run yet: 409 with Retry-After and the runId.
+	CodeRequestInProgress ProblemCode = "request-in-progress"
+	CodeUnavailable       ProblemCode = "unavailable" // 503, with Retry-After
+	CodeInternal          ProblemCode = "internal"    // 500: a panic, recovered
 )
 
 // ProblemTypeBase prefixes every problem type.
@@ -63,15 +74,20 @@ func (h *Handler) recovered(ctx context.Context, v any) bool {
 	return true
 }
 
-// releaseAfterPanic frees the lease of a run a panic ended, so that the next
-// request need not wait for it to expire; a release that fails (or panics)
-// leaves it to expire.
-func (h *Handler) releaseAfterPanic(ctx context.Context, run string) {
-	if run == "" {
+// endAfterPanic saves the status of a run a panic ended, as failed, and
+// frees its lease, so that the next request need not wait for it to expire;
+// a save or release that fails (or panics) leaves the lease to expire and
+// the status to read as abandoned.
+func (h *Handler) endAfterPanic(ctx context.Context, st *State) {
+	if st == nil {
 		return
 	}
 	defer func() { h.recovered(ctx, recover()) }()
-	if err := h.Lease.Release(ctx, run); err != nil {
-		h.log().WarnContext(ctx, "the run's lease was not released; it expires on its own", "run_id", run, "error", err)
+	rep := openReport(*st)
+	rep.Status, rep.ErrorCode = RunFailed, ErrorInternal
+	rep.Errors = append(rep.Errors, "the run stopped on an internal error")
+	h.saveRun(ctx, *st, rep)
+	if err := h.Lease.Release(ctx, st.RunID); err != nil {
+		h.log().WarnContext(ctx, "the run's lease was not released; it expires on its own", "runId", st.RunID, "error", err)
 	}
 }

@@ -4,16 +4,12 @@ import (
 	"bytes"
 	"cmp"
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"log/slog"
-	"regexp"
 	"strconv"
-	"sync"
 	"time"
 
-	"github.com/moviepipe/moviepipe/contracts"
 	"github.com/moviepipe/moviepipe/scraper/fetch"
 	"github.com/moviepipe/moviepipe/scraper/profile"
 	"github.com/moviepipe/moviepipe/scraper/publish"
@@ -21,7 +17,7 @@ import (
 
 // Fetcher gets one HTML page.
 type Fetcher interface {
-	Get(ctx context.Context, url string) (*fetch.Page, error)
+	Get(ctx context.Context, url string, v fetch.Validators) (*fetch.Page, error)
 }
 
 // Publisher puts records on the stream and reports those it could not.
@@ -37,13 +33,14 @@ type Parker interface {
 // Tracer opens the subsegments of a run and gives the header that records
 // carry so that the processor continues the trace.
 type Tracer interface {
-	// Start opens a subsegment; the returned function closes it.
-	Start(ctx context.Context, name string) (context.Context, func(error))
+	// Start opens a subsegment annotated with the run id; the returned
+	// function closes it.
+	Start(ctx context.Context, name, runID string) (context.Context, func(error))
 	// Header is the trace header of the (sub)segment in ctx, or "".
 	Header(ctx context.Context) string
-	// Resume continues the trace of header in a new segment (a run's
-	// continuation in another invocation).
-	Resume(ctx context.Context, header string) (context.Context, func(error))
+	// Resume continues the trace of header in a new segment annotated with
+	// the run id (a run's continuation in another invocation).
+	Resume(ctx context.Context, header, runID string) (context.Context, func(error))
 }
 
 // State is where a run stands: enough to continue it in another invocation.
@@ -58,7 +55,15 @@ type State struct {
 	MaxPages    int       `json:"maxPages"`
 	Profile     string    `json:"profile,omitempty"` // detected on the first page
 	Started     time.Time `json:"started"`
-	Totals      Report    `json:"totals"`
+	// NotBefore is when Next may be fetched: a page deferred by the
+	// deadline waits for its rate limit's slot or its Retry-After.
+	NotBefore time.Time `json:"notBefore,omitzero"`
+	// Force publishes every page, changed or not.
+	Force  bool   `json:"force,omitempty"`
+	Totals Report `json:"totals"`
+	// Traced counts the records published so far with a sampled trace
+	// header, so that a continuation keeps to the run's bound.
+	Traced int `json:"traced,omitempty"`
 }
 
 // RunStatus is where a run ended up, as its report says.
@@ -73,11 +78,14 @@ const (
 
 // Report is a run's account, as the API answers it.
 type Report struct {
-	RunID            string         `json:"runId"`
-	TraceID          string         `json:"traceId,omitempty"`
-	Status           RunStatus      `json:"status"`
-	Profile          string         `json:"profile,omitempty"`
-	PagesFetched     int            `json:"pagesFetched"`
+	RunID        string    `json:"runId"`
+	TraceID      string    `json:"traceId,omitempty"`
+	Status       RunStatus `json:"status"`
+	Profile      string    `json:"profile,omitempty"`
+	PagesFetched int       `json:"pagesFetched"`
+	// PagesUnchanged counts the pages fetched but not published: their
+	// movies are those the last run published (a 304, or the same hash).
+	PagesUnchanged   int            `json:"pagesUnchanged"`
 	MoviesParsed     int            `json:"moviesParsed"`
 	RecordsPublished int            `json:"recordsPublished"`
 	RecordsRejected  int            `json:"recordsRejected"`
@@ -87,9 +95,11 @@ type Report struct {
 	// not fetched (a fetch.Reason), by reason.
 	RefusedByReason map[string]int `json:"refusedByReason"`
 	// Errors say what stopped the run, for people: no Go error text.
-	Errors     []string `json:"errors"`
-	DurationMs int64    `json:"durationMs"`
-	Continues  bool     `json:"continues"`
+	Errors []string `json:"errors"`
+	// ErrorCode says why a failed run failed, as run.v1's errorCode does.
+	ErrorCode  string `json:"errorCode,omitempty"`
+	DurationMs int64  `json:"durationMs"`
+	Continues  bool   `json:"continues"`
 }
 
 // Scraper runs scrapes.
@@ -106,8 +116,15 @@ type Scraper struct {
 	// MaxDepth bounds the links followed from the start URL (≤ 0:
 	// DefaultMaxDepth).
 	MaxDepth int
-	Log      *slog.Logger
-	Now      func() time.Time
+	// Pages remembers the pages published, to skip those unchanged (nil:
+	// every page is published).
+	Pages Pages
+	// TracePerPage and TracePerRun bound the records of a page and of a run
+	// that carry a sampled trace header (the first ones of each page); the
+	// others carry the run's trace id with Sampled=0. Zero traces none.
+	TracePerPage, TracePerRun int
+	Log                       *slog.Logger
+	Now                       func() time.Time
 }
 
 // Run scrapes from st.Next until the site ends, st.MaxPages pages are done,
@@ -135,19 +152,24 @@ func (s *Scraper) Run(ctx context.Context, st State, until time.Time) (Report, *
 			s.refuse(ctx, &rep, st, st.Next, RefusedPageLimit)
 			break
 		}
-		if !s.now().Before(until) {
-			rep.Continues = true
-			next := st
-			next.Totals = rep
-			next.Profile = profileName(prof)
-			return s.finish(rep, st, RunContinuing), &next
+		now := s.now()
+		if !s.waitUntil(ctx, now, st.NotBefore, until) {
+			return s.handOver(rep, st, prof)
 		}
 		if ctx.Err() != nil {
 			rep.Errors = append(rep.Errors, stopped(ctx.Err()))
 			break
 		}
-		var ok bool
-		if prof, ok = s.step(ctx, &st, &rep, sc, prof); !ok {
+		// The fetch ends by until, in real time (s.now may be a test's
+		// clock): a page the deadline cuts short is deferred.
+		fetchCtx, cancel := context.WithTimeout(ctx, until.Sub(later(now, st.NotBefore)))
+		var out outcome
+		prof, out = s.step(ctx, fetchCtx, &st, &rep, sc, prof)
+		cancel()
+		if out == pageDeferred {
+			return s.handOver(rep, st, prof)
+		}
+		if out == pageFailed {
 			break
 		}
 	}
@@ -156,6 +178,41 @@ func (s *Scraper) Run(ctx context.Context, st State, until time.Time) (Report, *
 		status = RunFailed
 	}
 	return s.finish(rep, st, status), nil
+}
+
+// waitUntil waits from now for notBefore (a deferred page's retry time)
+// when it comes before until; it reports false when until comes first,
+// and the run must be handed on.
+func (s *Scraper) waitUntil(ctx context.Context, now, notBefore, until time.Time) bool {
+	switch {
+	case !now.Before(until) || !notBefore.Before(until):
+		return false
+	case notBefore.After(now):
+		t := time.NewTimer(notBefore.Sub(now))
+		defer t.Stop()
+		select {
+		case <-ctx.Done():
+		case <-t.C:
+		}
+	}
+	return true
+}
+
+func later(a, b time.Time) time.Time {
+	if b.After(a) {
+		return b
+	}
+	return a
+}
+
+// handOver is the report of a run that goes on in another invocation, and
+// the state it goes on from.
+func (s *Scraper) handOver(rep Report, st State, prof *profile.Profile) (Report, *State) {
+	rep.Continues = true
+	next := st
+	next.Totals = rep
+	next.Profile = profileName(prof)
+	return s.finish(rep, st, RunContinuing), &next
 }
 
 func openReport(st State) Report {
@@ -173,32 +230,61 @@ func openReport(st State) Report {
 	return rep
 }
 
+// outcome is how a step ended.
+type outcome int
+
+const (
+	pageDone     outcome = iota
+	pageFailed           // the run ends
+	pageDeferred         // the deadline came first: the next invocation fetches it
+)
+
 // step scrapes st.Next, publishes its records and moves st on to the page's
-// next link when the scope allows it. It reports false when the page failed.
-func (s *Scraper) step(ctx context.Context, st *State, rep *Report, sc scope, prof *profile.Profile) (*profile.Profile, bool) {
+// next link when the scope allows it. The page is fetched within fetchCtx;
+// its records are published within ctx, so that a page fetched is
+// published whole.
+func (s *Scraper) step(ctx, fetchCtx context.Context, st *State, rep *Report, sc scope, prof *profile.Profile) (*profile.Profile, outcome) {
 	pageURL := st.Next
 	if norm, err := NormalizeURL(pageURL); err == nil {
 		st.Visited.Add(norm)
 	}
-	page, p, err := s.page(ctx, pageURL, prof, st.Pages, &st.Visited)
+	mem := s.recall(ctx, *st, pageURL)
+	sp, err := s.page(fetchCtx, st.RunID, pageURL, prof, st.Pages, &st.Visited, mem)
+	if e, ok := errors.AsType[*fetch.Error](err); ok && e.Reason == fetch.ReasonDeferred && ctx.Err() == nil {
+		st.NotBefore = e.RetryAt
+		s.log().InfoContext(ctx, "page deferred to the next invocation", "runId", st.RunID, "url", pageURL, "retryAt", e.RetryAt, "detail", e.Detail)
+		return prof, pageDeferred
+	}
 	st.Pages++
+	st.NotBefore = time.Time{}
 	if err != nil {
 		if r := fetch.ReasonOf(err); r != "" {
 			rep.RefusedByReason[string(r)]++
 		}
 		rep.Errors = append(rep.Errors, err.Error())
-		s.log().WarnContext(ctx, "page failed", "run_id", st.RunID, "url", pageURL, "error", err)
-		return prof, false
+		s.log().WarnContext(ctx, "page failed", "runId", st.RunID, "url", pageURL, "error", err)
+		return prof, pageFailed
 	}
+	page, p := sp.page, sp.prof
 	rep.Profile = p.Name
 	rep.PagesFetched++
 	rep.MoviesParsed += len(page.Movies)
-	published, rejected, failed := s.publishPage(ctx, *st, pageURL, page)
-	rep.RecordsPublished += published
-	rep.PublishFailures += failed
-	for reason, n := range rejected {
-		rep.RecordsRejected += n
-		rep.RejectedByReason[reason] += n
+	seen := PageMemory{Validators: sp.validators, Hash: sp.hash, Next: page.Next, Profile: p.Name}
+	if sp.unchanged(mem) {
+		rep.PagesUnchanged++
+		s.log().InfoContext(ctx, "page unchanged: not published", "runId", st.RunID, "url", pageURL, "notModified", sp.notModified)
+		s.remember(ctx, pageURL, seen)
+	} else {
+		published, rejected, failed := s.publishPage(ctx, st, pageURL, page)
+		rep.RecordsPublished += published
+		rep.PublishFailures += failed
+		for reason, n := range rejected {
+			rep.RecordsRejected += n
+			rep.RejectedByReason[reason] += n
+		}
+		if failed == 0 { // a page with records not published is published again next time
+			s.remember(ctx, pageURL, seen)
+		}
 	}
 	st.Next = ""
 	if why := sc.follow(page.Next, st.Depth, &st.Visited); why != "" {
@@ -207,13 +293,13 @@ func (s *Scraper) step(ctx context.Context, st *State, rep *Report, sc scope, pr
 		st.Next = page.Next
 		st.Depth++
 	}
-	return p, true
+	return p, pageDone
 }
 
 // refuse counts a link not followed, and logs it.
 func (s *Scraper) refuse(ctx context.Context, rep *Report, st State, link string, why Refusal) {
 	rep.RefusedByReason[string(why)]++
-	s.log().InfoContext(ctx, "link not followed", "run_id", st.RunID, "url", link, "reason", why, "depth", st.Depth)
+	s.log().InfoContext(ctx, "link not followed", "runId", st.RunID, "url", link, "reason", why, "depth", st.Depth)
 }
 
 // stopped says why a run stopped when its context ended.
@@ -226,6 +312,9 @@ func stopped(err error) string {
 
 func (s *Scraper) finish(rep Report, st State, status RunStatus) Report {
 	rep.Status = status
+	if status == RunFailed && rep.ErrorCode == "" {
+		rep.ErrorCode = ErrorNoPages
+	}
 	rep.DurationMs = s.now().Sub(st.Started).Milliseconds()
 	return rep
 }
@@ -244,67 +333,101 @@ func profileName(p *profile.Profile) string {
 	return p.Name
 }
 
-// page fetches and parses one page, detecting the layout when prof is nil.
+// scraped is a page as page read it.
+type scraped struct {
+	page        profile.Page
+	prof        *profile.Profile
+	validators  fetch.Validators
+	hash        string // of page.Movies
+	notModified bool   // answered 304: page holds only the remembered Next
+}
+
+// unchanged reports whether the page holds what mem remembers.
+func (sp scraped) unchanged(mem PageMemory) bool {
+	return sp.notModified || (mem.Hash != "" && sp.hash == mem.Hash)
+}
+
+// page fetches and parses one page, detecting the layout when prof is nil;
+// asked conditionally with mem's validators, a page not modified is mem's.
 // The page's URL after redirects is marked visited.
-func (s *Scraper) page(ctx context.Context, pageURL string, prof *profile.Profile, n int, visited *Visited) (profile.Page, *profile.Profile, error) {
-	ctx, end := s.Tracer.Start(ctx, "GET page "+strconv.Itoa(n+1))
+func (s *Scraper) page(ctx context.Context, runID, pageURL string, prof *profile.Profile, n int, visited *Visited, mem PageMemory) (scraped, error) {
+	ctx, end := s.Tracer.Start(ctx, "GET page "+strconv.Itoa(n+1), runID)
 	var err error
 	defer func() { end(err) }()
 	var fetched *fetch.Page
-	if fetched, err = s.Fetcher.Get(ctx, pageURL); err != nil {
-		return profile.Page{}, nil, err
+	if fetched, err = s.Fetcher.Get(ctx, pageURL, mem.Validators); err != nil {
+		return scraped{}, err
 	}
 	if norm, nerr := NormalizeURL(fetched.URL.String()); nerr == nil {
 		visited.Add(norm)
 	}
+	sp := scraped{prof: prof, validators: fetched.Validators, notModified: fetched.NotModified}
+	if sp.notModified {
+		sp.page.Next, sp.hash = mem.Next, mem.Hash
+		if sp.prof == nil {
+			sp.prof, err = profile.Builtin(mem.Profile)
+		}
+		return sp, err
+	}
 	var doc *profile.Document
 	if doc, err = profile.ReadDocument(bytes.NewReader(fetched.Body), fetched.URL); err != nil {
-		return profile.Page{}, nil, err
+		return scraped{}, err
 	}
-	if prof == nil {
-		var page profile.Page
-		prof, page, err = profile.Detect(doc, profile.Builtins())
-		if err != nil {
-			err = fmt.Errorf("%s: %w", pageURL, err)
-		}
-		return page, prof, err
+	if sp.prof == nil {
+		sp.prof, sp.page, err = profile.Detect(doc, profile.Builtins())
+	} else {
+		sp.page, err = sp.prof.Extract(doc)
 	}
-	page, err := prof.Extract(doc)
 	if err != nil {
 		err = fmt.Errorf("%s: %w", pageURL, err)
 	}
-	return page, prof, err
+	sp.hash = moviesHash(sp.page.Movies)
+	return sp, err
 }
 
 // publishPage validates a page's movies, publishes the valid records and
-// parks the others. It returns the counts.
-func (s *Scraper) publishPage(ctx context.Context, st State, pageURL string, page profile.Page) (published int, rejected map[string]int, failures int) {
+// parks the others. It returns the counts, and counts in st.Traced the
+// records that carry a sampled trace header.
+func (s *Scraper) publishPage(ctx context.Context, st *State, pageURL string, page profile.Page) (published int, rejected map[string]int, failures int) {
 	rejected = map[string]int{}
-	pctx, end := s.Tracer.Start(ctx, "PutRecords page "+strconv.Itoa(st.Pages))
+	pctx, end := s.Tracer.Start(ctx, "PutRecords page "+strconv.Itoa(st.Pages), st.RunID)
 	defer func() { end(nil) }()
-	prov := Provenance{SourceURL: pageURL, ScrapedAt: s.now(), RunID: st.RunID, TraceHeader: validHeader(s.Tracer.Header(pctx))}
+	prov := Provenance{SourceURL: pageURL, ScrapedAt: s.now(), RunID: st.RunID}
+	sampled := validHeader(s.Tracer.Header(pctx))
+	traced := tracedOnPage(s.TracePerPage, s.TracePerRun, st.Traced)
 	var entries []publish.Entry
 	var parked []ErrorRecord
 	for i, m := range page.Movies {
+		prov.TraceHeader = unsampled(sampled)
+		if len(entries) < traced {
+			prov.TraceHeader = sampled
+		}
 		rec, err := NewRecord(m, prov)
 		if err != nil {
 			e := newErrorRecord(st.RunID, st.Pages-1, i, prov, rec, err)
 			parked = append(parked, e)
 			rejected[e.Reason]++
+			s.log().LogAttrs(ctx, slog.LevelWarn, "record rejected", append(prov.logAttrs(e.MovieID),
+				slog.String("errorId", e.ErrorID), slog.String("reason", e.Reason), slog.String("detail", e.Message))...)
 			continue
 		}
 		entries = append(entries, publish.Entry{Key: rec.ID, Data: rec.Data})
 	}
+	if sampled != "" && sampled != unsampled(sampled) {
+		st.Traced += min(traced, len(entries))
+	}
 	published, failed := s.Publisher.Publish(pctx, entries)
+	s.logPublished(ctx, prov, entries, failed)
 	for _, f := range failed {
-		s.log().ErrorContext(ctx, "record not published", "run_id", st.RunID, "movie_id", f.Key, "reason", f.Reason)
+		s.log().LogAttrs(ctx, slog.LevelError, "record not published", append(prov.logAttrs(f.Key), slog.String("reason", f.Reason))...)
 		parked = append(parked, publishFailed(st.RunID, prov, f))
 	}
 	if len(parked) > 0 {
 		if err := s.Parker.Park(ctx, parked); err != nil {
 			// Nothing is dropped silently: the log holds every record.
 			for _, e := range parked {
-				s.log().ErrorContext(ctx, "record not parked", "run_id", st.RunID, "error_id", e.ErrorID, "reason", e.Reason, "payload", e.Payload, "error", err)
+				s.log().LogAttrs(ctx, slog.LevelError, "record not parked", append(prov.logAttrs(e.MovieID), slog.String("errorId", e.ErrorID),
+					slog.String("reason", e.Reason), slog.String("payload", e.Payload), slog.String("error", err.Error()))...)
 			}
 		}
 	}
@@ -324,31 +447,3 @@ func (s *Scraper) log() *slog.Logger {
 	}
 	return slog.Default()
 }
-
-// validHeader keeps a trace header only when the contract's traceHeader
-// pattern accepts it (an undecided sampling reads "Sampled=?").
-func validHeader(h string) string {
-	if h == "" || !traceHeaderPattern().MatchString(h) {
-		return ""
-	}
-	return h
-}
-
-// traceHeaderPattern is movie-record.v1's own pattern for traceHeader.
-var traceHeaderPattern = sync.OnceValue(func() *regexp.Regexp {
-	raw, err := contracts.Schema(contracts.MovieRecordV1)
-	if err != nil {
-		panic(err) // embedded: a build error
-	}
-	var s struct {
-		Defs struct {
-			TraceHeader struct {
-				Pattern string `json:"pattern"`
-			} `json:"traceHeader"`
-		} `json:"$defs"`
-	}
-	if err := json.Unmarshal(raw, &s); err != nil || s.Defs.TraceHeader.Pattern == "" {
-		panic(fmt.Sprintf("movie-record.v1 has no traceHeader pattern: %v", err))
-	}
-	return regexp.MustCompile(s.Defs.TraceHeader.Pattern)
-})

@@ -20,14 +20,44 @@ import (
 	"github.com/moviepipe/moviepipe/scraper"
 	"github.com/moviepipe/moviepipe/scraper/fetch"
 	"github.com/moviepipe/moviepipe/scraper/internal/memlease"
+	"github.com/moviepipe/moviepipe/scraper/internal/memruns"
 	"github.com/moviepipe/moviepipe/scraper/publish"
 )
 
-const header = "Root=1-6745a3c1-5e0c7a2b9d4f1e3a8c6b0d2e;Parent=53995c3f42cd8ad8;Sampled=1"
+const (
+	header          = "Root=1-6745a3c1-5e0c7a2b9d4f1e3a8c6b0d2e;Parent=53995c3f42cd8ad8;Sampled=1"
+	unsampledHeader = "Root=1-6745a3c1-5e0c7a2b9d4f1e3a8c6b0d2e;Parent=53995c3f42cd8ad8;Sampled=0"
+)
+
+// workshopPage is page of n in the workshop table layout: three movies
+// titled "<title> <page>.<i>", the third refused by the contract.
+func workshopPage(page, n int, title string) string {
+	var b strings.Builder
+	b.WriteString(`<html><body><table class="movieTable"><tbody>`)
+	for i := range 3 {
+		year := fmt.Sprint(1990 + page)
+		if i == 2 {
+			year = "2500" // refused by the contract
+		}
+		fmt.Fprintf(&b, `<tr><td class="id">tt%07d</td><td class="primaryTitle">%s %d.%d</td><td class="startYear">%s</td><td class="genres">Drama,Comedy</td></tr>`, page*10+i, title, page, i, year)
+	}
+	b.WriteString(`</tbody></table>`)
+	if page < n {
+		fmt.Fprintf(&b, `<a rel="next" href="/movies?page=%d">next</a>`, page+1)
+	}
+	b.WriteString(`</body></html>`)
+	return b.String()
+}
 
 // workshopSite serves n pages of the workshop table layout, three movies a
 // page (one of them invalid), and counts the requests per page.
 func workshopSite(t *testing.T, n int) (*httptest.Server, *sync.Map) {
+	return workshopSiteWith(t, n, nil)
+}
+
+// workshopSiteWith is workshopSite whose pages first pass gate: gate
+// answers a request itself (and returns true) or lets the page answer.
+func workshopSiteWith(t *testing.T, n int, gate func(w http.ResponseWriter, r *http.Request, page int) bool) (*httptest.Server, *sync.Map) {
 	var hits sync.Map
 	mux := http.NewServeMux()
 	mux.HandleFunc("/robots.txt", func(w http.ResponseWriter, _ *http.Request) { fmt.Fprint(w, "User-agent: *\nAllow: /\n") })
@@ -36,20 +66,11 @@ func workshopSite(t *testing.T, n int) (*httptest.Server, *sync.Map) {
 		_, _ = fmt.Sscan(r.URL.Query().Get("page"), &page)
 		c, _ := hits.LoadOrStore(page, new(int))
 		*c.(*int)++
+		if gate != nil && gate(w, r, page) {
+			return
+		}
 		w.Header().Set("Content-Type", "text/html; charset=utf-8")
-		fmt.Fprint(w, `<html><body><table class="movieTable"><tbody>`)
-		for i := range 3 {
-			year := fmt.Sprint(1990 + page)
-			if i == 2 {
-				year = "2500" // refused by the contract
-			}
-			fmt.Fprintf(w, `<tr><td class="id">tt%07d</td><td class="primaryTitle">Movie %d.%d</td><td class="startYear">%s</td><td class="genres">Drama,Comedy</td></tr>`, page*10+i, page, i, year)
-		}
-		fmt.Fprint(w, `</tbody></table>`)
-		if page < n {
-			fmt.Fprintf(w, `<a rel="next" href="/movies?page=%d">next</a>`, page+1)
-		}
-		fmt.Fprint(w, `</body></html>`)
+		fmt.Fprint(w, workshopPage(page, n, "Movie"))
 	})
 	s := httptest.NewServer(mux)
 	t.Cleanup(s.Close)
@@ -77,12 +98,12 @@ func (p *fakeParker) Park(_ context.Context, rs []scraper.ErrorRecord) error {
 
 type fakeTracer struct{ spans []string }
 
-func (f *fakeTracer) Start(ctx context.Context, name string) (context.Context, func(error)) {
+func (f *fakeTracer) Start(ctx context.Context, name, _ string) (context.Context, func(error)) {
 	f.spans = append(f.spans, name)
 	return ctx, func(error) {}
 }
 func (*fakeTracer) Header(context.Context) string { return header }
-func (*fakeTracer) Resume(ctx context.Context, _ string) (context.Context, func(error)) {
+func (*fakeTracer) Resume(ctx context.Context, _, _ string) (context.Context, func(error)) {
 	return ctx, func(error) {}
 }
 
@@ -97,6 +118,7 @@ func newScraper() (*scraper.Scraper, *fakePublisher, *fakeParker, *fakeTracer) {
 func TestRunFollowsPagesPublishesAndParks(t *testing.T) {
 	site, _ := workshopSite(t, 3)
 	s, pub, park, tr := newScraper()
+	s.TracePerPage, s.TracePerRun = 1, 10
 	now := time.Now()
 	rep, next := s.Run(t.Context(), scraper.State{RunID: "run-1", Next: site.URL + "/movies?page=1", MaxPages: 10, Started: now}, now.Add(time.Hour))
 	if next != nil || rep.Status != "completed" || rep.PagesFetched != 3 || rep.MoviesParsed != 9 ||
@@ -106,7 +128,11 @@ func TestRunFollowsPagesPublishesAndParks(t *testing.T) {
 	for _, e := range pub.entries {
 		var r struct{ ID, TraceHeader, RunID string }
 		_ = json.Unmarshal(e.Data, &r)
-		if e.Key != r.ID || r.TraceHeader != header || r.RunID != "run-1" {
+		want := unsampledHeader
+		if e.Key == "tt0000010" || e.Key == "tt0000020" || e.Key == "tt0000030" {
+			want = header // the first record of each page
+		}
+		if e.Key != r.ID || r.TraceHeader != want || r.RunID != "run-1" {
 			t.Errorf("entry key %s, record %+v", e.Key, r)
 		}
 		if err := contracts.Validate(contracts.MovieRecordV1, e.Data); err != nil {
@@ -205,7 +231,7 @@ func newHandler(t *testing.T, pages int) (*scraper.Handler, *fakeInvoker, *fakeP
 	s, pub, _, _ := newScraper()
 	inv := &fakeInvoker{}
 	return &scraper.Handler{Scraper: s, Invoker: inv, URL: site.URL + "/movies?page=1", MaxPages: 100, SyncBudget: time.Minute,
-		Lease: &memlease.Lease{}, Log: slog.New(slog.DiscardHandler)}, inv, pub
+		Lease: &memlease.Lease{}, Runs: &memruns.Runs{}, Log: slog.New(slog.DiscardHandler)}, inv, pub
 }
 
 func TestAPI(t *testing.T) {
@@ -338,11 +364,11 @@ func TestHandleUnknownEvent(t *testing.T) {
 
 func TestLoadConfig(t *testing.T) {
 	env := map[string]string{"SCRAPE_URL": "ftp://x", "SCRAPE_PROFILE": "nope", "SCRAPE_RATE": "0", "SCRAPE_MAX_PAGES": "0",
-		"SCRAPE_ALLOWED_NETWORKS": "127.0.0.1", "SCRAPE_SYNC_BUDGET": "60s", "SCRAPE_MAX_CRAWL_DELAY": "1h",
-		"SCRAPE_MAX_DEPTH": "0", "SCRAPE_ALLOWED_HOSTS": "example.com, http://other.example/"}
+		"SCRAPE_ALLOWED_NETWORKS": "127.0.0.1", "SCRAPE_SYNC_BUDGET": "21s", "SCRAPE_MAX_CRAWL_DELAY": "1h",
+		"SCRAPE_MAX_DEPTH": "0", "SCRAPE_ALLOWED_HOSTS": "example.com, http://other.example/", "SCRAPE_TRACE_PER_PAGE": "-1", "SCRAPE_TRACE_PER_RUN": "lots"}
 	_, err := scraper.LoadConfig(func(k string) string { return env[k] })
 	for _, name := range []string{"SCRAPE_URL", "STREAM_NAME", "ERRORS_TABLE", "RUNS_TABLE", "SCRAPE_PROFILE", "SCRAPE_RATE", "SCRAPE_MAX_PAGES", "SCRAPE_ALLOWED_NETWORKS", "SCRAPE_SYNC_BUDGET", "SCRAPE_MAX_CRAWL_DELAY",
-		"SCRAPE_MAX_DEPTH", "SCRAPE_ALLOWED_HOSTS"} {
+		"SCRAPE_MAX_DEPTH", "SCRAPE_ALLOWED_HOSTS", "SCRAPE_TRACE_PER_PAGE", "SCRAPE_TRACE_PER_RUN"} {
 		if err == nil || !strings.Contains(err.Error(), name) {
 			t.Errorf("error does not name %s: %v", name, err)
 		}
@@ -351,7 +377,8 @@ func TestLoadConfig(t *testing.T) {
 		"SCRAPE_ALLOWED_HOSTS": "example.com, films.example.com:8080"}
 	c, err := scraper.LoadConfig(func(k string) string { return ok[k] })
 	if err != nil || c.Profile.Name != "workshop-cards" || c.Fetch.Rate != 1 || c.MaxPages != 100 || c.Fetch.MaxCrawlDelay != 30*time.Second ||
-		c.MaxDepth != scraper.DefaultMaxDepth || strings.Join(c.AllowedHosts, " ") != "example.com films.example.com:8080" {
+		c.MaxDepth != scraper.DefaultMaxDepth || strings.Join(c.AllowedHosts, " ") != "example.com films.example.com:8080" ||
+		c.TracePerPage != scraper.DefaultTracePerPage || c.TracePerRun != scraper.DefaultTracePerRun {
 		t.Fatalf("%+v %v", c, err)
 	}
 }

@@ -1,6 +1,8 @@
 // Package ops reads and redrives the error table: the records the scraper
-// refused to publish and the processor parked. It works against the local
-// cloud and AWS alike, through the SDK's standard configuration.
+// refused to publish and the processor parked, and the records of the
+// batches the processor's event source mapping gave up on, which it reads
+// back from the stream by the on-failure queue's messages. It works against
+// the local cloud and AWS alike, through the SDK's standard configuration.
 package ops
 
 import (
@@ -9,32 +11,39 @@ import (
 	"errors"
 	"fmt"
 	"sort"
+	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/attributevalue"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 	"github.com/aws/aws-sdk-go-v2/service/kinesis"
+	"github.com/aws/aws-sdk-go-v2/service/sqs"
 
 	"github.com/moviepipe/moviepipe/contracts"
 )
 
 // Entry is an error-record.v1 as the table stores it.
 type Entry struct {
+	Schema           string                `dynamodbav:"schema,omitempty" json:"schema,omitempty"`
 	ErrorID          string                `dynamodbav:"errorId" json:"errorId"`
 	Stage            string                `dynamodbav:"stage" json:"stage"`
 	Reason           string                `dynamodbav:"reason" json:"reason"`
 	Message          string                `dynamodbav:"message" json:"message"`
-	ValidationErrors []contracts.Violation `dynamodbav:"validationErrors" json:"validationErrors,omitempty"`
+	ValidationErrors []contracts.Violation `dynamodbav:"validationErrors,omitempty" json:"validationErrors,omitempty"`
 	Payload          string                `dynamodbav:"payload" json:"payload"`
 	PayloadEncoding  string                `dynamodbav:"payloadEncoding" json:"payloadEncoding"`
 	PayloadBytes     int                   `dynamodbav:"payloadBytes" json:"payloadBytes"`
-	PayloadTruncated bool                  `dynamodbav:"payloadTruncated" json:"payloadTruncated,omitempty"`
-	MovieID          string                `dynamodbav:"movieId" json:"movieId,omitempty"`
-	RunID            string                `dynamodbav:"runId" json:"runId,omitempty"`
-	ShardID          string                `dynamodbav:"shardId" json:"shardId,omitempty"`
-	SequenceNumber   string                `dynamodbav:"sequenceNumber" json:"sequenceNumber,omitempty"`
+	PayloadTruncated bool                  `dynamodbav:"payloadTruncated,omitempty" json:"payloadTruncated,omitempty"`
+	MovieID          string                `dynamodbav:"movieId,omitempty" json:"movieId,omitempty"`
+	SourceURL        string                `dynamodbav:"sourceUrl,omitempty" json:"sourceUrl,omitempty"`
+	RunID            string                `dynamodbav:"runId,omitempty" json:"runId,omitempty"`
+	TraceHeader      string                `dynamodbav:"traceHeader,omitempty" json:"traceHeader,omitempty"`
+	ShardID          string                `dynamodbav:"shardId,omitempty" json:"shardId,omitempty"`
+	SequenceNumber   string                `dynamodbav:"sequenceNumber,omitempty" json:"sequenceNumber,omitempty"`
+	KinesisBatchInfo *BatchInfo            `dynamodbav:"kinesisBatchInfo,omitempty" json:"kinesisBatchInfo,omitempty"`
 	OccurredAt       string                `dynamodbav:"occurredAt" json:"occurredAt"`
+	ExpiresAt        int64                 `dynamodbav:"expiresAt,omitempty" json:"expiresAt,omitempty"`
 }
 
 // Raw returns the parked record's bytes.
@@ -45,13 +54,22 @@ func (e Entry) Raw() ([]byte, error) {
 	return []byte(e.Payload), nil
 }
 
-// Table is the error table and the stream records are redriven to.
+// Table is the error table, the stream records are redriven to, and the
+// stream's on-failure queue.
 type Table struct {
 	DynamoDB *dynamodb.Client
 	Kinesis  *kinesis.Client
+	SQS      *sqs.Client
 	Errors   string // table name
 	Stream   string // stream name
+	Queue    string // on-failure queue name
+	// TTL is how long an entry parked here stays [DefaultTTL, the
+	// processor's ERROR_TTL_DAYS default].
+	TTL time.Duration
 }
+
+// DefaultTTL is how long the error table keeps an entry parked here.
+const DefaultTTL = 30 * 24 * time.Hour
 
 // Filter selects entries; empty fields match everything.
 type Filter struct {
@@ -121,6 +139,8 @@ func (t *Table) Redrive(ctx context.Context, f Filter, dryRun bool) ([]Outcome, 
 		switch {
 		case err != nil:
 			o.Why = "payload does not decode: " + err.Error()
+		case e.Reason == ReasonRecordsExpired:
+			o.Why = "its records had left the stream before they were read back: nothing to redrive (the entry expires with the table's TTL)"
 		case e.PayloadTruncated:
 			o.Why = fmt.Sprintf("payload was cut to %d of %d bytes: cannot redrive", len(raw), e.PayloadBytes)
 		default:

@@ -14,6 +14,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 	"github.com/aws/aws-sdk-go-v2/service/kinesis"
 	ktypes "github.com/aws/aws-sdk-go-v2/service/kinesis/types"
+	"github.com/aws/aws-sdk-go-v2/service/sqs"
 
 	"github.com/moviepipe/moviepipe/deploy/ops"
 )
@@ -22,7 +23,26 @@ const valid = `{"schema":"movie-record.v1","id":"tt0111161","title":"The Shawsha
 
 func setup(t *testing.T) *ops.Table {
 	t.Helper()
-	if os.Getenv("AWS_ENDPOINT_URL_DYNAMODB") == "" || os.Getenv("AWS_ENDPOINT_URL_KINESIS") == "" {
+	tb := emptyTable(t)
+	ctx := t.Context()
+	for _, e := range []ops.Entry{
+		{ErrorID: "scrape#run-1#tt0111161", Stage: "scrape", Reason: "publish_failed", Message: "throttled", Payload: valid, PayloadEncoding: "utf8", PayloadBytes: len(valid), MovieID: "tt0111161", OccurredAt: "2026-11-26T09:30:00Z"},
+		{ErrorID: "process#shardId-000000000000#1", Stage: "process", Reason: "invalid_record", Message: "year", Payload: `{"id":"tt1"}`, PayloadEncoding: "utf8", PayloadBytes: 12, OccurredAt: "2026-11-26T09:31:00Z"},
+		{ErrorID: "process#shardId-000000000000#2", Stage: "process", Reason: "oversized", Message: "big", Payload: valid[:40], PayloadEncoding: "utf8", PayloadBytes: 70000, PayloadTruncated: true, OccurredAt: "2026-11-26T09:32:00Z"},
+	} {
+		item, _ := attributevalue.MarshalMap(e)
+		if _, err := tb.DynamoDB.PutItem(ctx, &dynamodb.PutItemInput{TableName: &tb.Errors, Item: item}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return tb
+}
+
+// emptyTable makes a fresh error table, a stream of one shard and an
+// on-failure queue on the emulators.
+func emptyTable(t *testing.T) *ops.Table {
+	t.Helper()
+	if os.Getenv("AWS_ENDPOINT_URL_DYNAMODB") == "" || os.Getenv("AWS_ENDPOINT_URL_KINESIS") == "" || os.Getenv("AWS_ENDPOINT_URL_SQS") == "" {
 		if os.Getenv("CI") == "true" {
 			t.Fatal("the emulators' endpoints are not set: run make test")
 		}
@@ -33,7 +53,8 @@ func setup(t *testing.T) *ops.Table {
 		t.Fatal(err)
 	}
 	n := fmt.Sprint(time.Now().UnixNano())
-	tb := &ops.Table{DynamoDB: dynamodb.NewFromConfig(cfg), Kinesis: kinesis.NewFromConfig(cfg), Errors: "errors-" + n, Stream: "redrive-" + n}
+	tb := &ops.Table{DynamoDB: dynamodb.NewFromConfig(cfg), Kinesis: kinesis.NewFromConfig(cfg), SQS: sqs.NewFromConfig(cfg),
+		Errors: "errors-" + n, Stream: "redrive-" + n, Queue: "failures-" + n}
 	ctx := t.Context()
 	if _, err := tb.DynamoDB.CreateTable(ctx, &dynamodb.CreateTableInput{TableName: &tb.Errors, BillingMode: types.BillingModePayPerRequest,
 		AttributeDefinitions: []types.AttributeDefinition{{AttributeName: aws.String("errorId"), AttributeType: types.ScalarAttributeTypeS}},
@@ -52,20 +73,13 @@ func setup(t *testing.T) *ops.Table {
 		Wait(ctx, &kinesis.DescribeStreamInput{StreamName: &tb.Stream}, 30*time.Second); err != nil {
 		t.Fatal(err)
 	}
+	if _, err := tb.SQS.CreateQueue(ctx, &sqs.CreateQueueInput{QueueName: &tb.Queue}); err != nil {
+		t.Fatal(err)
+	}
 	t.Cleanup(func() {
 		_, _ = tb.DynamoDB.DeleteTable(context.Background(), &dynamodb.DeleteTableInput{TableName: &tb.Errors})
 		_, _ = tb.Kinesis.DeleteStream(context.Background(), &kinesis.DeleteStreamInput{StreamName: &tb.Stream})
 	})
-	for _, e := range []ops.Entry{
-		{ErrorID: "scrape#run-1#tt0111161", Stage: "scrape", Reason: "publish_failed", Message: "throttled", Payload: valid, PayloadEncoding: "utf8", PayloadBytes: len(valid), MovieID: "tt0111161", OccurredAt: "2026-11-26T09:30:00Z"},
-		{ErrorID: "process#shardId-000000000000#1", Stage: "process", Reason: "invalid_record", Message: "year", Payload: `{"id":"tt1"}`, PayloadEncoding: "utf8", PayloadBytes: 12, OccurredAt: "2026-11-26T09:31:00Z"},
-		{ErrorID: "process#shardId-000000000000#2", Stage: "process", Reason: "oversized", Message: "big", Payload: valid[:40], PayloadEncoding: "utf8", PayloadBytes: 70000, PayloadTruncated: true, OccurredAt: "2026-11-26T09:32:00Z"},
-	} {
-		item, _ := attributevalue.MarshalMap(e)
-		if _, err := tb.DynamoDB.PutItem(ctx, &dynamodb.PutItemInput{TableName: &tb.Errors, Item: item}); err != nil {
-			t.Fatal(err)
-		}
-	}
 	return tb
 }
 

@@ -25,8 +25,10 @@ type XRay struct{ Name string }
 
 // Record starts a segment that continues the trace of header, or a
 // subsegment of the invocation when the record carries no header. It is
-// annotated with the movie id, so a trace can be searched by film.
-func (x XRay) Record(ctx context.Context, traceHeader, movieID string) (context.Context, func(error)) {
+// annotated with the movie id and the run id (movie_id, run_id), so a trace
+// can be searched by film and by run. A header that says Sampled=0 gives a
+// segment that is never sent: the record names its trace, nothing more.
+func (x XRay) Record(ctx context.Context, traceHeader, movieID, runID string) (context.Context, func(error)) {
 	var seg *xray.Segment
 	if traceHeader == "" {
 		ctx, seg = xray.BeginSubsegment(ctx, x.Name+" record")
@@ -37,6 +39,9 @@ func (x XRay) Record(ctx context.Context, traceHeader, movieID string) (context.
 	}
 	if movieID != "" {
 		_ = seg.AddAnnotation("movie_id", movieID)
+	}
+	if runID != "" {
+		_ = seg.AddAnnotation("run_id", runID)
 	}
 	return ctx, func(err error) { seg.Close(err) }
 }

@@ -8,6 +8,7 @@ import (
 	"net"
 	"net/http"
 	"net/http/httptest"
+	"strings"
 	"testing"
 	"time"
 
@@ -24,7 +25,7 @@ import (
 // producer's segment as parent, and the producer's sampling decision.
 func TestRecordContinuesTheProducersTrace(t *testing.T) {
 	conn := daemon(t)
-	ctx, end := tracing.XRay{Name: "processor"}.Record(context.Background(), testHeader, "tt0111161")
+	ctx, end := tracing.XRay{Name: "processor"}.Record(context.Background(), testHeader, "tt0111161", "run-20261203T054500Z-0a1b2c3d")
 	if xray.GetSegment(ctx) == nil {
 		t.Fatal("no segment in the record's context")
 	}
@@ -40,12 +41,53 @@ func TestRecordContinuesTheProducersTrace(t *testing.T) {
 	if err := json.Unmarshal(doc, &seg); err != nil {
 		t.Fatal(err)
 	}
-	if seg.Name != "processor" || seg.TraceID != "1-6745a3c1-5e0c7a2b9d4f1e3a8c6b0d2e" || seg.ParentID != "53995c3f42cd8ad8" || seg.ID == "" || seg.Annotations["movie_id"] != "tt0111161" {
+	if seg.Name != "processor" || seg.TraceID != "1-6745a3c1-5e0c7a2b9d4f1e3a8c6b0d2e" || seg.ParentID != "53995c3f42cd8ad8" || seg.ID == "" ||
+		seg.Annotations["movie_id"] != "tt0111161" || seg.Annotations["run_id"] != "run-20261203T054500Z-0a1b2c3d" {
 		t.Fatalf("segment %s", doc)
 	}
 }
 
 const testHeader = "Root=1-6745a3c1-5e0c7a2b9d4f1e3a8c6b0d2e;Parent=53995c3f42cd8ad8;Sampled=1"
+
+// A record whose header says Sampled=0 still knows its trace id, but
+// neither its segment nor its store call's subsegment is sent: the first
+// document the daemon receives afterwards is the next sampled record's.
+func TestUnsampledRecordSendsNoSegment(t *testing.T) {
+	conn := daemon(t)
+	client := dynamo(t)
+	x := tracing.XRay{Name: "processor"}
+	unsampled := strings.Replace(testHeader, "Sampled=1", "Sampled=0", 1)
+	ctx, end := x.Record(context.Background(), unsampled, "tt0000001", "run-1")
+	if seg := xray.GetSegment(ctx); seg == nil || seg.TraceID != "1-6745a3c1-5e0c7a2b9d4f1e3a8c6b0d2e" {
+		t.Fatalf("the unsampled record's segment does not name its trace: %+v", seg)
+	}
+	_, err := client.PutItem(ctx, &dynamodb.PutItemInput{TableName: aws.String("movies"), Item: map[string]types.AttributeValue{"id": &types.AttributeValueMemberS{Value: "tt0000001"}}})
+	end(err)
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, end = x.Record(context.Background(), testHeader, "tt0000002", "run-1")
+	end(nil)
+	var seg struct {
+		Annotations map[string]string `json:"annotations"`
+	}
+	if err := json.Unmarshal(readSegment(t, conn), &seg); err != nil || seg.Annotations["movie_id"] != "tt0000002" {
+		t.Fatalf("first document received is %+v (%v); want the sampled record's", seg, err)
+	}
+}
+
+// dynamo is an instrumented DynamoDB client whose calls all succeed.
+func dynamo(t *testing.T) *dynamodb.Client {
+	t.Helper()
+	ddb := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
+		w.Header().Set("Content-Type", "application/x-amz-json-1.0")
+		_, _ = w.Write([]byte(`{}`))
+	}))
+	t.Cleanup(ddb.Close)
+	cfg := aws.Config{Region: "us-east-1", Credentials: credentials.NewStaticCredentialsProvider("k", "s", ""), BaseEndpoint: aws.String(ddb.URL)}
+	tracing.Instrument(&cfg)
+	return dynamodb.NewFromConfig(cfg)
+}
 
 // daemon listens as the X-Ray daemon does and points the SDK at it.
 func daemon(t *testing.T) net.PacketConn {
@@ -101,7 +143,7 @@ func BenchmarkRecordSegment(b *testing.B) {
 	const header = "Root=1-6745a3c1-5e0c7a2b9d4f1e3a8c6b0d2e;Parent=53995c3f42cd8ad8;Sampled=1"
 	b.ReportAllocs()
 	for b.Loop() {
-		ctx, end := x.Record(context.Background(), header, "mv-the-land-girls-1998-6d1f0a01")
+		ctx, end := x.Record(context.Background(), header, "mv-the-land-girls-1998-6d1f0a01", "run-20261203T054500Z-0a1b2c3d")
 		_, call := xray.BeginSubsegment(ctx, "DynamoDB") // what the instrumented client opens for PutItem
 		call.Close(nil)
 		end(nil)
@@ -113,16 +155,9 @@ func BenchmarkRecordSegment(b *testing.B) {
 // the real call.
 func TestStoreCallIsASubsegmentOfTheRecord(t *testing.T) {
 	conn := daemon(t)
-	ddb := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
-		w.Header().Set("Content-Type", "application/x-amz-json-1.0")
-		_, _ = w.Write([]byte(`{}`))
-	}))
-	defer ddb.Close()
-	cfg := aws.Config{Region: "us-east-1", Credentials: credentials.NewStaticCredentialsProvider("k", "s", ""), BaseEndpoint: aws.String(ddb.URL)}
-	tracing.Instrument(&cfg)
-	client := dynamodb.NewFromConfig(cfg)
+	client := dynamo(t)
 
-	ctx, end := tracing.XRay{Name: "processor"}.Record(context.Background(), testHeader, "tt0111161")
+	ctx, end := tracing.XRay{Name: "processor"}.Record(context.Background(), testHeader, "tt0111161", "run-1")
 	_, err := client.PutItem(ctx, &dynamodb.PutItemInput{TableName: aws.String("movies"), Item: map[string]types.AttributeValue{"id": &types.AttributeValueMemberS{Value: "tt0111161"}}})
 	end(err)
 	if err != nil {

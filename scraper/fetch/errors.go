@@ -8,6 +8,7 @@ import (
 	"net"
 	"net/url"
 	"syscall"
+	"time"
 )
 
 // Reason is why a page was refused or could not be fetched: a stable code for
@@ -28,12 +29,15 @@ const (
 	ReasonRobotsTooLarge    Reason = "robots-too-large"
 	ReasonRobotsUnavailable Reason = "robots-unavailable"
 	ReasonCrawlDelay        Reason = "crawl-delay-too-long"
-	ReasonRateDeadline      Reason = "rate-limit-past-deadline"
-	ReasonBodyCap           Reason = "body-cap"
-	ReasonRedirects         Reason = "too-many-redirects"
-	ReasonStatus            Reason = "http-status"
-	ReasonContentType       Reason = "content-type"
-	ReasonCharset           Reason = "charset"
+	// ReasonDeferred is a page the deadline (the API's budget, or the
+	// invocation's) came before: not a refusal, the page is fetched again
+	// from the error's RetryAt, in a later invocation.
+	ReasonDeferred    Reason = "deferred"
+	ReasonBodyCap     Reason = "body-cap"
+	ReasonRedirects   Reason = "too-many-redirects"
+	ReasonStatus      Reason = "http-status"
+	ReasonContentType Reason = "content-type"
+	ReasonCharset     Reason = "charset"
 )
 
 // Error is a page the fetcher refused or could not get. Its message is
@@ -45,6 +49,9 @@ type Error struct {
 	URL    string // redacted
 	Detail string
 	Cause  error
+	// RetryAt is when a deferred page may be fetched again (its rate
+	// limit's next slot, or its answer's Retry-After).
+	RetryAt time.Time
 }
 
 func (e *Error) Error() string { return e.URL + ": " + e.Detail }
@@ -72,6 +79,22 @@ func ReasonOf(err error) Reason {
 
 func refuse(r Reason, u *url.URL, cause error, format string, args ...any) *Error {
 	return &Error{Reason: r, URL: u.Redacted(), Detail: fmt.Sprintf(format, args...), Cause: cause}
+}
+
+// deferred is a page the deadline came before, to fetch again from at.
+func deferred(u *url.URL, at time.Time, cause error, format string, args ...any) *Error {
+	e := refuse(ReasonDeferred, u, cause, format, args...)
+	e.RetryAt = at
+	return e
+}
+
+// ended is the error of a fetch whose context ended: deferred when its
+// deadline passed, the context's error when it was cancelled.
+func ended(ctx context.Context, u *url.URL) error {
+	if errors.Is(ctx.Err(), context.DeadlineExceeded) {
+		return deferred(u, time.Now(), ctx.Err(), "the deadline came before the answer")
+	}
+	return ctx.Err()
 }
 
 // transportError names the cause of a failed request: our own refusal (a

@@ -9,8 +9,9 @@
 // connection refused, robots.txt disallow, robots.txt too large or
 // unavailable, Crawl-delay above the bound, SSRF guard with the address, body
 // cap, too many redirects, …) and whose message carries no Go error text
-// (TestRefusalsNameTheirCause). A cancelled or expired context is returned as
-// its own error, unwrapped.
+// (TestRefusalsNameTheirCause). A cancelled context is returned as its own
+// error, unwrapped; a deadline that comes first defers the page
+// (ReasonDeferred).
 package fetch
 
 import (
@@ -68,10 +69,22 @@ type Fetcher struct {
 	sleep func(ctx context.Context, d time.Duration) error
 }
 
-// Page is a fetched HTML page, decoded to UTF-8.
+// Page is a fetched HTML page, decoded to UTF-8, with the validators its
+// answer gave.
 type Page struct {
 	URL  *url.URL // after redirects
 	Body []byte
+	Validators
+	// NotModified is a conditional request answered 304: no body, the page
+	// is as it was when it had the validators sent.
+	NotModified bool
+}
+
+// Validators are what an answer said about its version (RFC 9110 8.8):
+// sent back, they make a request conditional.
+type Validators struct {
+	ETag         string
+	LastModified string
 }
 
 // StatusError is an answer other than 200 OK (the cause of an Error of
@@ -157,11 +170,15 @@ func (f *Fetcher) admit(ctx context.Context, u *url.URL) error {
 			return err
 		}
 	}
-	if err := f.limiter(u.Host).Wait(ctx); err != nil {
-		if ctx.Err() != nil {
-			return ctx.Err()
-		}
-		return refuse(ReasonRateDeadline, u, err, "the rate limit for %s would wait past the run's deadline", u.Host)
+	r := f.limiter(u.Host).Reserve()
+	delay := r.Delay()
+	if dl, ok := ctx.Deadline(); ok && time.Now().Add(delay).After(dl) {
+		r.Cancel()
+		return deferred(u, time.Now().Add(delay), nil, "the rate limit for %s allows the next request after the deadline", u.Host)
+	}
+	if err := sleepCtx(ctx, delay); err != nil {
+		r.Cancel()
+		return ended(ctx, u)
 	}
 	return nil
 }
@@ -177,95 +194,122 @@ func (f *Fetcher) limiter(host string) *rate.Limiter {
 	return l
 }
 
-// Get fetches an HTML page.
-func (f *Fetcher) Get(ctx context.Context, rawURL string) (*Page, error) {
+// Get fetches an HTML page. With validators, the request is conditional
+// (If-None-Match, If-Modified-Since) and a 304 answer is a Page that is
+// NotModified.
+func (f *Fetcher) Get(ctx context.Context, rawURL string, v Validators) (*Page, error) {
 	u, err := url.Parse(rawURL)
 	if err != nil {
 		return nil, &Error{Reason: ReasonBadURL, URL: rawURL, Detail: "not a URL", Cause: err}
 	}
-	body, final, ctype, err := f.get(ctx, u, "text/html,application/xhtml+xml;q=0.9")
+	a, err := f.get(ctx, u, "text/html,application/xhtml+xml;q=0.9", v)
 	if err != nil {
 		return nil, err
 	}
-	mt, _, _ := mime.ParseMediaType(ctype)
-	if mt != "text/html" && mt != "application/xhtml+xml" {
-		return nil, refuse(ReasonContentType, final, nil, "not an HTML page: its type is %q", ctype)
+	if a.notModified {
+		return &Page{URL: a.final, Validators: v, NotModified: true}, nil
 	}
-	r, err := charset.NewReader(bytes.NewReader(body), ctype)
+	mt, _, _ := mime.ParseMediaType(a.ctype)
+	if mt != "text/html" && mt != "application/xhtml+xml" {
+		return nil, refuse(ReasonContentType, a.final, nil, "not an HTML page: its type is %q", a.ctype)
+	}
+	r, err := charset.NewReader(bytes.NewReader(a.body), a.ctype)
 	if err != nil {
-		return nil, refuse(ReasonCharset, final, err, "its character set (%q) cannot be decoded", ctype)
+		return nil, refuse(ReasonCharset, a.final, err, "its character set (%q) cannot be decoded", a.ctype)
 	}
 	utf8, err := io.ReadAll(r)
 	if err != nil {
-		return nil, refuse(ReasonCharset, final, err, "its text cannot be decoded as %q", ctype)
+		return nil, refuse(ReasonCharset, a.final, err, "its text cannot be decoded as %q", a.ctype)
 	}
-	return &Page{URL: final, Body: utf8}, nil
+	return &Page{URL: a.final, Body: utf8, Validators: a.validators}, nil
+}
+
+// answer is a request's useful answer: 200 with its body, or 304.
+type answer struct {
+	body        []byte
+	final       *url.URL
+	ctype       string
+	validators  Validators
+	notModified bool
 }
 
 // get fetches u with retries after 429, 503 and other 5xx answers.
-func (f *Fetcher) get(ctx context.Context, u *url.URL, accept string) ([]byte, *url.URL, string, error) {
+func (f *Fetcher) get(ctx context.Context, u *url.URL, accept string, v Validators) (answer, error) {
 	backoff := 500 * time.Millisecond
 	for attempt := 0; ; attempt++ {
-		body, final, ctype, wait, err := f.once(ctx, u, accept)
+		a, wait, err := f.once(ctx, u, accept, v)
 		if err == nil || wait < 0 || attempt == f.opts.MaxRetries {
-			return body, final, ctype, err
+			return a, err
 		}
 		if wait == 0 {
 			wait = backoff + rand.N(backoff) // exponential, with jitter
 			backoff *= 2
 		}
 		if wait > f.opts.MaxRetryWait {
-			return nil, nil, "", refuse(ReasonStatus, u, err, "%s, and asks to wait %s before a retry, longer than the %s bound", statusText(err), wait, f.opts.MaxRetryWait)
+			return answer{}, refuse(ReasonStatus, u, err, "%s, and asks to wait %s before a retry, longer than the %s bound", statusText(err), wait, f.opts.MaxRetryWait)
+		}
+		if dl, ok := ctx.Deadline(); ok && time.Now().Add(wait).After(dl) {
+			return answer{}, deferred(u, time.Now().Add(wait), err, "%s; the retry in %s comes after the deadline", statusText(err), wait.Round(time.Millisecond))
 		}
 		if err := f.sleep(ctx, wait); err != nil {
-			return nil, nil, "", err
+			return answer{}, ended(ctx, u)
 		}
 	}
 }
 
 // once makes one request. wait is how long to wait before retrying: -1 for
 // never, 0 for the default backoff.
-func (f *Fetcher) once(ctx context.Context, u *url.URL, accept string) (body []byte, final *url.URL, ctype string, wait time.Duration, err error) {
+func (f *Fetcher) once(ctx context.Context, u *url.URL, accept string, v Validators) (a answer, wait time.Duration, err error) {
 	if err := f.admit(ctx, u); err != nil {
-		return nil, nil, "", -1, err
+		return answer{}, -1, err
 	}
 	rctx, cancel := context.WithTimeout(ctx, f.opts.Timeout)
 	defer cancel()
 	req, err := http.NewRequestWithContext(rctx, http.MethodGet, u.String(), nil)
 	if err != nil {
-		return nil, nil, "", -1, refuse(ReasonBadURL, u, err, "not a URL that can be requested")
+		return answer{}, -1, refuse(ReasonBadURL, u, err, "not a URL that can be requested")
 	}
 	req.Header.Set("User-Agent", f.opts.UserAgent)
 	req.Header.Set("Accept", accept)
+	if v.ETag != "" {
+		req.Header.Set("If-None-Match", v.ETag)
+	}
+	if v.LastModified != "" {
+		req.Header.Set("If-Modified-Since", v.LastModified)
+	}
 	resp, err := f.client.Do(req)
 	if err != nil {
 		if ctx.Err() != nil {
-			return nil, nil, "", -1, ctx.Err()
+			return answer{}, -1, ended(ctx, u)
 		}
 		e := transportError(u, err)
 		if e.Reason == ReasonTimeout {
 			e.Detail = fmt.Sprintf("timeout: no answer within %s (SCRAPE_TIMEOUT)", f.opts.Timeout)
 		}
 		if ue, ok := errors.AsType[*url.Error](err); ok && ue.Timeout() {
-			return nil, nil, "", 0, e
+			return answer{}, 0, e
 		}
-		return nil, nil, "", -1, e
+		return answer{}, -1, e
 	}
 	defer resp.Body.Close()
-	if resp.StatusCode != http.StatusOK {
-		return nil, nil, "", retryWait(resp), f.statusError(resp)
+	if resp.StatusCode == http.StatusNotModified && v != (Validators{}) {
+		return answer{final: resp.Request.URL, notModified: true}, 0, nil
 	}
-	body, err = f.readBody(u, resp)
+	if resp.StatusCode != http.StatusOK {
+		return answer{}, retryWait(resp), f.statusError(resp)
+	}
+	body, err := f.readBody(u, resp)
 	if err != nil {
 		if ctx.Err() != nil {
-			return nil, nil, "", -1, ctx.Err()
+			return answer{}, -1, ended(ctx, u)
 		}
 		if ReasonOf(err) == ReasonBodyCap {
-			return nil, nil, "", -1, err
+			return answer{}, -1, err
 		}
-		return nil, nil, "", 0, err
+		return answer{}, 0, err
 	}
-	return body, resp.Request.URL, resp.Header.Get("Content-Type"), 0, nil
+	return answer{body: body, final: resp.Request.URL, ctype: resp.Header.Get("Content-Type"),
+		validators: Validators{ETag: resp.Header.Get("ETag"), LastModified: resp.Header.Get("Last-Modified")}}, 0, nil
 }
 
 // statusError is an answer other than 200, with the detail drained.

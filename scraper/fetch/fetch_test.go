@@ -60,7 +60,7 @@ func TestGetSendsOurUserAgent(t *testing.T) {
 	var ua string
 	s := site(t, map[string]http.HandlerFunc{"/": func(w http.ResponseWriter, r *http.Request) { ua = r.UserAgent(); html(page)(w, r) }})
 	f, _ := newFetcher(t, Options{})
-	p, err := f.Get(t.Context(), s.URL+"/")
+	p, err := f.Get(t.Context(), s.URL+"/", Validators{})
 	if err != nil || !strings.Contains(string(p.Body), "ok") {
 		t.Fatalf("%v %v", p, err)
 	}
@@ -91,7 +91,7 @@ func TestRobots(t *testing.T) {
 			var hits atomic.Int64
 			s := site(t, map[string]http.HandlerFunc{"/robots.txt": tt.robots, "/": func(w http.ResponseWriter, r *http.Request) { hits.Add(1); html(page)(w, r) }})
 			f, _ := newFetcher(t, Options{})
-			_, err := f.Get(t.Context(), s.URL+tt.path)
+			_, err := f.Get(t.Context(), s.URL+tt.path, Validators{})
 			if ReasonOf(err) != tt.want || (tt.want == "" && err != nil) {
 				t.Fatalf("got %v, want %q", err, tt.want)
 			}
@@ -113,7 +113,7 @@ func TestRetryAfter429(t *testing.T) {
 		html(page)(w, r)
 	}})
 	f, waits := newFetcher(t, Options{})
-	if _, err := f.Get(t.Context(), s.URL+"/"); err != nil {
+	if _, err := f.Get(t.Context(), s.URL+"/", Validators{}); err != nil {
 		t.Fatal(err)
 	}
 	if len(*waits) != 1 || (*waits)[0] != 7*time.Second {
@@ -127,7 +127,7 @@ func TestRetryAfterTooLongGivesUp(t *testing.T) {
 		w.WriteHeader(http.StatusServiceUnavailable)
 	}})
 	f, waits := newFetcher(t, Options{})
-	_, err := f.Get(t.Context(), s.URL+"/")
+	_, err := f.Get(t.Context(), s.URL+"/", Validators{})
 	if ReasonOf(err) != ReasonStatus || len(*waits) != 0 {
 		t.Fatalf("err %v, waits %v", err, *waits)
 	}
@@ -137,7 +137,7 @@ func TestServerErrorsRetriedWithBackoff(t *testing.T) {
 	var n atomic.Int64
 	s := site(t, map[string]http.HandlerFunc{"/": func(w http.ResponseWriter, _ *http.Request) { n.Add(1); w.WriteHeader(http.StatusInternalServerError) }})
 	f, waits := newFetcher(t, Options{MaxRetries: 2})
-	_, err := f.Get(t.Context(), s.URL+"/")
+	_, err := f.Get(t.Context(), s.URL+"/", Validators{})
 	se, ok := errors.AsType[*StatusError](err)
 	if !ok || se.Code != 500 || n.Load() != 3 || len(*waits) != 2 || (*waits)[1] <= (*waits)[0]/2 {
 		t.Fatalf("err %v, %d requests, waits %v", err, n.Load(), *waits)
@@ -148,7 +148,7 @@ func TestNotFoundIsNotRetried(t *testing.T) {
 	var n atomic.Int64
 	s := site(t, map[string]http.HandlerFunc{"/": func(w http.ResponseWriter, _ *http.Request) { n.Add(1); http.NotFound(w, nil) }})
 	f, _ := newFetcher(t, Options{})
-	if _, err := f.Get(t.Context(), s.URL+"/x"); ReasonOf(err) != ReasonStatus || n.Load() != 1 {
+	if _, err := f.Get(t.Context(), s.URL+"/x", Validators{}); ReasonOf(err) != ReasonStatus || n.Load() != 1 {
 		t.Fatalf("err %v after %d requests", err, n.Load())
 	}
 }
@@ -163,7 +163,7 @@ func TestSlowResponseTimesOut(t *testing.T) {
 		}
 	}})
 	f, _ := newFetcher(t, Options{Timeout: 100 * time.Millisecond, MaxRetries: -1})
-	_, err := f.Get(t.Context(), s.URL+"/")
+	_, err := f.Get(t.Context(), s.URL+"/", Validators{})
 	if ReasonOf(err) != ReasonTimeout || !strings.Contains(err.Error(), "timeout: no answer within 100ms") {
 		t.Fatalf("got %v", err)
 	}
@@ -183,7 +183,7 @@ func TestSlowBodyTimesOut(t *testing.T) {
 		}
 	}})
 	f, _ := newFetcher(t, Options{Timeout: 100 * time.Millisecond, MaxRetries: -1})
-	_, err := f.Get(t.Context(), s.URL+"/")
+	_, err := f.Get(t.Context(), s.URL+"/", Validators{})
 	if ReasonOf(err) != ReasonTimeout || !strings.Contains(err.Error(), "body still arriving after 100ms") {
 		t.Fatalf("got %v", err)
 	}
@@ -203,7 +203,7 @@ func TestBodyCap(t *testing.T) {
 	})
 	f, _ := newFetcher(t, Options{MaxBodyBytes: 1024})
 	for _, p := range []string{"/declared", "/chunked"} {
-		if _, err := f.Get(t.Context(), s.URL+p); ReasonOf(err) != ReasonBodyCap {
+		if _, err := f.Get(t.Context(), s.URL+p, Validators{}); ReasonOf(err) != ReasonBodyCap {
 			t.Errorf("%s: got %v", p, err)
 		}
 	}
@@ -215,7 +215,7 @@ func TestContentType(t *testing.T) {
 		fmt.Fprint(w, "%PDF")
 	}})
 	f, _ := newFetcher(t, Options{})
-	if _, err := f.Get(t.Context(), s.URL+"/"); ReasonOf(err) != ReasonContentType {
+	if _, err := f.Get(t.Context(), s.URL+"/", Validators{}); ReasonOf(err) != ReasonContentType {
 		t.Fatalf("got %v", err)
 	}
 }
@@ -226,7 +226,7 @@ func TestCharsetDecoded(t *testing.T) {
 		_, _ = w.Write([]byte("<p>Am\xe9lie</p>"))
 	}})
 	f, _ := newFetcher(t, Options{})
-	p, err := f.Get(t.Context(), s.URL+"/")
+	p, err := f.Get(t.Context(), s.URL+"/", Validators{})
 	if err != nil || !strings.Contains(string(p.Body), "Amélie") {
 		t.Fatalf("%q %v", p.Body, err)
 	}
@@ -257,19 +257,19 @@ func TestRedirects(t *testing.T) {
 		},
 	})
 	f, _ := newFetcher(t, Options{Guard: Guard{Allowed: []netip.Prefix{netip.MustParsePrefix("127.0.0.1/32")}}})
-	if p, err := f.Get(t.Context(), s.URL+"/hop/5"); err != nil || p.URL.Path != "/hop/0" {
+	if p, err := f.Get(t.Context(), s.URL+"/hop/5", Validators{}); err != nil || p.URL.Path != "/hop/0" {
 		t.Fatalf("5 redirects: %v", err)
 	}
-	if _, err := f.Get(t.Context(), s.URL+"/hop/6"); ReasonOf(err) != ReasonRedirects {
+	if _, err := f.Get(t.Context(), s.URL+"/hop/6", Validators{}); ReasonOf(err) != ReasonRedirects {
 		t.Fatalf("6 redirects: %v", err)
 	}
 	for path, want := range map[string]Reason{"/to-secret": ReasonRobotsDisallow, "/to-file": ReasonScheme} {
-		if _, err := f.Get(t.Context(), s.URL+path); ReasonOf(err) != want {
+		if _, err := f.Get(t.Context(), s.URL+path, Validators{}); ReasonOf(err) != want {
 			t.Errorf("%s: got %v, want %v", path, err, want)
 		}
 	}
 	for _, path := range []string{"/to-metadata", "/to-other-loopback"} {
-		_, err := f.Get(t.Context(), s.URL+path)
+		_, err := f.Get(t.Context(), s.URL+path, Validators{})
 		if _, ok := errors.AsType[*ErrRefusedAddress](err); !ok {
 			t.Errorf("%s: got %v, want a refused address", path, err)
 		}
@@ -279,7 +279,7 @@ func TestRedirects(t *testing.T) {
 func TestGuardRefusesWithoutAllowance(t *testing.T) {
 	s := site(t, map[string]http.HandlerFunc{"/": html(page)})
 	f, _ := newFetcher(t, Options{Guard: Guard{Allowed: []netip.Prefix{}}})
-	_, err := f.Get(t.Context(), s.URL+"/")
+	_, err := f.Get(t.Context(), s.URL+"/", Validators{})
 	if _, ok := errors.AsType[*ErrRefusedAddress](err); !ok {
 		t.Fatalf("got %v", err)
 	}
@@ -319,7 +319,7 @@ func TestRateLimitPerHostAndCrawlDelay(t *testing.T) {
 		"/":           html(page),
 	})
 	f, _ := newFetcher(t, Options{Rate: 5})
-	if _, err := f.Get(t.Context(), s.URL+"/"); err != nil {
+	if _, err := f.Get(t.Context(), s.URL+"/", Validators{}); err != nil {
 		t.Fatal(err)
 	}
 	host := strings.TrimPrefix(s.URL, "http://")
@@ -339,5 +339,75 @@ func TestRetryAfterParsing(t *testing.T) {
 		if got := retryAfter(v, now); got != want {
 			t.Errorf("retryAfter(%q) = %v, want %v", v, got, want)
 		}
+	}
+}
+
+// A wait that would end past the context's deadline is not waited: the
+// page is deferred, with the time it may be asked for again. Neither the
+// rate limit's next slot nor a Retry-After holds the caller; no request is
+// made that the limit does not allow.
+func TestWaitsPastTheDeadlineDefer(t *testing.T) {
+	var n atomic.Int64
+	s := site(t, map[string]http.HandlerFunc{
+		"/slow-down": func(w http.ResponseWriter, _ *http.Request) {
+			w.Header().Set("Retry-After", "20")
+			w.WriteHeader(http.StatusTooManyRequests)
+		},
+		"/": func(w http.ResponseWriter, r *http.Request) { n.Add(1); html(page)(w, r) },
+	})
+	f, _ := newFetcher(t, Options{})
+	if _, err := f.Get(t.Context(), s.URL+"/", Validators{}); err != nil {
+		t.Fatal(err)
+	}
+	l := f.limiter(strings.TrimPrefix(s.URL, "http://"))
+	l.SetLimit(rate.Every(10 * time.Second)) // as a Crawl-delay of 10 would
+	l.Reserve()                              // a request now: the next slot is 10 to 20 s away
+	ctx, cancel := context.WithTimeout(t.Context(), 5*time.Second)
+	defer cancel()
+	dl, _ := ctx.Deadline()
+	_, err := f.Get(ctx, s.URL+"/", Validators{})
+	e, ok := errors.AsType[*Error](err)
+	if !ok || e.Reason != ReasonDeferred || !e.RetryAt.After(dl) || n.Load() != 1 {
+		t.Fatalf("the rate limit's next slot past the deadline: %v (deadline %v), %d requests", err, dl, n.Load())
+	}
+	f, waits := newFetcher(t, Options{})
+	_, err = f.Get(ctx, s.URL+"/slow-down", Validators{})
+	if e, ok = errors.AsType[*Error](err); !ok || e.Reason != ReasonDeferred || !e.RetryAt.After(dl) || len(*waits) != 0 ||
+		!strings.Contains(e.Detail, "answered 429 Too Many Requests; the retry in 20s comes after the deadline") {
+		t.Fatalf("a Retry-After past the deadline: %v, waits %v", err, *waits)
+	}
+}
+
+// A page's validators are returned; sent back, they make the request
+// conditional, and a 304 is a page NotModified (with the validators it was
+// asked with). Without validators a 304 is not a success.
+func TestConditionalRequests(t *testing.T) {
+	var asked []http.Header
+	modified := time.Date(2026, 12, 1, 8, 0, 0, 0, time.UTC)
+	s := site(t, map[string]http.HandlerFunc{"/": func(w http.ResponseWriter, r *http.Request) {
+		asked = append(asked, r.Header.Clone())
+		w.Header().Set("ETag", `"v1"`)
+		w.Header().Set("Content-Type", "text/html; charset=utf-8")
+		http.ServeContent(w, r, "", modified, strings.NewReader(page))
+	}})
+	f, _ := newFetcher(t, Options{})
+	p, err := f.Get(t.Context(), s.URL+"/", Validators{})
+	if err != nil || p.NotModified || p.ETag != `"v1"` || p.LastModified != modified.Format(http.TimeFormat) || string(p.Body) != page {
+		t.Fatalf("first: %+v %v", p, err)
+	}
+	again, err := f.Get(t.Context(), s.URL+"/", p.Validators)
+	if err != nil || !again.NotModified || again.Validators != p.Validators || len(again.Body) != 0 {
+		t.Fatalf("conditional: %+v %v", again, err)
+	}
+	if h := asked[1]; h.Get("If-None-Match") != `"v1"` || h.Get("If-Modified-Since") != p.LastModified || asked[0].Get("If-None-Match") != "" {
+		t.Fatalf("request headers %v", asked)
+	}
+	changed, err := f.Get(t.Context(), s.URL+"/", Validators{ETag: `"v0"`})
+	if err != nil || changed.NotModified || string(changed.Body) != page {
+		t.Fatalf("another version: %+v %v", changed, err)
+	}
+	s304 := site(t, map[string]http.HandlerFunc{"/": func(w http.ResponseWriter, _ *http.Request) { w.WriteHeader(http.StatusNotModified) }})
+	if _, err := f.Get(t.Context(), s304.URL+"/", Validators{}); ReasonOf(err) != ReasonStatus {
+		t.Fatalf("an unasked 304: %v", err)
 	}
 }

@@ -66,7 +66,7 @@ func TestRefusalsNameTheirCause(t *testing.T) {
 				u = s.URL + u
 			}
 			f, _ := newFetcher(t, tt.opts)
-			_, err := f.Get(t.Context(), u)
+			_, err := f.Get(t.Context(), u, Validators{})
 			e, ok := errors.AsType[*Error](err)
 			if !ok || e.Reason != tt.want {
 				t.Fatalf("got %v (reason %q), want reason %q", err, ReasonOf(err), tt.want)

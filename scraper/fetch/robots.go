@@ -56,13 +56,17 @@ func (f *Fetcher) allowed(ctx context.Context, u *url.URL) error {
 // timeout: the page would fail the same way), answers 5xx or 429 (RFC 9309
 // 2.3.1.4: treated as a complete disallow), is larger than the body cap, or
 // asks for a Crawl-delay above the bound. It returns an error only when ctx
-// ends.
+// ends or its deadline comes first.
 func (f *Fetcher) readRobots(ctx context.Context, origin *url.URL) (robots, error) {
 	u := origin.JoinPath("/robots.txt")
-	body, _, _, err := f.get(context.WithValue(ctx, ctxKey{}, true), u, "text/plain")
+	a, err := f.get(context.WithValue(ctx, ctxKey{}, true), u, "text/plain", Validators{})
 	if ctx.Err() != nil {
-		return robots{}, ctx.Err()
+		return robots{}, ended(ctx, u)
 	}
+	if ReasonOf(err) == ReasonDeferred { // the deadline came first: nothing learnt
+		return robots{}, err
+	}
+	body := a.body
 	var data *robotstxt.RobotsData
 	switch {
 	case isClientError(err):

@@ -19,10 +19,22 @@ import (
 // XRay implements scraper.Tracer.
 type XRay struct{ Name string }
 
-// Start opens a subsegment.
-func (XRay) Start(ctx context.Context, name string) (context.Context, func(error)) {
+// RunAnnotation is the annotation that names the run on every segment and
+// subsegment the scraper opens: the X-Ray filter expression
+// annotation.run_id = "run-…" finds a run's trace.
+const RunAnnotation = "run_id"
+
+// Start opens a subsegment annotated with the run id.
+func (XRay) Start(ctx context.Context, name, runID string) (context.Context, func(error)) {
 	ctx, seg := xray.BeginSubsegment(ctx, name)
+	annotate(seg, runID)
 	return ctx, func(err error) { seg.Close(err) }
+}
+
+func annotate(seg *xray.Segment, runID string) {
+	if seg != nil && runID != "" {
+		_ = seg.AddAnnotation(RunAnnotation, runID)
+	}
 }
 
 // Header is the downstream header of the (sub)segment in ctx, or of the
@@ -35,13 +47,15 @@ func (XRay) Header(ctx context.Context) string {
 	return h
 }
 
-// Resume continues the trace of h with a new segment.
-func (x XRay) Resume(ctx context.Context, h string) (context.Context, func(error)) {
+// Resume continues the trace of h with a new segment annotated with the
+// run id.
+func (x XRay) Resume(ctx context.Context, h, runID string) (context.Context, func(error)) {
 	if h == "" {
 		return ctx, func(error) {}
 	}
 	req := &http.Request{Method: http.MethodPost, URL: &url.URL{Path: "/"}}
 	ctx, seg := xray.NewSegmentFromHeader(ctx, x.Name, req, header.FromString(h))
+	annotate(seg, runID)
 	return ctx, func(err error) { seg.Close(err) }
 }
 

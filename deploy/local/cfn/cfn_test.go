@@ -164,6 +164,26 @@ func TestGeneratedNames(t *testing.T) {
 	}
 }
 
+// A secret's Ref and Id are its ARN, whose name ends with a hyphen and six
+// random letters and digits: each new secret has an ARN of its own.
+func TestSecretARNHasARandomSuffix(t *testing.T) {
+	tpl := parse(t, `{"Resources": {"Key": {"Type": "AWS::SecretsManager::Secret", "Properties": {"Name": "moviepipe-local-cursor-key"}}}}`)
+	a, _ := cfn.Resolve(tpl, env)
+	b, _ := cfn.Resolve(tpl, env)
+	ra, _ := a.Resource("Key")
+	rb, _ := b.Resource("Key")
+	prefix := "arn:aws:secretsmanager:us-east-1:000000000000:secret:moviepipe-local-cursor-key-"
+	for _, r := range []*cfn.Resource{ra, rb} {
+		suffix, ok := strings.CutPrefix(r.Ref, prefix)
+		if !ok || len(suffix) != 6 || strings.Trim(suffix, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789") != "" || r.Attrs["Id"] != r.Ref {
+			t.Errorf("Ref %q, Id %q", r.Ref, r.Attrs["Id"])
+		}
+	}
+	if ra.Ref == rb.Ref {
+		t.Errorf("two secrets have the ARN %s", ra.Ref)
+	}
+}
+
 // The four stacks as make package-local writes them resolve in deploy
 // order, each importing the exports of those before it, and every function
 // and mapping reads as goformation's types.
@@ -206,8 +226,53 @@ func TestPackagedStacks(t *testing.T) {
 		for k, v := range s.Exports {
 			exports[k] = v
 		}
+		if dir == "deploy/resources" {
+			checkObservability(t, s)
+		}
 	}
 	if exports["moviepipe-local-MoviesTableArn"] != "arn:aws:dynamodb:us-east-1:000000000000:table/moviepipe-local-movies" {
 		t.Fatalf("exports %v", exports)
+	}
+}
+
+// checkObservability: in the shared stack as resolved here, the alarm topic
+// is under its own key and the dashboard's body (a Fn::Sub) is JSON.
+func checkObservability(t *testing.T, s *cfn.Stack) {
+	t.Helper()
+	key, _ := s.Resource("AlarmTopicKey")
+	topic, _ := s.Resource("AlarmTopic")
+	board, _ := s.Resource("Dashboard")
+	if key == nil || topic == nil || board == nil || topic.Properties["KmsMasterKeyId"] != key.Ref {
+		t.Fatalf("key %+v, topic %+v, dashboard %+v", key, topic, board)
+	}
+	body, _ := board.Properties["DashboardBody"].(string)
+	if !json.Valid([]byte(body)) || !strings.Contains(body, `"region": "us-east-1"`) || !strings.Contains(body, "moviepipe-local-movies") {
+		t.Fatalf("dashboard body %s", body)
+	}
+}
+
+// The types the local cloud only notes still resolve as CloudFormation
+// documents their Ref and attributes, so that what refers to them works.
+func TestNotedTypesResolve(t *testing.T) {
+	s, err := cfn.Resolve(parse(t, `{"Resources": {
+	  "Key": {"Type": "AWS::KMS::Key", "Properties": {}},
+	  "Alias": {"Type": "AWS::KMS::Alias", "Properties": {"AliasName": "alias/a", "TargetKeyId": {"Ref": "Key"}}},
+	  "Query": {"Type": "AWS::Logs::QueryDefinition", "Properties": {"Name": "q", "QueryString": "fields @message"}},
+	  "Board": {"Type": "AWS::CloudWatch::Dashboard", "Properties": {"DashboardName": "b", "DashboardBody": "{}"}},
+	  "Topic": {"Type": "AWS::SNS::Topic", "Properties": {"KmsMasterKeyId": {"Fn::GetAtt": ["Key", "Arn"]}}}
+	}}`), env)
+	if err != nil {
+		t.Fatal(err)
+	}
+	get := func(id string) *cfn.Resource { r, _ := s.Resource(id); return r }
+	key := get("Key")
+	if len(key.Ref) != 36 || key.Attrs["KeyId"] != key.Ref || key.Attrs["Arn"] != "arn:aws:kms:us-east-1:000000000000:key/"+key.Ref {
+		t.Errorf("key %+v", key)
+	}
+	if get("Alias").Ref != "alias/a" || get("Board").Ref != "b" || get("Topic").Properties["KmsMasterKeyId"] != key.Attrs["Arn"] {
+		t.Errorf("alias %q, dashboard %q, topic %v", get("Alias").Ref, get("Board").Ref, get("Topic").Properties)
+	}
+	if q := get("Query"); len(q.Ref) != 36 || q.Attrs["QueryDefinitionId"] != q.Ref {
+		t.Errorf("query definition %+v", q)
 	}
 }

@@ -1,6 +1,7 @@
 package cfn
 
 import (
+	"crypto/rand"
 	"crypto/sha256"
 	"encoding/base32"
 	"encoding/hex"
@@ -14,7 +15,8 @@ import (
 // of its type document them, from its resolved properties. A name the
 // template leaves out is generated as CloudFormation does (stack name,
 // logical id, a suffix), here from a hash, so that it is the same at every
-// start. A type not listed gets a generated Ref and no attributes.
+// start; a secret's ARN alone has a random part, as on AWS. A type not
+// listed gets a generated Ref and no attributes.
 func physical(res *Resource, env Env) error {
 	p, arn := res.Properties, func(service, rest string) string {
 		return "arn:aws:" + service + ":" + env.Region + ":" + env.Account + ":" + rest
@@ -47,11 +49,27 @@ func physical(res *Resource, env Env) error {
 	case "AWS::CloudWatch::Alarm":
 		n := name("AlarmName", 255)
 		res.Ref, a["Arn"] = n, arn("cloudwatch", "alarm:"+n)
+	case "AWS::CloudWatch::Dashboard":
+		res.Ref = name("DashboardName", 255)
+	case "AWS::KMS::Key":
+		id := uuid(env.StackName + "/" + res.ID)
+		res.Ref, a["KeyId"], a["Arn"] = id, id, arn("kms", "key/"+id)
+	case "AWS::KMS::Alias":
+		res.Ref = name("AliasName", 256)
+	case "AWS::Logs::QueryDefinition":
+		id := uuid(env.StackName + "/" + res.ID)
+		res.Ref, a["QueryDefinitionId"] = id, id
 	case "AWS::S3::Bucket":
 		n := strings.ToLower(name("BucketName", 63))
 		res.Ref = n
 		a["Arn"], a["DomainName"] = "arn:aws:s3:::"+n, n+".s3.amazonaws.com"
 		a["RegionalDomainName"] = n + ".s3." + env.Region + ".amazonaws.com"
+	case "AWS::SecretsManager::Secret":
+		// Ref and Id are the ARN, whose name Secrets Manager ends with a
+		// hyphen and six random characters: a new secret has a new ARN
+		// (the cloud keeps a secret's ARN across updates of its stack).
+		res.Ref = arn("secretsmanager", "secret:"+name("Name", 512)+"-"+randomSuffix())
+		a["Id"] = res.Ref
 	case "AWS::Logs::LogGroup":
 		n := name("LogGroupName", 512)
 		res.Ref, a["Arn"] = n, arn("logs", "log-group:"+n+":*")
@@ -104,6 +122,18 @@ func generatedName(stack, id string, max int) string {
 		head = head[:room]
 	}
 	return head + "-" + suffix
+}
+
+// randomSuffix is six random letters and digits, as Secrets Manager adds
+// to a secret's name in its ARN.
+func randomSuffix() string {
+	const chars = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789"
+	b := make([]byte, 6)
+	_, _ = rand.Read(b) // crypto/rand.Read never fails (Go 1.24 and later)
+	for i := range b {
+		b[i] = chars[int(b[i])%len(chars)]
+	}
+	return string(b)
 }
 
 // apiID is an API Gateway id: n lowercase letters and digits.

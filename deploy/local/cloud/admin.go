@@ -122,5 +122,5 @@ func (l lambdaFunctions) Function(name string) (lambdahost.Function, bool) {
 	// Handler: addFunction accepts no other.
 	return lambdahost.Function{Name: f.name, ARN: f.arn, Runtime: f.runtime, Handler: "bootstrap", Role: f.roleARN,
 		MemoryMB: f.memoryMB, Timeout: f.timeout, Env: f.env, LastModified: f.modified,
-		TracingMode: f.tracingMode, Reserved: f.reserved}, true
+		TracingMode: f.tracingMode, Reserved: f.reserved, Logging: f.logging}, true
 }

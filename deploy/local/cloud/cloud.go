@@ -3,7 +3,8 @@
 // stacks' streams, tables and queue, every AWS::Lambda::Function as its real
 // bootstrap behind the Lambda Runtime API, the REST APIs' methods behind a
 // local API Gateway, the Kinesis event source mappings, an X-Ray daemon, the
-// Lambda Invoke API, a small SQS, the sample catalogue site and a console.
+// Lambda Invoke API, a small SQS, a small Secrets Manager, the sample
+// catalogue site and a console.
 // What the stacks declare and the cloud does not run is listed at start
 // (State.NotEmulated); a property that changes behaviour and is not
 // implemented stops the start, naming it.
@@ -34,6 +35,7 @@ import (
 	"github.com/moviepipe/moviepipe/deploy/local/frontdoor"
 	"github.com/moviepipe/moviepipe/deploy/local/lambda"
 	"github.com/moviepipe/moviepipe/deploy/local/s3local"
+	"github.com/moviepipe/moviepipe/deploy/local/secretslocal"
 	"github.com/moviepipe/moviepipe/deploy/local/site"
 	"github.com/moviepipe/moviepipe/deploy/local/sqslocal"
 	"github.com/moviepipe/moviepipe/deploy/local/stack"
@@ -71,6 +73,10 @@ type Options struct {
 	// calls unchecked: only to measure what the front doors cost (make
 	// bench). IAM is not enforced then.
 	NoFrontDoors bool
+	// NoTraceLimit lifts X-Ray's trace document size limit (500 KB) in the
+	// local daemon: only for make bench, which traces every record to time
+	// each one. The cloud says so when it starts.
+	NoTraceLimit bool
 	// Empty starts the cloud with no stacks: they arrive by deploys (osls
 	// deploy through Endpoints, make deploy STAGE=local).
 	Empty bool
@@ -138,12 +144,15 @@ type Cloud struct {
 	account *lambda.Account
 	xray    *xraylocal.Daemon
 	sqs     *sqslocal.Server
-	s3      *s3local.Server
-	cfn     *cfnapi.Service
-	proxies []*faults.Proxy
-	dynamo  *dynamodb.Client
-	kinesis *kinesis.Client
-	clients stack.Clients
+	secrets *secretslocal.Store
+	// secretsAPI is the local Secrets Manager, behind its front door.
+	secretsAPI string
+	s3         *s3local.Server
+	cfn        *cfnapi.Service
+	proxies    []*faults.Proxy
+	dynamo     *dynamodb.Client
+	kinesis    *kinesis.Client
+	clients    stack.Clients
 	// fnEndpoints are the Kinesis and DynamoDB endpoints behind the front
 	// doors: the emulators, or fault-injecting proxies.
 	fnEndpoints [2]string
@@ -219,12 +228,15 @@ func (c *Cloud) environment(f *function) map[string]string {
 		"AWS_ENDPOINT_URL_DYNAMODB": c.doors["dynamodb"],
 		"AWS_ENDPOINT_URL_LAMBDA":   c.doors["lambda"],
 		"AWS_ENDPOINT_URL_SQS":      c.doors["sqs"],
-		"AWS_XRAY_DAEMON_ADDRESS":   c.State.XRay,
-		"AWS_ACCESS_KEY_ID":         id.AccessKeyID,
-		"AWS_SECRET_ACCESS_KEY":     id.SecretAccessKey,
-		"AWS_SESSION_TOKEN":         id.SessionToken,
-		"AWS_EC2_METADATA_DISABLED": "true",
-		"SCRAPE_ALLOWED_NETWORKS":   "127.0.0.0/8",
+		// The SDK's variable for Secrets Manager (its service id, "Secrets
+		// Manager", upper-cased, the space an underscore).
+		"AWS_ENDPOINT_URL_SECRETS_MANAGER": c.doors["secretsmanager"],
+		"AWS_XRAY_DAEMON_ADDRESS":          c.State.XRay,
+		"AWS_ACCESS_KEY_ID":                id.AccessKeyID,
+		"AWS_SECRET_ACCESS_KEY":            id.SecretAccessKey,
+		"AWS_SESSION_TOKEN":                id.SessionToken,
+		"AWS_EC2_METADATA_DISABLED":        "true",
+		"SCRAPE_ALLOWED_NETWORKS":          "127.0.0.0/8",
 	} {
 		out[k] = v
 	}
@@ -243,6 +255,7 @@ func (c *Cloud) environment(f *function) map[string]string {
 	if c.opts.NoFrontDoors {
 		out["AWS_ENDPOINT_URL_KINESIS"], out["AWS_ENDPOINT_URL_DYNAMODB"] = c.fnEndpoints[0], c.fnEndpoints[1]
 		out["AWS_ENDPOINT_URL_LAMBDA"], out["AWS_ENDPOINT_URL_SQS"] = c.State.Lambda, c.State.SQS
+		out["AWS_ENDPOINT_URL_SECRETS_MANAGER"] = c.secretsAPI
 	}
 	for k, v := range c.opts.Env {
 		out[k] = v

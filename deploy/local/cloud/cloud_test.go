@@ -42,14 +42,50 @@ func request(t *testing.T, method, url, body string, headers map[string]string) 
 	return send(t, req)
 }
 
-// scrapeRequest is POST {api}/scrapes signed with creds, as a user signs it.
-func scrapeRequest(t testing.TB, api string, creds cloud.Credentials, body string) *http.Request {
+// scrapeRequest is POST {api}/scrapes signed with creds, as a user signs it,
+// with headers given as name, value pairs.
+func scrapeRequest(t testing.TB, api string, creds cloud.Credentials, body string, headers ...string) *http.Request {
 	t.Helper()
 	req, _ := http.NewRequest(http.MethodPost, api+"/scrapes", strings.NewReader(body))
+	for i := 0; i+1 < len(headers); i += 2 {
+		req.Header.Set(headers[i], headers[i+1])
+	}
 	if err := cloud.Sign(req, []byte(body), creds, "execute-api"); err != nil {
 		t.Fatal(err)
 	}
 	return req
+}
+
+// followRun reads GET {api}/scrapes/{runId}, signed, until the run ends:
+// it succeeded with the counts the tables hold. The same Idempotency-Key
+// again answers the same run and starts none.
+func followRun(t *testing.T, c *cloud.Cloud, runID string, stored, parked int) {
+	t.Helper()
+	var run struct {
+		RunID                              string `json:"runId"`
+		State                              string
+		Pages, Published, Rejected, Parked int
+	}
+	for deadline := time.Now().Add(time.Minute); ; time.Sleep(200 * time.Millisecond) {
+		req, _ := http.NewRequest(http.MethodGet, c.State.API+"/scrapes/"+runID, nil)
+		if err := cloud.Sign(req, nil, c.State.Credentials, "execute-api"); err != nil {
+			t.Fatal(err)
+		}
+		code, body := send(t, req)
+		if err := json.Unmarshal([]byte(body), &run); code != http.StatusOK || err != nil {
+			t.Fatalf("GET /scrapes/%s: %d %s", runID, code, body)
+		}
+		if run.State != "running" && run.State != "continued" || time.Now().After(deadline) {
+			break
+		}
+	}
+	if run.State != "succeeded" || run.RunID != runID || run.Pages == 0 || run.Published != stored || run.Parked != parked {
+		t.Errorf("run status %+v, want succeeded with %d published and %d parked", run, stored, parked)
+	}
+	code, body := send(t, scrapeRequest(t, c.State.API, c.State.Credentials, `{}`, "Idempotency-Key", "e2e-1"))
+	if err := json.Unmarshal([]byte(body), &run); code != http.StatusOK || err != nil || run.RunID != runID {
+		t.Errorf("the same Idempotency-Key again: %d %s, want run %s's status", code, body, runID)
+	}
 }
 
 // send does req and returns the status and body.
@@ -64,10 +100,51 @@ func send(t testing.TB, req *http.Request) (int, string) {
 	return resp.StatusCode, string(b)
 }
 
+// defaultTracePerRun is the scraper's bound on the sampled records of a run
+// (scraper.DefaultTracePerRun, SCRAPE_TRACE_PER_RUN).
+const defaultTracePerRun = 40
+
+// checkTraceSize checks that a full-catalogue run's trace stays within
+// X-Ray's trace document size limit, that its processor segments are the
+// sampled records' (at most the scraper's bound, each annotated with the
+// run id), and returns a sampled film that was stored.
+func checkTraceSize(t *testing.T, c *cloud.Cloud, segs []xraylocal.Segment, traceID, runID string) string {
+	t.Helper()
+	sum, ok := c.XRay().Summary(traceID)
+	if !ok || sum.LimitExceeded || sum.Bytes >= xraylocal.MaxTraceDocument/4 {
+		t.Errorf("trace %+v: want well under X-Ray's %d bytes, not LimitExceeded", sum, xraylocal.MaxTraceDocument)
+	}
+	films := xraylocal.Films(segs)
+	processor := 0
+	for _, s := range segs {
+		if s.Name == "processor" {
+			processor++
+		}
+	}
+	t.Logf("full-catalogue trace: %d bytes in %d segment documents (X-Ray's limit: %d bytes); %d processor segments for %d films",
+		sum.Bytes, sum.Segments, xraylocal.MaxTraceDocument, processor, len(films))
+	if len(films) == 0 || len(films) > defaultTracePerRun {
+		t.Fatalf("%d sampled films in the trace, want 1 to %d", len(films), defaultTracePerRun)
+	}
+	for _, s := range segs {
+		var ann map[string]any
+		_ = json.Unmarshal(s.Annotations, &ann)
+		if (s.Name == "processor" || strings.HasPrefix(s.Name, "PutRecords page ")) && ann["run_id"] != runID {
+			t.Errorf("segment %s %s is not annotated run_id=%s: %s", s.Name, s.ID, runID, s.Annotations)
+		}
+	}
+	film := films[len(films)/2]
+	if code, body := request(t, "GET", c.State.API+"/movies/"+film, "", nil); code != http.StatusOK {
+		t.Fatalf("sampled film %s: %d %s", film, code, body)
+	}
+	return film
+}
+
 // The acceptance of the local cloud: POST {api}/scrapes stores the
 // catalogue, GET {api}/movies/{id} returns a film, and the scrape's trace
 // holds the API Gateway, the scraper, the processor and DynamoDB under one
-// trace id. Then nothing is left running.
+// trace id. Then nothing is left running, and the functions' log is JSON
+// (checkJSONLogs).
 func TestScrapeStoreServeTrace(t *testing.T) {
 	r := root(t)
 	var logs strings.Builder
@@ -99,7 +176,8 @@ func TestScrapeStoreServeTrace(t *testing.T) {
 	if code, body := request(t, "POST", c.State.API+"/scrapes", "", nil); code != http.StatusForbidden || !strings.Contains(body, "Missing Authentication Token") {
 		t.Fatalf("unsigned scrape: %d %s", code, body)
 	}
-	code, body := send(t, scrapeRequest(t, c.State.API, c.State.Credentials, `{}`))
+	keyed := scrapeRequest(t, c.State.API, c.State.Credentials, `{}`, "Idempotency-Key", "e2e-1")
+	code, body := send(t, keyed)
 	var rep struct {
 		RunID, TraceID, Status string
 	}
@@ -126,6 +204,15 @@ func TestScrapeStoreServeTrace(t *testing.T) {
 	}
 	if parked := count(t, db, errorsTable); parked != 3201-wantStored {
 		t.Errorf("%d records parked, want %d", parked, 3201-wantStored)
+	}
+	followRun(t, c, rep.RunID, stored, 3201-wantStored)
+	// The site answers the next scrape's conditional requests with 304:
+	// nothing is published again.
+	code, body = send(t, scrapeRequest(t, c.State.API, c.State.Credentials, `{}`))
+	var again struct{ PagesFetched, PagesUnchanged, RecordsPublished int }
+	if err := json.Unmarshal([]byte(body), &again); code != http.StatusOK || err != nil || again.PagesFetched == 0 ||
+		again.PagesUnchanged != again.PagesFetched || again.RecordsPublished != 0 {
+		t.Errorf("a second scrape of the unchanged site: %d %s", code, body)
 	}
 
 	// One film through the API.
@@ -166,13 +253,14 @@ func TestScrapeStoreServeTrace(t *testing.T) {
 			t.Errorf("trace %s has no %s segment", rep.TraceID, want)
 		}
 	}
+	film := checkTraceSize(t, c, segs, rep.TraceID, rep.RunID)
 	// The console lists the run and the error table.
 	if code, body := request(t, "GET", c.State.Console+"/", "", nil); code != http.StatusOK ||
 		!strings.Contains(body, rep.TraceID) || !strings.Contains(body, "scrape#"+rep.RunID) {
 		t.Errorf("console index: %d, want the run's trace and its parked record", code)
 	}
 	// The waterfall page, as a person sees it.
-	checkTracePage(t, r, c.State.Console, rep.TraceID, page.Items[0].ID)
+	checkTracePage(t, r, c.State.Console, rep.TraceID, film)
 	checkConsolePages(t, r, c.State.Console, rep.TraceID, rep.RunID, wantStored, 3201-wantStored)
 
 	// Every call the functions made was allowed by their roles, and each
@@ -191,6 +279,10 @@ func TestScrapeStoreServeTrace(t *testing.T) {
 			t.Errorf("permission report lacks %s: %v", want, used)
 		}
 	}
+
+	// Every line the functions and Lambda wrote is JSON; each record's lines
+	// carry its run, movie and trace ids.
+	checkJSONLogs(t, c.State.Logs, rep.RunID, rep.TraceID, page.Items[0].ID)
 
 	pids := c.State.PIDs
 	for _, h := range c.Hosts() {

@@ -3,6 +3,7 @@ package cloud
 import (
 	"embed"
 	"encoding/json"
+	"fmt"
 	"html/template"
 	"math"
 	"net/http"
@@ -34,7 +35,13 @@ var consolePages = template.Must(template.New("console").Funcs(template.FuncMap{
 func (c *Cloud) console() http.Handler {
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /traces", func(w http.ResponseWriter, r *http.Request) {
-		writeJSON(w, c.xray.Traces(100))
+		sums := []xraylocal.Summary{} // with each trace's size and LimitExceeded mark
+		for _, id := range c.xray.Traces(100) {
+			if s, ok := c.xray.Summary(id); ok {
+				sums = append(sums, s)
+			}
+		}
+		writeJSON(w, sums)
 	})
 	mux.HandleFunc("GET /traces/{id}", c.tracePage)
 	mux.HandleFunc("GET /runs/{id}", c.runPage)
@@ -68,6 +75,8 @@ func (c *Cloud) tracePage(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	g := groupTrace(id, segs)
+	g.Summary, _ = c.xray.Summary(id)
+	g.Size = fmt.Sprintf("%.1f KB of %d KB", float64(g.Summary.Bytes)/1024, xraylocal.MaxTraceDocument>>10)
 	open, _ := strconv.Atoi(r.URL.Query().Get("page")) // ?page=N opens page N's group
 	for i := range g.Pages {
 		g.Pages[i].Open = g.Pages[i].N == open

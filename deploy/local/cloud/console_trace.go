@@ -25,6 +25,10 @@ type groupedTrace struct {
 	Segments  int
 	Run       []bar
 	Pages     []pageGroup
+	// Summary is the trace's size and LimitExceeded mark; Size says it
+	// against X-Ray's trace document limit.
+	Summary xraylocal.Summary
+	Size    string
 }
 
 // pageGroup is one scraped page: its fetch, its PutRecords and the batch of

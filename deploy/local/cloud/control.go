@@ -64,7 +64,7 @@ func (c *Cloud) controlPlane() error {
 }
 
 // dataPlane adds the operator's data-plane endpoints: the front doors of
-// Kinesis, DynamoDB and SQS, which verify SigV4 as AWS does and let the
+// Kinesis, DynamoDB, SQS and Secrets Manager, which verify SigV4 as AWS does and let the
 // operator, an administrator, do anything. They stand before the emulators
 // themselves, never before the fault-injecting proxies the functions may be
 // given (up with MOVIEPIPE_FAULTS). Lambda's is its API, already there.
@@ -79,6 +79,7 @@ func (c *Cloud) dataPlane() error {
 		}
 		c.State.Endpoints[svc] = url
 	}
+	c.State.Endpoints["secrets-manager"] = c.doors["secretsmanager"]
 	return nil
 }
 

@@ -40,6 +40,7 @@ type function struct {
 	roleARN      string
 	runtime      string
 	tracingMode  string // Active or PassThrough
+	logging      lambda.Logging
 	invokeConfig lambda.AsyncConfig
 	modified     time.Time // when its code or configuration last changed (Lambda's LastModified)
 }
@@ -62,6 +63,11 @@ func (d *declared) function(arn string) (*function, bool) {
 func (c *Cloud) create(ctx context.Context, d *declared, r, prev *cfn.Resource) error {
 	if prev != nil && isData(r.Type) && !reflect.DeepEqual(prev.Properties, r.Properties) {
 		return fmt.Errorf("updating %s in place is not emulated: remove the stack (make remove STAGE=%s) and deploy it again", r.Type, c.opts.Stage)
+	}
+	if prev != nil && r.Type == "AWS::SecretsManager::Secret" {
+		// The secret is kept, with its ARN (whose suffix is random) and
+		// its value, for as long as its stack declares it.
+		r.Ref, r.Attrs = prev.Ref, prev.Attrs
 	}
 	made, notes, err := stack.Create(ctx, c.clients, r)
 	d.notes = append(d.notes, notes...)
@@ -98,7 +104,7 @@ func (c *Cloud) create(ctx context.Context, d *declared, r, prev *cfn.Resource) 
 // isData reports whether a type's resource lives on the emulators.
 func isData(typ string) bool {
 	switch typ {
-	case "AWS::Kinesis::Stream", "AWS::DynamoDB::Table", "AWS::SQS::Queue", "AWS::S3::Bucket":
+	case "AWS::Kinesis::Stream", "AWS::DynamoDB::Table", "AWS::SQS::Queue", "AWS::S3::Bucket", "AWS::SecretsManager::Secret":
 		return true
 	}
 	return false
@@ -143,6 +149,9 @@ func notEmulated(r *cfn.Resource) string {
 		"AWS::SNS::Topic":            "nothing is published",
 		"AWS::CloudWatch::Alarm":     "no metrics: EMF lines stay in the function logs",
 		"AWS::CloudWatch::Dashboard": "no metrics",
+		"AWS::KMS::Key":              "no KMS: nothing is encrypted with it (the alarm topic publishes nothing)",
+		"AWS::KMS::Alias":            "no KMS",
+		"AWS::Logs::QueryDefinition": "no Logs Insights: function logs go to the terminal and functions.log (make logs)",
 	}[r.Type]
 	if why == "" {
 		why = "type not run by the local cloud"

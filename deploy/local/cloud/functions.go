@@ -27,7 +27,7 @@ import (
 // holds the same source built for Lambda's arm64).
 func (c *Cloud) addFunction(d *declared, r *cfn.Resource) error {
 	notes, err := r.Check([]string{"FunctionName", "Handler", "Runtime", "Code", "Role", "Environment", "MemorySize", "Timeout",
-		"ReservedConcurrentExecutions", "TracingConfig", "Architectures"},
+		"ReservedConcurrentExecutions", "TracingConfig", "Architectures", "LoggingConfig"},
 		[]string{"Description", "Tags", "KmsKeyArn"})
 	d.notes = append(d.notes, notes...)
 	if err != nil {
@@ -50,6 +50,10 @@ func (c *Cloud) addFunction(d *declared, r *cfn.Resource) error {
 	if len(errs) > 0 {
 		return errors.New(strings.Join(errs, "; "))
 	}
+	logging, err := loggingOf(&fn)
+	if err != nil {
+		return err
+	}
 	dir, err := c.code(fn.Code)
 	if err != nil {
 		return err
@@ -60,7 +64,7 @@ func (c *Cloud) addFunction(d *declared, r *cfn.Resource) error {
 	}
 	f := &function{res: r, name: r.Ref, arn: r.Attrs["Arn"], dir: dir, roleARN: fn.Role, runtime: *fn.Runtime, tracingMode: mode,
 		timeout: time.Duration(deref(fn.Timeout, 3)) * time.Second, memoryMB: deref(fn.MemorySize, 128),
-		reserved: fn.ReservedConcurrentExecutions, invokeConfig: lambdahost.DefaultAsync, env: map[string]string{}}
+		reserved: fn.ReservedConcurrentExecutions, invokeConfig: lambdahost.DefaultAsync, env: map[string]string{}, logging: logging}
 	if fn.Environment != nil {
 		if err := lambdahost.CheckVariables(fn.Environment.Variables); err != nil {
 			return err
@@ -72,6 +76,22 @@ func (c *Cloud) addFunction(d *declared, r *cfn.Resource) error {
 	}
 	d.functions = append(d.functions, f)
 	return nil
+}
+
+// loggingOf is a function's LoggingConfig. Its log group must be the
+// function's default one (/aws/lambda/<name>): the local cloud keeps every
+// function's lines in one log (LogFile).
+func loggingOf(fn *lambda.Function) (lambdahost.Logging, error) {
+	lc := fn.LoggingConfig
+	if lc == nil {
+		return lambdahost.Logging{}, nil
+	}
+	l := lambdahost.Logging{Format: deref(lc.LogFormat, ""), ApplicationLevel: deref(lc.ApplicationLogLevel, ""),
+		SystemLevel: deref(lc.SystemLogLevel, "")}
+	if lc.LogGroup != nil && (fn.FunctionName == nil || *lc.LogGroup != "/aws/lambda/"+*fn.FunctionName) {
+		return l, fmt.Errorf("LoggingConfig.LogGroup %s: only the function's default log group is emulated", *lc.LogGroup)
+	}
+	return l, lambdahost.CheckLogging(l)
 }
 
 // code finds a function's code: its zip must be in the local S3, and be a
@@ -90,7 +110,7 @@ func (c *Cloud) code(code *lambda.Function_Code) (string, error) {
 	return filepath.Join(c.opts.Root, service), nil
 }
 
-func deref(p *int, def int) int {
+func deref[T any](p *T, def T) T {
 	if p == nil {
 		return def
 	}

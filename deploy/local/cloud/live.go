@@ -141,7 +141,7 @@ func (c *Cloud) host(ctx context.Context, f, prev *function) (*lambda.Host, erro
 	}
 	return lambda.NewHost(lambda.Config{Name: f.name, ARN: f.arn, Binary: bin, Env: c.environment(f),
 		Timeout: f.timeout, MemoryMB: f.memoryMB, Reserved: f.reserved, Account: c.account, Region: region,
-		Log: c.fnlog.writer(c.opts.Log), OnSegment: c.functionSegment}), nil
+		Log: c.fnlog.writer(c.opts.Log), OnSegment: c.functionSegment, Logging: f.logging}), nil
 }
 
 // swap puts run in the place of old: the Invoke API, the mappings' slots

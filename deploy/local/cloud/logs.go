@@ -8,8 +8,9 @@ import (
 
 // LogFile is the name of the functions' log in a cloud's directory: every
 // line each function's environments write (its stdout and stderr, and
-// Lambda's START, END and REPORT lines), each prefixed by the function's
-// name in brackets ("[moviepipe-processor-local] START RequestId: …"), in
+// Lambda's own lines: START, END and REPORT, or in the JSON log format their
+// platform.* records), each prefixed by the function's name in brackets
+// ("[moviepipe-processor-local] {"time":…,"type":"platform.start",…}"), in
 // the order they were written. The cloud truncates it when it starts and
 // leaves it when it stops; State.Logs names it, for make logs.
 const LogFile = "functions.log"

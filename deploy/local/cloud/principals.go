@@ -163,8 +163,12 @@ func (c *Cloud) door(service, upstream string) (string, error) {
 	if err != nil {
 		return "", err
 	}
-	return c.serve(&frontdoor.Door{Service: service, Upstream: u, Region: region, Account: account,
-		Principals: c.principals.find, Report: c.report, Log: c.log})
+	d := &frontdoor.Door{Service: service, Upstream: u, Region: region, Account: account,
+		Principals: c.principals.find, Report: c.report, Log: c.log}
+	if service == "secretsmanager" {
+		d.Secrets = c.secrets.Resolve
+	}
+	return c.serve(d)
 }
 
 // Sign signs req, whose body is body, with the operator's credentials for

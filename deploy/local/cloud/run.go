@@ -27,6 +27,7 @@ func (c *Cloud) services() error {
 	c.report, c.doors = &frontdoor.Report{}, map[string]string{}
 	for _, svc := range []struct{ name, upstream string }{
 		{"dynamodb", c.fnEndpoints[1]}, {"kinesis", c.fnEndpoints[0]}, {"sqs", c.State.SQS}, {"lambda", c.State.Lambda},
+		{"secretsmanager", c.secretsAPI},
 	} {
 		if c.doors[svc.name], err = c.door(svc.name, svc.upstream); err != nil {
 			return err

@@ -236,8 +236,8 @@ func TestReplayWhileScraping(t *testing.T) {
 		t.Fatalf("%d films stored after the first scrape, want %d", stored, films)
 	}
 	second := make(chan report, 1)
-	go func() { _, rep := r.scrape(`{}`); second <- rep }()
-	time.Sleep(500 * time.Millisecond) // the live mapping is storing the second scrape
+	go func() { _, rep := r.scrape(`{"force": true}`); second <- rep }() // every page again, unchanged as they are
+	time.Sleep(500 * time.Millisecond)                                   // the live mapping is storing the second scrape
 	if err := r.c.Replay(t.Context()); err != nil {
 		t.Fatal(err)
 	}

@@ -17,6 +17,7 @@ import (
 	"github.com/moviepipe/moviepipe/deploy/local/faults"
 	"github.com/moviepipe/moviepipe/deploy/local/internal/lines"
 	"github.com/moviepipe/moviepipe/deploy/local/s3local"
+	"github.com/moviepipe/moviepipe/deploy/local/secretslocal"
 	"github.com/moviepipe/moviepipe/deploy/local/site"
 	"github.com/moviepipe/moviepipe/deploy/local/sqslocal"
 	"github.com/moviepipe/moviepipe/deploy/local/stack"
@@ -129,19 +130,27 @@ func (c *Cloud) startEmulators(ctx context.Context) error {
 	return nil
 }
 
-// loopback starts the services of our own: the X-Ray daemon, SQS and the
-// sample catalogue site.
+// loopback starts the services of our own: the X-Ray daemon, SQS, Secrets
+// Manager and the sample catalogue site.
 func (c *Cloud) loopback(context.Context) error {
 	var err error
 	if c.xray, err = xraylocal.Listen(); err != nil {
 		return err
 	}
 	c.State.XRay = c.xray.Addr()
+	if c.opts.NoTraceLimit {
+		c.xray.LiftTraceLimit()
+		c.log.Info("xray", "note", "X-Ray's trace document size limit (500 KB) is lifted: every segment of a trace is kept (cloud.Options.NoTraceLimit)")
+	}
 	c.sqs = sqslocal.New(region, account)
 	if c.State.SQS, err = c.serve(c.sqs); err != nil {
 		return err
 	}
 	c.sqs.BaseURL = c.State.SQS
+	c.secrets = secretslocal.NewStore()
+	if c.secretsAPI, err = c.serve(secretslocal.NewService(c.secrets)); err != nil {
+		return err
+	}
 	films, err := site.Load(filepath.Join(c.opts.Root, "node_modules", "vega-datasets", "data", "movies.json"))
 	if err != nil {
 		return err
@@ -158,7 +167,7 @@ func (c *Cloud) apis(context.Context) error {
 	awsCfg := aws.Config{Region: region, Credentials: credentials.NewStaticCredentialsProvider("local", "local", "")}
 	c.kinesis = kinesis.NewFromConfig(awsCfg, func(op *kinesis.Options) { op.BaseEndpoint = aws.String(c.State.Kinesis) })
 	c.dynamo = dynamodb.NewFromConfig(awsCfg, func(op *dynamodb.Options) { op.BaseEndpoint = aws.String(c.State.DynamoDB) })
-	c.clients = stack.Clients{Kinesis: c.kinesis, DynamoDB: c.dynamo, SQS: c.sqs}
+	c.clients = stack.Clients{Kinesis: c.kinesis, DynamoDB: c.dynamo, SQS: c.sqs, Secrets: c.secrets}
 	c.s3 = s3local.New(s3local.Options{Region: region})
 	c.cfn = &cfnapi.Service{Region: region, Account: account, Deployer: c, Fetch: c.fetchTemplate, Log: c.log}
 	if err := c.services(); err != nil {

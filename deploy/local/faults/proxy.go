@@ -85,7 +85,7 @@ type Counts struct {
 
 // Proxy forwards to one emulator and injects faults.
 type Proxy struct {
-	cfg    Config
+	cfg    atomic.Pointer[Config]
 	target *url.URL
 	proxy  *httputil.ReverseProxy
 	mu     sync.Mutex
@@ -99,8 +99,14 @@ func New(target string, cfg Config) (*Proxy, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &Proxy{cfg: cfg, target: u, proxy: httputil.NewSingleHostReverseProxy(u), rng: rand.New(rand.NewPCG(cfg.Seed, cfg.Seed^0x9e3779b97f4a7c15))}, nil
+	p := &Proxy{target: u, proxy: httputil.NewSingleHostReverseProxy(u), rng: rand.New(rand.NewPCG(cfg.Seed, cfg.Seed^0x9e3779b97f4a7c15))}
+	p.cfg.Store(&cfg)
+	return p, nil
 }
+
+// Set changes the rates from the next request on (the seed stays): a test
+// makes a fault start or stop while the cloud runs.
+func (p *Proxy) Set(cfg Config) { p.cfg.Store(&cfg) }
 
 func (p *Proxy) chance(r float64) bool {
 	if r <= 0 {
@@ -117,7 +123,8 @@ var dynamoOps = map[string]bool{"PutItem": true, "BatchWriteItem": true, "Update
 
 func (p *Proxy) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	service, op, _ := strings.Cut(r.Header.Get("X-Amz-Target"), ".")
-	if p.chance(p.cfg.Drop) {
+	cfg := p.cfg.Load()
+	if p.chance(cfg.Drop) {
 		p.Counts.Dropped.Add(1)
 		if hj, ok := w.(http.Hijacker); ok {
 			if conn, _, err := hj.Hijack(); err == nil {
@@ -126,12 +133,12 @@ func (p *Proxy) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			}
 		}
 	}
-	if p.chance(p.cfg.LatencyRate) && p.cfg.Latency > 0 {
+	if p.chance(cfg.LatencyRate) && cfg.Latency > 0 {
 		p.Counts.Delayed.Add(1)
-		time.Sleep(p.cfg.Latency)
+		time.Sleep(cfg.Latency)
 	}
 	switch {
-	case strings.HasPrefix(service, "DynamoDB") && dynamoOps[op] && p.chance(p.cfg.DynamoDBThrottle):
+	case strings.HasPrefix(service, "DynamoDB") && dynamoOps[op] && p.chance(cfg.DynamoDBThrottle):
 		p.Counts.Throttled.Add(1)
 		body := `{"__type":"com.amazonaws.dynamodb.v20120810#ProvisionedThroughputExceededException","message":"The level of configured provisioned throughput for the table was exceeded. Consider increasing your provisioning level with the UpdateTable API."}`
 		if p.chance(0.5) {
@@ -143,16 +150,16 @@ func (p *Proxy) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		w.WriteHeader(http.StatusBadRequest)
 		_, _ = io.WriteString(w, body)
 		return
-	case strings.HasPrefix(service, "Kinesis") && op == "PutRecords" && p.cfg.KinesisPartial > 0:
-		p.putRecords(w, r)
+	case strings.HasPrefix(service, "Kinesis") && op == "PutRecords" && cfg.KinesisPartial > 0:
+		p.putRecords(w, r, cfg.KinesisPartial)
 		return
 	}
 	p.proxy.ServeHTTP(w, r)
 }
 
-// putRecords sends only the entries chosen to pass, and answers for the
-// others as Kinesis does for a throttled shard.
-func (p *Proxy) putRecords(w http.ResponseWriter, r *http.Request) {
+// putRecords sends only the entries chosen to pass (each fails at rate),
+// and answers for the others as Kinesis does for a throttled shard.
+func (p *Proxy) putRecords(w http.ResponseWriter, r *http.Request, rate float64) {
 	body, _ := io.ReadAll(r.Body)
 	var in map[string]json.RawMessage
 	var records []json.RawMessage
@@ -166,7 +173,7 @@ func (p *Proxy) putRecords(w http.ResponseWriter, r *http.Request) {
 	results := make([]map[string]any, len(records))
 	failed := 0
 	for i, rec := range records {
-		if p.chance(p.cfg.KinesisPartial) {
+		if p.chance(rate) {
 			failed++
 			results[i] = map[string]any{"ErrorCode": "ProvisionedThroughputExceededException",
 				"ErrorMessage": "Rate exceeded for shard shardId-000000000000 in stream under account 000000000000."}

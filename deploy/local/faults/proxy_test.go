@@ -48,4 +48,9 @@ func TestThrottleAnswersLikeAWS(t *testing.T) {
 	if code, body := call("DynamoDB_20120810.DescribeTable"); code != http.StatusOK || body != `{}` {
 		t.Fatalf("control plane: %d %s", code, body)
 	}
+	// Set stops the fault from the next request on.
+	p.Set(faults.Config{})
+	if code, body := call("DynamoDB_20120810.PutItem"); code != http.StatusOK || body != `{}` {
+		t.Fatalf("after Set: %d %s", code, body)
+	}
 }

@@ -41,13 +41,17 @@ type Principal struct {
 
 // Door is the front door of one service.
 type Door struct {
-	Service         string // the service as SigV4 scopes it: dynamodb, kinesis, sqs, lambda
+	Service         string // the service as SigV4 scopes it: dynamodb, kinesis, sqs, lambda, secretsmanager
 	Upstream        *url.URL
 	Region, Account string
 	// Principals finds a caller by its access key.
 	Principals func(accessKeyID string) (*Principal, bool)
 	Report     *Report
 	Log        *slog.Logger
+	// Secrets finds the full ARN of the secret a Secrets Manager SecretId
+	// (name, partial or full ARN) names, on which IAM evaluates the call;
+	// nil for the doors of other services.
+	Secrets func(id string) (arn string, ok bool)
 	// MaxBody bounds what is read of a request [32 MiB].
 	MaxBody int64
 
@@ -102,6 +106,9 @@ func (d *Door) allowed(w http.ResponseWriter, r *http.Request, body []byte, p *P
 	if call.StreamToken != "" {
 		unknown(w, fmt.Errorf("%w: %s names its stream only by a token; send StreamARN", iam.ErrNotEmulated, call.Operation))
 		return false
+	}
+	if d.Secrets != nil {
+		call.ResolveSecret(d.Secrets)
 	}
 	for _, perm := range call.Permissions {
 		dec := iam.Evaluate(p.Policies, perm.Action, perm.Resource)

@@ -16,6 +16,7 @@ import (
 //
 //	DynamoDB  400, __type com.amazon.coral.service#AccessDeniedException: code AccessDeniedException
 //	Kinesis   400, __type AccessDeniedException: code AccessDeniedException
+//	Secrets Manager  400, __type AccessDeniedException, as Kinesis
 //	SQS JSON  403, x-amzn-query-error AccessDenied;Sender: code AccessDenied
 //	SQS query 403, <ErrorResponse> of Type Sender, Code AccessDenied
 //	Lambda    403, X-Amzn-ErrorType AccessDeniedException: code AccessDeniedException
@@ -43,7 +44,7 @@ func Denied(w http.ResponseWriter, c Call, principalARN string, p Permission, ex
 	case c.Service == "dynamodb":
 		writeJSON(w, http.StatusBadRequest, "application/x-amz-json-1.0",
 			jsonError{"com.amazon.coral.service#AccessDeniedException", msg})
-	case c.Service == "kinesis":
+	case c.Service == "kinesis", c.Service == "secretsmanager":
 		writeJSON(w, http.StatusBadRequest, "application/x-amz-json-1.1", jsonError{"AccessDeniedException", msg})
 	case c.Service == "sqs":
 		// The JSON protocol in its query-compatible form: the code the

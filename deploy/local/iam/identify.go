@@ -25,7 +25,7 @@ type Protocol string
 // The protocols of the services Identify knows.
 const (
 	JSON10   Protocol = "awsJson1_0" // DynamoDB; SQS as the current SDKs speak it
-	JSON11   Protocol = "awsJson1_1" // Kinesis
+	JSON11   Protocol = "awsJson1_1" // Kinesis, Secrets Manager
 	Query    Protocol = "awsQuery"   // SQS as older SDKs and CLIs speak it
 	RESTJSON Protocol = "restJson1"  // Lambda
 )
@@ -41,7 +41,7 @@ type Permission struct {
 // TransactWriteItems, authorized by the action of its kind, as DynamoDB
 // does).
 type Call struct {
-	Service     string // IAM's service prefix: "dynamodb", "kinesis", "sqs", "lambda"
+	Service     string // IAM's service prefix: "dynamodb", "kinesis", "sqs", "lambda", "secretsmanager"
 	Operation   string // the API operation: "PutItem", "Invoke"
 	Protocol    Protocol
 	Permissions []Permission
@@ -65,8 +65,8 @@ func (c *Call) ResolveStream(streamARN string) {
 	}
 }
 
-// Identify works out the Call of an SDK request to DynamoDB, Kinesis, SQS or
-// Lambda in region and account, reading only what the request carries: the
+// Identify works out the Call of an SDK request to DynamoDB, Kinesis, SQS,
+// Lambda or Secrets Manager in region and account, reading only what the request carries: the
 // X-Amz-Target header, the URL, the form or JSON body (body is the request's
 // body, already read; r.Body is not touched).
 //
@@ -83,6 +83,8 @@ func Identify(r *http.Request, body []byte, region, account string) (Call, error
 		return identifyKinesis(op, body, at)
 	case prefix == "AmazonSQS":
 		return identifySQSJSON(op, body, at)
+	case prefix == "secretsmanager":
+		return identifySecretsManager(op, body, at)
 	case target == "" && strings.HasPrefix(r.URL.Path, "/2015-03-31/functions/"):
 		return identifyLambda(r, at)
 	case target == "" && strings.HasPrefix(r.Header.Get("Content-Type"), "application/x-www-form-urlencoded"):

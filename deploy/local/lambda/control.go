@@ -2,6 +2,7 @@ package lambda
 
 import (
 	"bytes"
+	"cmp"
 	"fmt"
 	"io"
 	"net/http"
@@ -34,6 +35,8 @@ type Function struct {
 	Tags        map[string]string
 	// Reserved is the function's reserved concurrency; nil for none.
 	Reserved *int
+	// Logging is its LoggingConfig.
+	Logging Logging
 }
 
 // Functions is the local cloud's functions as the control plane reads
@@ -199,6 +202,14 @@ func (c *Control) configuration(f Function) map[string]any {
 	if len(f.Env) > 0 {
 		out["Environment"] = map[string]any{"Variables": f.Env}
 	}
+	// Lambda answers the defaults it applies: the Text format, the default
+	// log group and, in JSON format, the INFO levels.
+	logging := map[string]string{"LogFormat": cmp.Or(f.Logging.Format, "Text"), "LogGroup": "/aws/lambda/" + f.Name}
+	if f.Logging.json() {
+		logging["ApplicationLogLevel"] = cmp.Or(f.Logging.ApplicationLevel, "INFO")
+		logging["SystemLogLevel"] = cmp.Or(f.Logging.SystemLevel, "INFO")
+	}
+	out["LoggingConfig"] = logging
 	if len(f.Architectures) == 0 {
 		out["Architectures"] = []string{"x86_64"}
 	}

@@ -29,7 +29,8 @@ var (
 		Runtime: "provided.al2023", Handler: "bootstrap", Role: "arn:aws:iam::000000000000:role/moviepipe-scraper-local-us-east-1-lambdaRole",
 		MemoryMB: 256, Timeout: 900 * time.Second, Env: map[string]string{"SCRAPE_RATE": "50"}, Architectures: []string{"arm64"},
 		LastModified: modified, CodeSha256: "47DEQpj8HBSa+/TImW+5JCeuQeRkm5NMpJWZG3hSuFU=", CodeSize: 7340032,
-		TracingMode: "Active", Tags: map[string]string{"project": "moviepipe"}, Reserved: &reserved}
+		TracingMode: "Active", Tags: map[string]string{"project": "moviepipe"}, Reserved: &reserved,
+		Logging: lambda.Logging{Format: "JSON", ApplicationLevel: "DEBUG"}}
 )
 
 // controlAPI serves the Invoke API with the control plane of fns beside it,
@@ -57,7 +58,8 @@ func lambdaClient(url, secret string) *awslambda.Client {
 
 // GetFunction describes the function by its name, ARN or partial ARN, as
 // the API Reference's FunctionConfiguration: LastModified in Lambda's
-// format, a zip function, active, $LATEST.
+// format, a zip function, active, $LATEST, its LoggingConfig with Lambda's
+// defaults filled in.
 func TestGetFunction(t *testing.T) {
 	client := lambdaClient(controlAPI(t, functions{scraper.Name: scraper}), "secret")
 	for _, name := range []string{scraper.Name, scraper.ARN, "000000000000:function:" + scraper.Name, scraper.Name + ":$LATEST"} {
@@ -71,7 +73,9 @@ func TestGetFunction(t *testing.T) {
 			aws.ToInt32(c.MemorySize) != 256 || c.CodeSize != 7340032 || aws.ToString(c.CodeSha256) != scraper.CodeSha256 ||
 			c.State != types.StateActive || c.LastUpdateStatus != types.LastUpdateStatusSuccessful || c.PackageType != types.PackageTypeZip ||
 			aws.ToString(c.Version) != "$LATEST" || c.TracingConfig.Mode != types.TracingModeActive ||
-			c.Environment.Variables["SCRAPE_RATE"] != "50" || len(c.Architectures) != 1 || c.Architectures[0] != types.ArchitectureArm64 {
+			c.Environment.Variables["SCRAPE_RATE"] != "50" || len(c.Architectures) != 1 || c.Architectures[0] != types.ArchitectureArm64 ||
+			c.LoggingConfig.LogFormat != types.LogFormatJson || c.LoggingConfig.ApplicationLogLevel != types.ApplicationLogLevelDebug ||
+			c.LoggingConfig.SystemLogLevel != types.SystemLogLevelInfo || aws.ToString(c.LoggingConfig.LogGroup) != "/aws/lambda/"+scraper.Name {
 			t.Errorf("%s: configuration %+v", name, c)
 		}
 		if aws.ToString(out.Code.RepositoryType) != "S3" || out.Tags["project"] != "moviepipe" || aws.ToInt32(out.Concurrency.ReservedConcurrentExecutions) != 3 {

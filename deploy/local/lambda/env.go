@@ -71,7 +71,7 @@ func (e *env) start(ln net.Listener) error {
 	if e.tmp, err = os.MkdirTemp("", "moviepipe-lambda-"); err != nil {
 		return err
 	}
-	if e.out, err = newOutput(&lines.Prefixer{Prefix: "[" + e.cfg.Name + "] ", W: e.cfg.Log}); err != nil {
+	if e.out, err = newOutput(&lines.Prefixer{Prefix: "[" + e.cfg.Name + "] ", W: e.cfg.Log, Keep: e.cfg.Logging.keep}); err != nil {
 		return err
 	}
 	e.srv = &http.Server{Handler: e.runtimeAPI(), ReadHeaderTimeout: 10 * time.Second}
@@ -103,7 +103,7 @@ func (e *env) watch() {
 	stopping, id := e.stopping, e.lastID
 	e.mu.Unlock()
 	if !stopping {
-		e.out.platform("%s\nRuntime.ExitError", faultMessage(id, exitReason(e.cmd.ProcessState)))
+		e.logFault(faultMessage(id, exitReason(e.cmd.ProcessState)) + "\nRuntime.ExitError")
 	}
 	close(e.exited)
 }
@@ -169,6 +169,7 @@ func (e *env) environ(api string) []string {
 		"_HANDLER": "bootstrap",
 	}
 	maps.Copy(base, c.Env)
+	c.Logging.environ(base)
 	if id, ok := base["AWS_ACCESS_KEY_ID"]; ok {
 		base["AWS_ACCESS_KEY"] = id
 	}

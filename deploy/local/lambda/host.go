@@ -45,6 +45,8 @@ type Config struct {
 	Log         io.Writer
 	OnSegment   func(Segment) // receives the function's own trace segments
 	InitTimeout time.Duration // [10s]
+	// Logging is the function's LoggingConfig: its log format and levels.
+	Logging Logging
 }
 
 // Request is one invocation.

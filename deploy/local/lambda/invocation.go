@@ -6,7 +6,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"math"
 	"os"
 	"strconv"
 	"strings"
@@ -98,8 +97,11 @@ func (e *env) answer(inv *invocation) (Result, bool, bool, *platformError) {
 	case <-timer.C:
 		// Lambda logs "<time> <request id> Task timed out after 3.00 seconds"
 		// and kills the environment; the next invocation starts another.
+		// In JSON format no such line: the report's status says timeout.
 		secs := fmt.Sprintf("Task timed out after %.2f seconds", e.cfg.Timeout.Seconds())
-		e.out.platform("%s %s %s", time.Now().UTC().Format("2006-01-02T15:04:05.000Z"), inv.id, secs)
+		if !e.cfg.Logging.json() {
+			e.out.platform("%s %s %s", time.Now().UTC().Format("2006-01-02T15:04:05.000Z"), inv.id, secs)
+		}
 		return failure("Sandbox.Timedout", faultMessage(inv.id, secs)), false, false, &platformError{"timeout", ""}
 	case <-e.exited:
 		select { // the response may have been posted just before the exit
@@ -172,34 +174,22 @@ func failure(typ, msg string) Result {
 }
 
 // finish ends the invocation's log as Lambda does, with its END and REPORT
-// lines, and returns the last 4 KB of it
-// (REPORT as the runtime interface emulator prints it:
-// "REPORT RequestId: …\tDuration: 1.23 ms\tBilled Duration: 2 ms\tMemory
-// Size: 128 MB\tMax Memory Used: 20 MB\t").
+// lines (or their JSON records), and returns the last 4 KB of it.
 func (e *env) finish(inv *invocation, d time.Duration, cold bool, perr *platformError) []byte {
-	id, ms := inv.id, float64(d.Microseconds())/1000
 	e.mu.Lock()
 	delivered := inv.delivered
 	e.mu.Unlock()
 	if !delivered { // it failed before the runtime took it
-		e.out.platform("START RequestId: %s Version: $LATEST", id)
+		e.logStart(inv.id)
 	}
-	var b strings.Builder
-	fmt.Fprintf(&b, "REPORT RequestId: %s\tDuration: %.2f ms\tBilled Duration: %d ms\tMemory Size: %d MB\t",
-		id, ms, int64(math.Ceil(ms)), e.cfg.MemoryMB)
+	r := report{id: inv.id, duration: d, memoryMB: e.cfg.MemoryMB, perr: perr}
 	if kb, ok := e.peakKB(); ok {
-		fmt.Fprintf(&b, "Max Memory Used: %d MB\t", (kb+1023)/1024)
+		r.maxMemMB = int((kb + 1023) / 1024)
 	}
 	if init, ok := e.initDuration(); ok && cold {
-		fmt.Fprintf(&b, "Init Duration: %.2f ms\t", float64(init.Microseconds())/1000)
+		r.init = max(init, time.Microsecond)
 	}
-	if perr != nil {
-		fmt.Fprintf(&b, "Status: %s\t", perr.status)
-		if perr.typ != "" {
-			fmt.Fprintf(&b, "Error Type: %s\t", perr.typ)
-		}
-	}
-	e.out.platform("END RequestId: %s\n%s", id, b.String())
+	e.logReport(r)
 	e.out.drain()
 	return e.out.detach()
 }

@@ -34,7 +34,7 @@ func (e *env) handleNext(w http.ResponseWriter, r *http.Request) {
 	e.mu.Lock()
 	e.current, e.lastID, inv.delivered = inv, inv.id, true
 	e.mu.Unlock()
-	e.out.platform("START RequestId: %s Version: $LATEST", inv.id)
+	e.logStart(inv.id)
 	h := w.Header()
 	h.Set("Lambda-Runtime-Aws-Request-Id", inv.id)
 	h.Set("Lambda-Runtime-Deadline-Ms", strconv.FormatInt(inv.deadline.UnixMilli(), 10))
@@ -126,8 +126,7 @@ func (e *env) handleInitError(w http.ResponseWriter, r *http.Request) {
 		runtimeError(w, http.StatusForbidden, "InvalidStateTransition", "the runtime already reported an init error")
 		return
 	}
-	e.out.platform("INIT_REPORT Init Duration: %.2f ms\tPhase: init\tStatus: error\tError Type: %s",
-		float64(time.Since(e.started).Microseconds())/1000, typ)
+	e.logInitError(time.Since(e.started), typ)
 	close(e.initFailed)
 	accepted(w)
 }

@@ -6,7 +6,9 @@
 package site
 
 import (
+	"crypto/sha256"
 	"embed"
+	"encoding/hex"
 	"encoding/json"
 	"fmt"
 	"html/template"
@@ -289,7 +291,7 @@ func (s *Site) list(w http.ResponseWriter, r *http.Request) {
 	if page < pages {
 		lp.Next = fmt.Sprintf("/films?page=%d", page+1)
 	}
-	render(w, "list.html", lp)
+	render(w, r, "list.html", lp)
 }
 
 func (s *Site) film(w http.ResponseWriter, r *http.Request, slug string) {
@@ -298,7 +300,7 @@ func (s *Site) film(w http.ResponseWriter, r *http.Request, slug string) {
 		http.NotFound(w, r)
 		return
 	}
-	render(w, "film.html", f)
+	render(w, r, "film.html", f)
 }
 
 // workshopRow is one movie in the workshop's layouts (IMDb's fields).
@@ -335,7 +337,7 @@ func (s *Site) workshop(w http.ResponseWriter, r *http.Request, layout string) {
 			rows = append(rows, row)
 		}
 	}
-	render(w, "workshop-"+layout+".html", rows)
+	render(w, r, "workshop-"+layout+".html", rows)
 }
 
 func orN(s string) string {
@@ -345,13 +347,18 @@ func orN(s string) string {
 	return s
 }
 
-func render(w http.ResponseWriter, name string, data any) {
+// render answers a page with a strong ETag of its content.
+func render(w http.ResponseWriter, r *http.Request, name string, data any) {
 	var b strings.Builder
 	if err := templates.ExecuteTemplate(&b, name, data); err != nil {
 		http.Error(w, "template: "+err.Error(), http.StatusInternalServerError)
 		return
 	}
+	sum := sha256.Sum256([]byte(b.String()))
 	w.Header().Set("Content-Type", "text/html; charset=utf-8")
 	w.Header().Set("Cache-Control", "public, max-age=300")
-	fmt.Fprint(w, b.String())
+	w.Header().Set("ETag", `"`+hex.EncodeToString(sum[:12])+`"`)
+	// ServeContent answers conditional requests as RFC 9110 says: 304 to
+	// an If-None-Match naming the page's ETag.
+	http.ServeContent(w, r, "", time.Time{}, strings.NewReader(b.String()))
 }

@@ -94,3 +94,34 @@ func TestPages(t *testing.T) {
 		t.Error("page 1 does not show nulls as — or money with data-usd")
 	}
 }
+
+// Every page carries a strong ETag of its content and answers a
+// conditional request for it with 304 and no body, as RFC 9110 says; a
+// stale ETag gets the page.
+func TestConditionalRequests(t *testing.T) {
+	s, _ := newSite(t)
+	for _, path := range []string{"/films?page=1", "/films?page=2", "/workshop/table"} {
+		resp, err := http.Get(s.URL + path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		etag := resp.Header.Get("ETag")
+		if !regexp.MustCompile(`^"[0-9a-f]{24}"$`).MatchString(etag) {
+			t.Fatalf("%s: ETag %q", path, etag)
+		}
+		for ifNoneMatch, want := range map[string]int{etag: http.StatusNotModified, `"stale"`: http.StatusOK, `W/` + etag: http.StatusNotModified} {
+			req, _ := http.NewRequest(http.MethodGet, s.URL+path, nil)
+			req.Header.Set("If-None-Match", ifNoneMatch)
+			resp, err := http.DefaultClient.Do(req)
+			if err != nil {
+				t.Fatal(err)
+			}
+			b, _ := io.ReadAll(resp.Body)
+			resp.Body.Close()
+			if resp.StatusCode != want || (want == http.StatusNotModified) != (len(b) == 0) {
+				t.Errorf("%s If-None-Match %s: %d with %d bytes, want %d", path, ifNoneMatch, resp.StatusCode, len(b), want)
+			}
+		}
+	}
+}

@@ -2,8 +2,8 @@
 // over the AWS JSON 1.0 protocol the Go SDK speaks, and over the query
 // protocol (a form in, XML out) of older clients: CreateQueue, GetQueueUrl,
 // ListQueues, GetQueueAttributes, SendMessage, ReceiveMessage (with
-// visibility timeout), DeleteMessage and PurgeQueue. Anything else is an
-// error naming the operation.
+// visibility timeout), ChangeMessageVisibility, DeleteMessage and
+// PurgeQueue. Anything else is an error naming the operation.
 package sqslocal
 
 import (
@@ -155,6 +155,10 @@ var (
 		"DeleteMessage":      (*Server).deleteMessage,
 		"PurgeQueue":         (*Server).purgeQueue,
 	}
+	// ChangeMessageVisibility's errors: a receipt handle that names no
+	// message in flight, a timeout outside 0 s to 12 h.
+	errNotInflight = &sqsError{"AWS.SimpleQueueService.MessageNotInflight", "The message referred to isn't in flight."}
+	errVisibility  = &sqsError{"InvalidParameterValue", "Value for parameter VisibilityTimeout is invalid. Reason: Must be between 0 and 43200."}
 )
 
 // do runs one operation, whichever protocol carried it.
@@ -181,6 +185,9 @@ func (s *Server) do(op string, in request) (map[string]any, *sqsError) {
 		return map[string]any{"QueueUrls": urls}, nil
 	}
 	action, known := queueActions[op]
+	if op == "ChangeMessageVisibility" {
+		known = true
+	}
 	if !known {
 		return nil, &sqsError{"UnsupportedOperation", "the local cloud does not implement SQS " + op}
 	}
@@ -189,7 +196,27 @@ func (s *Server) do(op string, in request) (map[string]any, *sqsError) {
 	if q == nil {
 		return nil, errNoQueue
 	}
+	if op == "ChangeMessageVisibility" {
+		return changeVisibility(q, in)
+	}
 	return action(s, q, in), nil
+}
+
+// changeVisibility makes a message in flight visible again after
+// VisibilityTimeout seconds from now (0: at once), as SQS does.
+func changeVisibility(q *queue, in request) (map[string]any, *sqsError) {
+	n, isNum := in.num("VisibilityTimeout")
+	if !isNum || n < 0 || n > 43200 {
+		return nil, errVisibility
+	}
+	now := time.Now()
+	for _, m := range q.messages {
+		if m.receipt != "" && m.receipt == in.str("ReceiptHandle") && m.invisibleUntil.After(now) {
+			m.invisibleUntil = now.Add(time.Duration(n) * time.Second)
+			return map[string]any{}, nil
+		}
+	}
+	return nil, errNotInflight
 }
 
 func (s *Server) createQueue(in request) (map[string]any, *sqsError) {

@@ -1,6 +1,7 @@
 // Package stack makes, on the local emulators, the data resources of a
 // resolved CloudFormation stack: AWS::Kinesis::Stream, AWS::DynamoDB::Table
-// (with its indexes and TTL) and AWS::SQS::Queue. A property that changes
+// (with its indexes and TTL), AWS::SQS::Queue and AWS::SecretsManager::Secret
+// (secret.go). A property that changes
 // behaviour and is not implemented is an error naming it; properties with no
 // local effect (encryption, point-in-time recovery, tags) are accepted and
 // listed in the notes.
@@ -20,6 +21,7 @@ import (
 	kin "github.com/aws/aws-sdk-go-v2/service/kinesis/types"
 
 	"github.com/moviepipe/moviepipe/deploy/local/cfn"
+	"github.com/moviepipe/moviepipe/deploy/local/secretslocal"
 	"github.com/moviepipe/moviepipe/deploy/local/sqslocal"
 )
 
@@ -28,6 +30,7 @@ type Clients struct {
 	Kinesis  *kinesis.Client
 	DynamoDB *dynamodb.Client
 	SQS      *sqslocal.Server
+	Secrets  *secretslocal.Store
 }
 
 // Create makes r when it is a data resource, and reports whether it was
@@ -40,6 +43,8 @@ func Create(ctx context.Context, cl Clients, r *cfn.Resource) (made bool, notes 
 		notes, err = table(ctx, cl, r)
 	case "AWS::SQS::Queue":
 		notes, err = queue(cl, r)
+	case "AWS::SecretsManager::Secret":
+		notes, err = secret(cl, r)
 	default:
 		return false, nil, nil
 	}
@@ -70,6 +75,8 @@ func Delete(ctx context.Context, cl Clients, r *cfn.Resource) error {
 		}
 	case "AWS::SQS::Queue":
 		cl.SQS.DeleteQueue(r.Attrs["QueueName"])
+	case "AWS::SecretsManager::Secret":
+		cl.Secrets.Delete(r.Ref)
 	}
 	return err
 }

@@ -1,5 +1,6 @@
 // Package xraylocal receives X-Ray segment documents over UDP as the X-Ray
-// daemon does, keeps them per trace, and draws a trace as a waterfall.
+// daemon does, keeps them per trace within X-Ray's documented size limits
+// (limits.go), and draws a trace as a waterfall.
 package xraylocal
 
 import (
@@ -40,10 +41,13 @@ type Daemon struct {
 	conn net.PacketConn
 	mu   sync.Mutex
 	// traces maps a trace id to its segments by id (the latest document wins).
-	traces map[string]map[string]Segment
-	order  []string
-	max    int
-	wg     sync.WaitGroup
+	traces  map[string]*trace
+	order   []string
+	max     int
+	refused map[Refusal]int
+	// traceLimit is the trace document size limit; 0 lifts it.
+	traceLimit int
+	wg         sync.WaitGroup
 }
 
 // Listen starts a daemon on a loopback UDP port.
@@ -52,7 +56,7 @@ func Listen() (*Daemon, error) {
 	if err != nil {
 		return nil, err
 	}
-	d := &Daemon{conn: conn, traces: map[string]map[string]Segment{}, max: 2000}
+	d := &Daemon{conn: conn, traces: map[string]*trace{}, max: 2000, refused: map[Refusal]int{}, traceLimit: MaxTraceDocument}
 	d.wg.Go(d.loop)
 	return d, nil
 }
@@ -68,34 +72,39 @@ func (d *Daemon) Close() error {
 }
 
 func (d *Daemon) loop() {
-	buf := make([]byte, 64<<10)
+	buf := make([]byte, 1<<16) // a UDP datagram's most
 	for {
 		n, _, err := d.conn.ReadFrom(buf)
 		if err != nil {
 			return
 		}
 		_, doc, ok := bytes.Cut(buf[:n], []byte("\n"))
-		if !ok {
-			continue
-		}
 		var s Segment
-		if json.Unmarshal(doc, &s) != nil || s.ID == "" {
+		if !ok || json.Unmarshal(doc, &s) != nil || s.ID == "" || s.TraceID == "" {
+			d.refuse(RefusedUnreadable)
 			continue
 		}
-		d.Put(s)
+		d.put(s, len(doc))
 	}
 }
 
-// Put stores a segment document (the daemon's own, or one received).
+// Put stores a segment document (the daemon's own, or one received), as
+// the X-Ray API would: within the segment and trace document size limits.
 func (d *Daemon) Put(s Segment) {
 	if s.TraceID == "" {
+		d.refuse(RefusedUnreadable)
 		return
 	}
+	doc, _ := json.Marshal(s)
+	d.put(s, len(doc))
+}
+
+func (d *Daemon) put(s Segment, size int) {
 	d.mu.Lock()
 	defer d.mu.Unlock()
 	t, ok := d.traces[s.TraceID]
 	if !ok {
-		t = map[string]Segment{}
+		t = newTrace()
 		d.traces[s.TraceID] = t
 		d.order = append(d.order, s.TraceID)
 		if len(d.order) > d.max {
@@ -103,7 +112,15 @@ func (d *Daemon) Put(s Segment) {
 			d.order = d.order[1:]
 		}
 	}
-	t[s.ID] = s
+	if why := t.add(s, size, d.traceLimit); why != "" {
+		d.refused[why]++
+	}
+}
+
+func (d *Daemon) refuse(why Refusal) {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	d.refused[why]++
 }
 
 // Trace returns a trace's segments, by start time.
@@ -111,8 +128,10 @@ func (d *Daemon) Trace(id string) []Segment {
 	d.mu.Lock()
 	defer d.mu.Unlock()
 	var out []Segment
-	for _, s := range d.traces[id] {
-		out = append(out, s)
+	if t := d.traces[id]; t != nil {
+		for _, s := range t.segs {
+			out = append(out, s)
+		}
 	}
 	sort.Slice(out, func(i, j int) bool { return out[i].StartTime < out[j].StartTime })
 	return out
@@ -124,7 +143,11 @@ func (d *Daemon) Root(id string) (Segment, bool) {
 	defer d.mu.Unlock()
 	var root Segment
 	found := false
-	for _, s := range d.traces[id] {
+	t := d.traces[id]
+	if t == nil {
+		return root, false
+	}
+	for _, s := range t.segs {
 		if s.ParentID == "" && (!found || s.StartTime < root.StartTime) {
 			root, found = s, true
 		}
@@ -284,4 +307,22 @@ func Film(segs []Segment, id string) []Segment {
 		}
 	}
 	return append(out, film...)
+}
+
+// Films lists the films whose records a scrape's trace followed into the
+// processor (its segments annotated movie_id), each once, in start order:
+// the sampled records (a record delivered again has a segment per
+// delivery); the others carried Sampled=0 and sent no segment.
+func Films(segs []Segment) []string {
+	var out []string
+	seen := map[string]bool{}
+	for _, s := range segs {
+		var ann map[string]any
+		_ = json.Unmarshal(s.Annotations, &ann)
+		if id, ok := ann["movie_id"].(string); ok && s.Name == "processor" && !seen[id] {
+			seen[id] = true
+			out = append(out, id)
+		}
+	}
+	return out
 }

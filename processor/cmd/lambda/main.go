@@ -21,7 +21,8 @@ import (
 func main() {
 	h, err := build(context.Background(), os.Getenv)
 	if err != nil {
-		fmt.Fprintln(os.Stderr, "processor: start:", err)
+		// In the log format Lambda configured, as every other line.
+		lambdacontext.NewLogger().Error("cannot start", "error", err)
 		os.Exit(1)
 	}
 	lambda.Start(h.Handle)

@@ -134,7 +134,7 @@ func park(t *testing.T, s Subject) {
 			t.Fatalf("record %d decoded", i)
 		}
 		rs = append(rs, processor.NewErrorRecord(processor.Parked{
-			ParkError: pe, Payload: processor.NewPayload([]byte(raw)),
+			ParkError: pe, Payload: contracts.NewErrorPayload([]byte(raw)),
 			ShardID: "shardId-000000000000", SequenceNumber: "4960000000000000000000000000000000000000000000000000000" + string(rune('0'+i)),
 			RunID: "run-1", ArrivedAt: arrived,
 		}, 24*time.Hour))

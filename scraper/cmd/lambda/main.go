@@ -1,6 +1,7 @@
 // Command lambda is the scraper function: POST /scrapes (and the workshop's
 // GET /scrap_movies) scrape SCRAPE_URL onto the stream; a run that cannot
-// finish before API Gateway's limit continues in asynchronous invocations.
+// finish before API Gateway's limit continues in asynchronous invocations;
+// GET /scrapes/{runId} answers a run's status.
 package main
 
 import (
@@ -22,13 +23,15 @@ import (
 	"github.com/moviepipe/moviepipe/scraper/invoke"
 	"github.com/moviepipe/moviepipe/scraper/lease"
 	"github.com/moviepipe/moviepipe/scraper/publish"
+	"github.com/moviepipe/moviepipe/scraper/runs"
 	"github.com/moviepipe/moviepipe/scraper/tracing"
 )
 
 func main() {
 	h, err := build(context.Background(), os.Getenv)
 	if err != nil {
-		fmt.Fprintln(os.Stderr, "scraper: start:", err)
+		// In the log format Lambda configured, as every other line.
+		lambdacontext.NewLogger().Error("cannot start", "error", err)
 		os.Exit(1)
 	}
 	lambda.Start(h.Handle)
@@ -58,10 +61,14 @@ func build(ctx context.Context, getenv func(string) string) (*scraper.Handler, e
 			Profile:      cfg.Profile,
 			AllowedHosts: cfg.AllowedHosts,
 			MaxDepth:     cfg.MaxDepth,
+			Pages:        &runs.Pages{API: db, Name: cfg.RunsTable},
+			TracePerPage: cfg.TracePerPage,
+			TracePerRun:  cfg.TracePerRun,
 			Log:          log,
 		},
 		Invoker:     invoke.Self{API: awslambda.NewFromConfig(awsCfg)},
 		Lease:       &lease.Table{API: db, Name: cfg.RunsTable},
+		Runs:        &runs.Table{API: db, Name: cfg.RunsTable},
 		URL:         cfg.URL,
 		MaxPages:    cfg.MaxPages,
 		SyncBudget:  cfg.SyncBudget,

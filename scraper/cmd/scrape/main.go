@@ -137,10 +137,10 @@ func (c collector) Park(_ context.Context, rs []scraper.ErrorRecord) error {
 
 type noTracer struct{}
 
-func (noTracer) Start(ctx context.Context, _ string) (context.Context, func(error)) {
+func (noTracer) Start(ctx context.Context, _, _ string) (context.Context, func(error)) {
 	return ctx, func(error) {}
 }
 func (noTracer) Header(context.Context) string { return "" }
-func (noTracer) Resume(ctx context.Context, _ string) (context.Context, func(error)) {
+func (noTracer) Resume(ctx context.Context, _, _ string) (context.Context, func(error)) {
 	return ctx, func(error) {}
 }

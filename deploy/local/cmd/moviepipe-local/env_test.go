@@ -15,6 +15,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/kinesis"
 	"github.com/aws/aws-sdk-go-v2/service/lambda"
+	"github.com/aws/aws-sdk-go-v2/service/secretsmanager"
 	"github.com/aws/aws-sdk-go-v2/service/sqs"
 	"github.com/aws/aws-sdk-go-v2/service/sts"
 )
@@ -66,6 +67,13 @@ func TestEnvDrivesTheSDK(t *testing.T) {
 		},
 		"sqs GetQueueAttributes": func() error {
 			_, err := sqs.NewFromConfig(cfg).GetQueueAttributes(ctx, &sqs.GetQueueAttributesInput{QueueUrl: aws.String(exports["moviepipe-local-OnFailureQueueUrl"])})
+			return err
+		},
+		"secretsmanager DescribeSecret": func() error {
+			out, err := secretsmanager.NewFromConfig(cfg).DescribeSecret(ctx, &secretsmanager.DescribeSecretInput{SecretId: aws.String("moviepipe-local-cursor-key")})
+			if err == nil && aws.ToString(out.ARN) != exports["moviepipe-local-CursorKeySecretArn"] {
+				t.Errorf("secret %s, want the shared stack's", aws.ToString(out.ARN))
+			}
 			return err
 		},
 		"lambda GetFunction": func() error {

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bytes"
 	"context"
 	"encoding/base64"
 	"encoding/json"
@@ -135,7 +136,10 @@ func report(out *lambda.InvokeOutput, async bool, stdout, stderr io.Writer) int 
 	fmt.Fprintf(stdout, "%s\n", out.Payload)
 	if out.LogResult != nil {
 		tail, _ := base64.StdEncoding.DecodeString(*out.LogResult)
-		fmt.Fprintf(stderr, "--- log tail, request id %s ---\n%s", id, tail)
+		fmt.Fprintf(stderr, "--- log tail, request id %s ---\n", id)
+		for line := range bytes.Lines(tail) { // readable, as make logs prints them
+			fmt.Fprintf(stderr, "%s\n", readable(bytes.TrimSuffix(line, []byte("\n"))))
+		}
 	}
 	if out.FunctionError == nil {
 		return 0

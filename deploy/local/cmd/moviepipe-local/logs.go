@@ -10,6 +10,7 @@ import (
 	"hash/fnv"
 	"io"
 	"os"
+	"slices"
 	"time"
 
 	"github.com/fatih/color"
@@ -18,12 +19,13 @@ import (
 	"github.com/moviepipe/moviepipe/deploy/local/cloud"
 )
 
-const logsUsage = "usage: moviepipe-local logs [FUNCTION] [-f]"
+const logsUsage = "usage: moviepipe-local logs [FUNCTION] [-f] [-json]"
 
 // logsArgs are logs' command line.
 type logsArgs struct {
 	function string
 	follow   bool
+	json     bool
 }
 
 func parseLogs(args []string, stderr io.Writer) (logsArgs, error) {
@@ -31,6 +33,7 @@ func parseLogs(args []string, stderr io.Writer) (logsArgs, error) {
 	fs := flag.NewFlagSet("logs", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	fs.BoolVar(&a.follow, "f", false, "follow: print new lines as the functions write them, until the cloud stops or Ctrl-C")
+	fs.BoolVar(&a.json, "json", false, "print the lines as the functions and Lambda wrote them (JSON), not made readable")
 	var err error
 	a.function, err = parseWithFunction(fs, args)
 	return a, err
@@ -38,9 +41,10 @@ func parseLogs(args []string, stderr io.Writer) (logsArgs, error) {
 
 // logs prints the functions' log of the cloud running in dir (its
 // cloud.LogFile), every function's or one's (its name or its service), each
-// line prefixed by the function's name in brackets; on a terminal the
-// prefix is coloured, one colour per function (NO_COLOR or TERM=dumb turn
-// that off), in a pipe or a file the lines are as the cloud wrote them.
+// line prefixed by the function's name in brackets and made readable (see
+// readable; with -json, as written); on a terminal the prefix is coloured,
+// one colour per function (NO_COLOR or TERM=dumb turn that off), in a pipe or
+// a file it is not.
 // With -f it then prints new lines as they come, until the cloud stops or
 // ctx ends.
 func logs(ctx context.Context, dir string, args []string, getenv func(string) string, stdout, stderr io.Writer) int {
@@ -54,7 +58,7 @@ func logs(ctx context.Context, dir string, args []string, getenv func(string) st
 		fmt.Fprintln(stderr, "moviepipe-local:", err)
 		return 1
 	}
-	p := &linePrinter{w: stdout, colour: wantColour(stdout, getenv)}
+	p := &linePrinter{w: stdout, colour: wantColour(stdout, getenv), raw: a.json}
 	if a.function != "" {
 		if p.only, err = functionNamed(s, a.function); err != nil {
 			fmt.Fprintln(stderr, "moviepipe-local:", err)
@@ -132,6 +136,7 @@ type linePrinter struct {
 	w      io.Writer
 	only   string // a function's name, or "" for all
 	colour bool
+	raw    bool // the lines as written, not made readable
 }
 
 // palette is the functions' colours, picked by a hash of the name so that
@@ -146,6 +151,24 @@ func (p *linePrinter) print(line []byte) error {
 	if p.only != "" && name != p.only {
 		return nil
 	}
+	var body []byte
+	if ok && !p.raw {
+		body = readable(bytes.TrimSuffix(line[len(name)+3:], []byte("\n")))
+	}
+	if len(body) == 0 {
+		return p.write(name, ok, line)
+	}
+	// A record made readable may be lines (a fault's text): each is prefixed.
+	for l := range bytes.Lines(body) {
+		if err := p.write(name, ok, slices.Concat(line[:len(name)+3], bytes.TrimSuffix(l, []byte("\n")), []byte("\n"))); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// write writes one line, its function's prefix coloured when p colours.
+func (p *linePrinter) write(name string, ok bool, line []byte) error {
 	if !p.colour || !ok {
 		_, err := p.w.Write(line)
 		return err

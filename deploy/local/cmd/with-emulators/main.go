@@ -1,6 +1,7 @@
-// Command with-emulators runs a command with kinesis-local and dynalite
-// started on free loopback ports, and the standard AWS SDK variables
-// (AWS_ENDPOINT_URL_KINESIS, AWS_ENDPOINT_URL_DYNAMODB, region, dummy
+// Command with-emulators runs a command with kinesis-local, dynalite and the
+// local cloud's SQS (sqslocal) started on free loopback ports, and the
+// standard AWS SDK variables (AWS_ENDPOINT_URL_KINESIS,
+// AWS_ENDPOINT_URL_DYNAMODB, AWS_ENDPOINT_URL_SQS, region, dummy
 // credentials) set for it. The emulators are stopped when the command ends,
 // fails, or when this program gets SIGINT or SIGTERM.
 //
@@ -15,6 +16,8 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"net"
+	"net/http"
 	"os"
 	"os/exec"
 	"os/signal"
@@ -23,6 +26,7 @@ import (
 	"syscall"
 
 	"github.com/moviepipe/moviepipe/deploy/local/emulators"
+	"github.com/moviepipe/moviepipe/deploy/local/sqslocal"
 )
 
 func main() {
@@ -82,10 +86,16 @@ func run(args []string, stderr io.Writer) int {
 			fmt.Fprintln(stderr, "with-emulators: stop:", err)
 		}
 	}()
-	fmt.Fprintf(stderr, "with-emulators: kinesis %s, dynamodb %s\n", emu.Kinesis, emu.DynamoDB)
+	queues, err := serveSQS()
+	if err != nil {
+		fmt.Fprintln(stderr, "with-emulators:", err)
+		return 1
+	}
+	fmt.Fprintf(stderr, "with-emulators: kinesis %s, dynamodb %s, sqs %s\n", emu.Kinesis, emu.DynamoDB, queues)
 
 	cmd := exec.Command(fs.Arg(0), fs.Args()[1:]...)
 	cmd.Env = append(os.Environ(), emu.Env()...)
+	cmd.Env = append(cmd.Env, "AWS_ENDPOINT_URL_SQS="+queues)
 	cmd.Stdin, cmd.Stdout, cmd.Stderr = os.Stdin, os.Stdout, stderr
 	if err := cmd.Start(); err != nil {
 		fmt.Fprintln(stderr, "with-emulators:", err)
@@ -107,4 +117,17 @@ func run(args []string, stderr io.Writer) int {
 		return 1
 	}
 	return 0
+}
+
+// serveSQS serves the local cloud's SQS on a free loopback port for as long
+// as this program runs, and returns its URL.
+func serveSQS() (string, error) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return "", fmt.Errorf("sqs: %w", err)
+	}
+	srv := sqslocal.New(emulators.Region, "000000000000")
+	srv.BaseURL = "http://" + ln.Addr().String()
+	go func() { _ = http.Serve(ln, srv) }() //nolint:gosec // a loopback test server, gone with this program
+	return srv.BaseURL, nil
 }

@@ -14,6 +14,9 @@ import (
 type Prefixer struct {
 	Prefix string
 	W      io.Writer
+	// Keep, if set, says which lines (without their newline) are written;
+	// the others are dropped.
+	Keep func(line []byte) bool
 
 	mu  sync.Mutex
 	buf []byte
@@ -29,8 +32,10 @@ func (p *Prefixer) Write(b []byte) (int, error) {
 		if i < 0 {
 			return len(b), nil
 		}
-		if _, err := fmt.Fprintf(p.W, "%s%s\n", p.Prefix, p.buf[:i]); err != nil {
-			return len(b), err
+		if p.Keep == nil || p.Keep(p.buf[:i]) {
+			if _, err := fmt.Fprintf(p.W, "%s%s\n", p.Prefix, p.buf[:i]); err != nil {
+				return len(b), err
+			}
 		}
 		p.buf = p.buf[i+1:]
 	}
