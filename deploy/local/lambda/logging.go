@@ -69,24 +69,36 @@ func (l Logging) environ(env map[string]string) {
 
 // keep says whether Lambda sends a line of the environment's output (without
 // its newline) to the function's log. Lambda's own records pass: their
-// level was decided when they were written.
+// level was decided when they were written. A line's level is its "level"
+// when it also has a valid RFC 3339 timestamp ("timestamp" or "time");
+// otherwise, as for a line that is not JSON, it is INFO (Lambda's log-level
+// filtering guide).
 func (l Logging) keep(line []byte) bool {
 	if !l.json() {
 		return true
 	}
-	var v struct{ Type, Level any }
+	var v struct{ Type, Level, Timestamp, Time any }
 	level := "INFO"
 	if json.Unmarshal(line, &v) == nil {
 		if t, _ := v.Type.(string); strings.HasPrefix(t, "platform.") {
 			return true
 		}
-		if s, ok := v.Level.(string); ok {
-			if _, known := logLevels[strings.ToUpper(s)]; known {
-				level = strings.ToUpper(s)
-			}
+		s, ok := v.Level.(string)
+		if _, known := logLevels[strings.ToUpper(s)]; ok && known && (rfc3339(v.Timestamp) || rfc3339(v.Time)) {
+			level = strings.ToUpper(s)
 		}
 	}
 	return logLevels[level] >= logLevels[cmp.Or(l.ApplicationLevel, "INFO")]
+}
+
+// rfc3339 reports whether v is an RFC 3339 timestamp.
+func rfc3339(v any) bool {
+	s, ok := v.(string)
+	if !ok {
+		return false
+	}
+	_, err := time.Parse(time.RFC3339Nano, s)
+	return err == nil
 }
 
 // sends says whether a platform record of that level is sent.
@@ -111,7 +123,7 @@ func (r report) text() string {
 	ms := float64(r.duration.Microseconds()) / 1000
 	var b strings.Builder
 	fmt.Fprintf(&b, "END RequestId: %s\nREPORT RequestId: %s\tDuration: %.2f ms\tBilled Duration: %d ms\tMemory Size: %d MB\t",
-		r.id, r.id, ms, int64(math.Ceil(ms)), r.memoryMB)
+		r.id, r.id, ms, r.billedMs(), r.memoryMB)
 	if r.maxMemMB > 0 {
 		fmt.Fprintf(&b, "Max Memory Used: %d MB\t", r.maxMemMB)
 	}
@@ -127,6 +139,13 @@ func (r report) text() string {
 	return b.String()
 }
 
+// billedMs is the invocation's billed duration: its duration and, on a
+// cold start, its init, rounded up to the millisecond. Lambda bills the
+// init phase of an OS-only (provided.*) runtime, as all of ours are.
+func (r report) billedMs() int64 {
+	return int64(math.Ceil(float64((r.duration + r.init).Microseconds()) / 1000))
+}
+
 // records is the invocation's platform.runtimeDone and platform.report, as
 // the Telemetry API's schema shapes them (telemetry-schema-reference.html).
 func (r report) records(at time.Time) (done, rep []byte) {
@@ -135,7 +154,7 @@ func (r report) records(at time.Time) (done, rep []byte) {
 	if r.perr != nil {
 		status = r.perr.status
 	}
-	metrics := map[string]any{"durationMs": ms, "billedDurationMs": int64(math.Ceil(ms)), "memorySizeMB": r.memoryMB}
+	metrics := map[string]any{"durationMs": ms, "billedDurationMs": r.billedMs(), "memorySizeMB": r.memoryMB}
 	if r.maxMemMB > 0 {
 		metrics["maxMemoryUsedMB"] = r.maxMemMB
 	}

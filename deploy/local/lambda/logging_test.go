@@ -36,13 +36,15 @@ func jsonLines(t *testing.T, log string) []platformLine {
 // AWS_LAMBDA_LOG_LEVEL), Lambda's own lines are JSON records
 // (platform.runtimeDone only at system level DEBUG), and the function's
 // lines below the application level are dropped: a JSON object by its
-// "level", a line without one as INFO.
+// "level" when it has a valid timestamp, any other line as INFO. A cold
+// start's billed duration includes its init, as for every provided runtime.
 func TestJSONLogFormat(t *testing.T) {
 	h, logs, _ := newHost(t, func(c *lambda.Config) {
 		c.Logging = lambda.Logging{Format: "JSON", ApplicationLevel: "WARN", SystemLevel: "DEBUG"}
 	})
-	lines := `{"level":"DEBUG","message":"dropped"}` + "\n" + `{"level":"WARN","message":"kept"}` + "\nplain text, so INFO\n" +
-		`{"level":"error","message":"also kept"}`
+	const ts = `"timestamp":"2026-12-03T06:30:00.123Z"`
+	lines := `{"level":"DEBUG","message":"dropped",` + ts + `}` + "\n" + `{"level":"WARN","message":"kept",` + ts + `}` + "\nplain text, so INFO\n" +
+		`{"level":"WARN","message":"no timestamp, so INFO"}` + "\n" + `{"level":"error","message":"also kept","time":"2026-12-03T06:30:00Z"}`
 	ev, _ := json.Marshal(map[string]any{"environ": true, "log": lines})
 	res, err := h.Invoke(t.Context(), ev, "", true)
 	if err != nil || res.FunctionError != "" {
@@ -69,7 +71,8 @@ func TestJSONLogFormat(t *testing.T) {
 		t.Errorf("lines %q, want %q", got, want)
 	}
 	m, _ := report["metrics"].(map[string]any)
-	if report["status"] != "success" || m["memorySizeMB"] != 128.0 || m["durationMs"] == nil || m["billedDurationMs"] == nil || m["initDurationMs"] == nil {
+	d, billed, init := num(m["durationMs"]), num(m["billedDurationMs"]), num(m["initDurationMs"])
+	if report["status"] != "success" || m["memorySizeMB"] != 128.0 || d == 0 || init == 0 || billed < d+init || billed > d+init+1 {
 		t.Errorf("a cold start's report: %v", report)
 	}
 }
@@ -110,4 +113,9 @@ func TestCheckLogging(t *testing.T) {
 			t.Errorf("%+v: %v", l, err)
 		}
 	}
+}
+
+func num(v any) float64 {
+	f, _ := v.(float64)
+	return f
 }

@@ -102,6 +102,10 @@ func (d *Daemon) Put(s Segment) {
 func (d *Daemon) put(s Segment, size int) {
 	d.mu.Lock()
 	defer d.mu.Unlock()
+	if size > MaxSegmentDocument { // refused before it makes a trace of its own
+		d.refused[RefusedSegmentSize]++
+		return
+	}
 	t, ok := d.traces[s.TraceID]
 	if !ok {
 		t = newTrace()
