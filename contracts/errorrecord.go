@@ -92,11 +92,12 @@ func Clip(s string, n int) string {
 	if len(s) <= n {
 		return s
 	}
-	s = s[:n]
-	for len(s) > 0 && !utf8.ValidString(s) {
-		s = s[:len(s)-1]
+	for i := 0; i < utf8.UTFMax-1 && i < n; i++ { // back to the start of the rune at the cut
+		if utf8.RuneStart(s[n-i]) {
+			return s[:n-i]
+		}
 	}
-	return s
+	return s[:n]
 }
 
 // ErrorViolations are vs as an error record keeps them: the first

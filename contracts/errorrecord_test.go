@@ -54,3 +54,23 @@ func TestErrorRecordV1Limits(t *testing.T) {
 		})
 	}
 }
+
+// Clip cuts at a rune's start, never inside one, and keeps bytes that were
+// not UTF-8 before the cut.
+func TestClip(t *testing.T) {
+	for _, tt := range []struct {
+		s    string
+		n    int
+		want string
+	}{
+		{"abc", 5, "abc"},
+		{"abcdef", 3, "abc"},
+		{"aé", 2, "a"},            // é is 2 bytes: not split
+		{"a€b", 3, "a"},           // € is 3 bytes
+		{"\xffabcd", 3, "\xffab"}, // an invalid byte before the cut stays
+	} {
+		if got := contracts.Clip(tt.s, tt.n); got != tt.want {
+			t.Errorf("Clip(%q, %d) = %q, want %q", tt.s, tt.n, got, tt.want)
+		}
+	}
+}

@@ -129,3 +129,32 @@ func TestHugeRetryAfterFailsTheRunAtOnce(t *testing.T) {
 		t.Fatalf("%d %s", resp.StatusCode, resp.Body)
 	}
 }
+
+// A page that never answers is deferred by each invocation, three in a
+// row at most (the API's and two asynchronous ones); then the run fails
+// naming the timeout, instead of being handed on forever (it ends as a
+// page that fails ends any run: with the pages before it).
+func TestAPageThatNeverAnswersFailsTheRun(t *testing.T) {
+	h, inv, _, _ := gatedHandler(t, 200*time.Millisecond, func(_ http.ResponseWriter, r *http.Request, page int) bool {
+		if page == 2 {
+			<-r.Context().Done()
+			return true
+		}
+		return false
+	})
+	h.AsyncMargin = 200 * time.Millisecond // the fetch's deadline comes before the invocation's
+	resp := h.API(t.Context(), post("", nil))
+	runID := runIDOf(t, resp)
+	for i := range 2 { // the API's invocation deferred the page once; two more in a row fail it
+		if len(inv.got) != i+1 {
+			t.Fatalf("invocation %d: %d continuations", i+1, len(inv.got))
+		}
+		ctx, cancel := context.WithTimeout(t.Context(), 500*time.Millisecond)
+		h.Continue(ctx, inv.got[i].Continuation)
+		cancel()
+	}
+	r, err := h.Runs.Load(t.Context(), runID)
+	if err != nil || !r.State.Ended() || r.Pages != 1 || len(inv.got) != 2 || !strings.Contains(strings.Join(r.Errors, " "), "could not be fetched within 3 invocations") {
+		t.Fatalf("%+v %v, %d continuations", r, err, len(inv.got))
+	}
+}

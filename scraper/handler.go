@@ -111,7 +111,7 @@ func (h *Handler) API(ctx context.Context, req events.APIGatewayProxyRequest) (r
 			return r
 		}
 	}
-	if r, started := h.acquire(ctx, st.RunID, now); !started {
+	if r, started := h.acquire(ctx, req, st.RunID, now); !started {
 		h.unclaim(ctx, key, st.RunID)
 		return r
 	}
@@ -120,7 +120,8 @@ func (h *Handler) API(ctx context.Context, req events.APIGatewayProxyRequest) (r
 	rep, next := h.Scraper.Run(ctx, st, now.Add(h.SyncBudget))
 	rep.TraceID = h.traceID(ctx)
 	h.handOn(ctx, st, &rep, next)
-	h.done(ctx, rep)
+	held = nil // handed on or ended: a panic from here on is not the run's end
+	h.done(ctx, st.Totals, rep)
 	status := http.StatusOK
 	switch rep.Status {
 	case RunContinuing:
@@ -231,26 +232,32 @@ func (h *Handler) startParams(rt string, req events.APIGatewayProxyRequest) (sta
 // A panic is recovered and logged, the run saved as failed and its lease
 // released.
 func (h *Handler) Continue(ctx context.Context, st State) {
+	handed := false // handed on or ended: a panic from there on is not the run's end
 	defer func() {
-		if h.recovered(ctx, recover()) {
+		if h.recovered(ctx, recover()) && !handed {
 			h.endAfterPanic(ctx, &st)
 		}
 	}()
 	ctx, end := h.Scraper.Tracer.Resume(ctx, st.TraceHeader, st.RunID)
 	defer end(nil)
+	begun := openReport(st)
+	begun.Status, begun.TraceID = RunContinuing, h.traceID(ctx)
+	if err := h.Runs.Begin(ctx, newRunRecord(st, begun, h.now())); errors.Is(err, ErrHopBegun) {
+		// Lambda may deliver an asynchronous event twice: one copy goes on.
+		h.log().WarnContext(ctx, "a continuation the run has begun already: this copy of the event is dropped", "runId", st.RunID, "hop", st.Hop)
+		return
+	} else if err != nil {
+		h.log().WarnContext(ctx, "the run's status was not saved", "runId", st.RunID, "error", err)
+	}
 	if err := h.Lease.Renew(ctx, st.RunID, h.now().Add(leaseFor)); err != nil {
 		// Lost (it expired and another run took it), or unreadable: either
 		// way this run cannot go on without risking two at once.
 		h.log().ErrorContext(ctx, "the run stops: its lease could not be renewed", "runId", st.RunID, "error", err)
-		rep := openReport(st)
-		rep.Status, rep.ErrorCode, rep.TraceID = RunFailed, ErrorLeaseLost, h.traceID(ctx)
-		rep.Errors = append(rep.Errors, "the run's lease could not be renewed: another run may hold it")
-		h.saveRun(ctx, st, rep)
+		begun.Status, begun.ErrorCode = RunFailed, ErrorLeaseLost
+		begun.Errors = append(begun.Errors, "the run's lease could not be renewed: another run may hold it")
+		h.saveRun(ctx, st, begun)
 		return
 	}
-	begun := openReport(st)
-	begun.Status, begun.TraceID = RunContinuing, h.traceID(ctx)
-	h.saveRun(ctx, st, begun)
 	until := h.now().Add(15 * time.Minute)
 	if dl, ok := ctx.Deadline(); ok {
 		until = dl.Add(-h.AsyncMargin)
@@ -258,12 +265,13 @@ func (h *Handler) Continue(ctx context.Context, st State) {
 	rep, next := h.Scraper.Run(ctx, st, until)
 	rep.TraceID = h.traceID(ctx)
 	h.handOn(ctx, st, &rep, next)
-	h.done(ctx, rep)
+	handed = true
+	h.done(ctx, st.Totals, rep)
 }
 
 // acquire takes the lease for a new run; when it cannot, it returns the
 // answer: 409 naming the running run, or 503 when the lease is unreadable.
-func (h *Handler) acquire(ctx context.Context, run string, now time.Time) (events.APIGatewayProxyResponse, bool) {
+func (h *Handler) acquire(ctx context.Context, req events.APIGatewayProxyRequest, run string, now time.Time) (events.APIGatewayProxyResponse, bool) {
 	err := h.Lease.Acquire(ctx, run, now.Add(leaseFor))
 	var busy *BusyError
 	switch {
@@ -272,6 +280,10 @@ func (h *Handler) acquire(ctx context.Context, run string, now time.Time) (event
 	case errors.As(err, &busy):
 		r := problemWith(http.StatusConflict, CodeRunInProgress, "A scrape is running: "+busy.Run+". One runs at a time; follow it, or try again when it ends.",
 			map[string]any{"runId": busy.Run})
+		if runIDPattern.MatchString(busy.Run) { // its status, to follow it
+			r.Headers["Location"] = location(req, busy.Run)
+		}
+		r.Headers["Retry-After"] = "30"
 		return r, false
 	}
 	h.log().ErrorContext(ctx, "cannot take the scrape lease", "runId", run, "error", err)
@@ -284,6 +296,11 @@ func (h *Handler) acquire(ctx context.Context, run string, now time.Time) (event
 func (h *Handler) handOn(ctx context.Context, st State, rep *Report, next *State) {
 	if next != nil {
 		h.saveRun(ctx, st, *rep)
+		// The lease runs from now: the next invocation may start late (an
+		// asynchronous event waits out throttling for minutes).
+		if err := h.Lease.Renew(ctx, rep.RunID, h.now().Add(leaseFor)); err != nil {
+			h.log().WarnContext(ctx, "the run's lease was not renewed before its hand-over", "runId", rep.RunID, "error", err)
+		}
 		err := h.Invoker.Continue(ctx, Continuation{*next})
 		if err == nil {
 			return
@@ -299,12 +316,22 @@ func (h *Handler) handOn(ctx context.Context, st State, rep *Report, next *State
 	}
 }
 
-func (h *Handler) done(ctx context.Context, rep Report) {
+// done logs the run's report so far and emits this invocation's metrics:
+// the counts it added to before (the run's totals at its start), so that a
+// run's invocations sum to the run.
+func (h *Handler) done(ctx context.Context, before Report, rep Report) {
 	h.log().InfoContext(ctx, "run report", "runId", rep.RunID, "traceId", rep.TraceID, "status", rep.Status,
-		"pages", rep.PagesFetched, "parsed", rep.MoviesParsed, "published", rep.RecordsPublished,
-		"rejected", rep.RecordsRejected, "publish_failures", rep.PublishFailures, "errors", rep.Errors, "duration_ms", rep.DurationMs)
+		"pages", rep.PagesFetched, "pagesUnchanged", rep.PagesUnchanged, "parsed", rep.MoviesParsed, "published", rep.RecordsPublished,
+		"rejected", rep.RecordsRejected, "publishFailures", rep.PublishFailures, "errors", rep.Errors, "durationMs", rep.DurationMs)
 	if h.Metrics != nil {
-		h.Metrics(rep)
+		own := rep
+		own.PagesFetched -= before.PagesFetched
+		own.PagesUnchanged -= before.PagesUnchanged
+		own.MoviesParsed -= before.MoviesParsed
+		own.RecordsPublished -= before.RecordsPublished
+		own.RecordsRejected -= before.RecordsRejected
+		own.PublishFailures -= before.PublishFailures
+		h.Metrics(own)
 	}
 }
 

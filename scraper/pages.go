@@ -5,6 +5,7 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
+	"strings"
 
 	"github.com/moviepipe/moviepipe/scraper/fetch"
 	"github.com/moviepipe/moviepipe/scraper/profile"
@@ -28,7 +29,7 @@ type PageMemory struct {
 	fetch.Validators
 	Hash    string `json:"hash"`
 	Next    string `json:"next"`
-	Profile string `json:"profile"`
+	Profile string `json:"profile"` // profileKey of the profile it was read with
 }
 
 // moviesHash is the hash of a page's movies: what its records say, without
@@ -54,10 +55,34 @@ func (s *Scraper) recall(ctx context.Context, st State, url string) PageMemory {
 		s.log().WarnContext(ctx, "the page's memory could not be read: it is published again", "runId", st.RunID, "url", url, "error", err)
 		return PageMemory{}
 	}
-	if m.Profile == "" || (s.Profile != nil && m.Profile != s.Profile.Name) {
-		return PageMemory{} // read with another layout, or nothing to go on from
+	if m.Profile == "" || m.Profile != s.profileKey(m.Profile) {
+		return PageMemory{} // read with another profile, or another version of it
 	}
 	return m
+}
+
+// profileKey is what the memory says of the profile a page was read with:
+// its name and a hash of its definition, so that a page read with another
+// profile, or another version of the same one, is read again.
+func profileKey(p *profile.Profile) string {
+	data, _ := json.Marshal(p) // the definition's fields: cannot fail
+	sum := sha256.Sum256(data)
+	return p.Name + "@" + hex.EncodeToString(sum[:8])
+}
+
+// profileKey is the key of the profile a page remembered as key would be
+// read with now: the configured one, or the built-in of key's name ("" if
+// there is none).
+func (s *Scraper) profileKey(key string) string {
+	if s.Profile != nil {
+		return profileKey(s.Profile)
+	}
+	name, _, _ := strings.Cut(key, "@")
+	p, err := profile.Builtin(name)
+	if err != nil {
+		return ""
+	}
+	return profileKey(p)
 }
 
 // remember keeps what a page held; a memory not kept costs only a page

@@ -12,6 +12,7 @@ import (
 
 	"github.com/moviepipe/moviepipe/scraper"
 	"github.com/moviepipe/moviepipe/scraper/internal/memruns"
+	"github.com/moviepipe/moviepipe/scraper/profile"
 )
 
 // scrapeOnce is one POST /scrapes with body, answered 200, and its report.
@@ -135,4 +136,47 @@ func titleOf(t *testing.T, record []byte) string {
 		t.Fatal(err)
 	}
 	return r.Title
+}
+
+// A page with a record the stream refused is published again by the next
+// run, even unchanged: what was remembered of it before is forgotten.
+func TestPartlyPublishedPagesArePublishedAgain(t *testing.T) {
+	h, _, pub, _ := gatedHandler(t, time.Minute, nil)
+	h.Scraper.Pages = &memruns.Pages{}
+	scrapeOnce(t, h, "")
+	pub.refuse = "tt0000021" // page 2's first movie
+	if rep := scrapeOnce(t, h, `{"force": true}`); rep.PublishFailures != 1 {
+		t.Fatalf("forced run with a refusal: %+v", rep)
+	}
+	pub.refuse = ""
+	if rep := scrapeOnce(t, h, ""); rep.PagesUnchanged != 2 || rep.RecordsPublished != 2 {
+		t.Fatalf("the next run: %+v, want page 2 published again", rep)
+	}
+}
+
+// A page remembered as read with another profile, or another version of
+// the same one, is read and published again; a remembered profile that no
+// longer exists is no memory at all.
+func TestPagesReadWithAnotherProfileAreReadAgain(t *testing.T) {
+	h, _, _, _ := gatedHandler(t, time.Minute, nil)
+	pages := &memruns.Pages{}
+	h.Scraper.Pages = pages
+	scrapeOnce(t, h, "") // detected: workshop-table
+	edited, err := profile.Builtin("workshop-table")
+	if err != nil {
+		t.Fatal(err)
+	}
+	edited.Description = "edited" // the same name, another version
+	h.Scraper.Profile = edited
+	if rep := scrapeOnce(t, h, ""); rep.PagesUnchanged != 0 || rep.RecordsPublished != 6 {
+		t.Fatalf("an edited profile: %+v", rep)
+	}
+	mysite := *edited
+	mysite.Name = "mysite"
+	h.Scraper.Profile = &mysite
+	scrapeOnce(t, h, "")
+	h.Scraper.Profile = nil // detection again: "mysite" is not a built-in
+	if rep := scrapeOnce(t, h, ""); rep.Status != scraper.RunCompleted || rep.PagesUnchanged != 0 || rep.RecordsPublished != 6 {
+		t.Fatalf("a profile that no longer exists: %+v", rep)
+	}
 }

@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"log/slog"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/moviepipe/moviepipe/scraper/fetch"
@@ -59,8 +60,13 @@ type State struct {
 	// deadline waits for its rate limit's slot or its Retry-After.
 	NotBefore time.Time `json:"notBefore,omitzero"`
 	// Force publishes every page, changed or not.
-	Force  bool   `json:"force,omitempty"`
-	Totals Report `json:"totals"`
+	Force bool `json:"force,omitempty"`
+	// Hop counts the hand-overs before this invocation, so that a copy of
+	// a continuation event delivered twice is known (Runs.Begin).
+	Hop int `json:"hop,omitempty"`
+	// Deferrals counts the invocations in a row that deferred Next.
+	Deferrals int    `json:"deferrals,omitempty"`
+	Totals    Report `json:"totals"`
 	// Traced counts the records published so far with a sampled trace
 	// header, so that a continuation keeps to the run's bound.
 	Traced int `json:"traced,omitempty"`
@@ -210,6 +216,7 @@ func later(a, b time.Time) time.Time {
 func (s *Scraper) handOver(rep Report, st State, prof *profile.Profile) (Report, *State) {
 	rep.Continues = true
 	next := st
+	next.Hop++
 	next.Totals = rep
 	next.Profile = profileName(prof)
 	return s.finish(rep, st, RunContinuing), &next
@@ -229,6 +236,12 @@ func openReport(st State) Report {
 	}
 	return rep
 }
+
+// maxDeferrals is how many invocations in a row may defer a page before it
+// fails: the one that answers the API, whose budget is short, and two
+// asynchronous ones of up to 15 minutes each, more than any page's
+// retries take (SCRAPE_TIMEOUT, MaxRetryWait).
+const maxDeferrals = 3
 
 // outcome is how a step ended.
 type outcome int
@@ -251,14 +264,18 @@ func (s *Scraper) step(ctx, fetchCtx context.Context, st *State, rep *Report, sc
 	mem := s.recall(ctx, *st, pageURL)
 	sp, err := s.page(fetchCtx, st.RunID, pageURL, prof, st.Pages, &st.Visited, mem)
 	if e, ok := errors.AsType[*fetch.Error](err); ok && e.Reason == fetch.ReasonDeferred && ctx.Err() == nil {
-		st.NotBefore = e.RetryAt
-		s.log().InfoContext(ctx, "page deferred to the next invocation", "runId", st.RunID, "url", pageURL, "retryAt", e.RetryAt, "detail", e.Detail)
-		return prof, pageDeferred
+		if st.Deferrals++; st.Deferrals < maxDeferrals {
+			st.NotBefore = e.RetryAt
+			s.log().InfoContext(ctx, "page deferred to the next invocation", "runId", st.RunID, "url", pageURL, "retryAt", e.RetryAt, "detail", e.Detail)
+			return prof, pageDeferred
+		}
+		err = &fetch.Error{Reason: fetch.ReasonTimeout, URL: e.URL, Cause: e,
+			Detail: fmt.Sprintf("timeout: the page could not be fetched within %d invocations in a row", maxDeferrals)}
 	}
 	st.Pages++
-	st.NotBefore = time.Time{}
+	st.NotBefore, st.Deferrals = time.Time{}, 0
 	if err != nil {
-		if r := fetch.ReasonOf(err); r != "" {
+		if r := fetch.ReasonOf(err); r != "" && r != fetch.ReasonDeferred {
 			rep.RefusedByReason[string(r)]++
 		}
 		rep.Errors = append(rep.Errors, err.Error())
@@ -269,7 +286,7 @@ func (s *Scraper) step(ctx, fetchCtx context.Context, st *State, rep *Report, sc
 	rep.Profile = p.Name
 	rep.PagesFetched++
 	rep.MoviesParsed += len(page.Movies)
-	seen := PageMemory{Validators: sp.validators, Hash: sp.hash, Next: page.Next, Profile: p.Name}
+	seen := PageMemory{Validators: sp.validators, Hash: sp.hash, Next: page.Next, Profile: profileKey(p)}
 	if sp.unchanged(mem) {
 		rep.PagesUnchanged++
 		s.log().InfoContext(ctx, "page unchanged: not published", "runId", st.RunID, "url", pageURL, "notModified", sp.notModified)
@@ -282,9 +299,10 @@ func (s *Scraper) step(ctx, fetchCtx context.Context, st *State, rep *Report, sc
 			rep.RecordsRejected += n
 			rep.RejectedByReason[reason] += n
 		}
-		if failed == 0 { // a page with records not published is published again next time
-			s.remember(ctx, pageURL, seen)
+		if failed > 0 { // a page with records not published is published again next time
+			seen = PageMemory{}
 		}
+		s.remember(ctx, pageURL, seen)
 	}
 	st.Next = ""
 	if why := sc.follow(page.Next, st.Depth, &st.Visited); why != "" {
@@ -365,7 +383,8 @@ func (s *Scraper) page(ctx context.Context, runID, pageURL string, prof *profile
 	if sp.notModified {
 		sp.page.Next, sp.hash = mem.Next, mem.Hash
 		if sp.prof == nil {
-			sp.prof, err = profile.Builtin(mem.Profile)
+			name, _, _ := strings.Cut(mem.Profile, "@")
+			sp.prof, err = profile.Builtin(name)
 		}
 		return sp, err
 	}

@@ -80,13 +80,21 @@ func workshopSiteWith(t *testing.T, n int, gate func(w http.ResponseWriter, r *h
 type fakePublisher struct {
 	mu      sync.Mutex
 	entries []publish.Entry
+	refuse  string // an entry key the stream refuses
 }
 
 func (p *fakePublisher) Publish(_ context.Context, es []publish.Entry) (int, []publish.Failure) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	p.entries = append(p.entries, es...)
-	return len(es), nil
+	var failed []publish.Failure
+	for _, e := range es {
+		if e.Key == p.refuse {
+			failed = append(failed, publish.Failure{Entry: e, Reason: "ProvisionedThroughputExceededException"})
+			continue
+		}
+		p.entries = append(p.entries, e)
+	}
+	return len(es) - len(failed), failed
 }
 
 type fakeParker struct{ parked []scraper.ErrorRecord }
@@ -307,7 +315,7 @@ func TestAPIAnswersEarlyAndContinues(t *testing.T) {
 }
 
 // One scrape at a time: a request while a run holds the lease gets 409
-// problem+json naming the run; when the run ends, the lease is free; a run
+// problem+json naming the run, its status's Location and a Retry-After; when the run ends, the lease is free; a run
 // that continues asynchronously keeps it over its invocations; an
 // unreadable lease is 503 with Retry-After.
 func TestOneRunAtATime(t *testing.T) {
@@ -336,7 +344,8 @@ func TestOneRunAtATime(t *testing.T) {
 		RunID  string `json:"runId"`
 	}
 	_ = json.Unmarshal([]byte(second.Body), &p)
-	if second.StatusCode != http.StatusConflict || second.Headers["Content-Type"] != "application/problem+json" || p.RunID != rep.RunID {
+	if second.StatusCode != http.StatusConflict || second.Headers["Content-Type"] != "application/problem+json" || p.RunID != rep.RunID ||
+		second.Headers["Location"] != "/scrapes/"+rep.RunID || second.Headers["Retry-After"] != "30" {
 		t.Fatalf("while %s runs: %d %s", rep.RunID, second.StatusCode, second.Body)
 	}
 	h.Lease = failingLease{}

@@ -13,8 +13,13 @@ import (
 // retry gets the run it started instead of a second scrape.
 type Runs interface {
 	// Save writes a run's status over the one saved before, unless that
-	// one has ended (succeeded or failed): an ended run's status is final.
+	// one has ended (succeeded or failed: an ended run's status is final)
+	// or was written by a later invocation of the run (a later Hop).
 	Save(ctx context.Context, r RunRecord) error
+	// Begin saves the status of an invocation that begins hop r.Hop of a
+	// continuing run: ErrHopBegun when that hop or a later one has begun
+	// already, or the run has ended (the event was delivered twice).
+	Begin(ctx context.Context, r RunRecord) error
 	// Load reads a run's status; ErrNoRun when none is kept.
 	Load(ctx context.Context, runID string) (RunRecord, error)
 	// Claim ties key to run until until. When a live claim ties key to a
@@ -37,6 +42,10 @@ type KeyClaim struct {
 type KeyUsedError struct{ Claim KeyClaim }
 
 func (e *KeyUsedError) Error() string { return "the idempotency key is tied to " + e.Claim.RunID }
+
+// ErrHopBegun is an invocation of a hop of a run that another invocation
+// has begun already.
+var ErrHopBegun = errors.New("this hop of the run has begun already")
 
 // ErrNoRun is a run whose status is not kept: never started here, or older
 // than the runs table keeps statuses.
@@ -82,14 +91,27 @@ type RunRecord struct {
 	TraceID    string     `json:"traceId,omitempty" dynamodbav:"traceId,omitempty"`
 	ErrorCode  string     `json:"errorCode,omitempty" dynamodbav:"errorCode,omitempty"`
 	Errors     []string   `json:"errors" dynamodbav:"errors"`
+	// Hop counts the invocations that handed the run on before the one
+	// that wrote this status (not in run.v1).
+	Hop int `json:"-" dynamodbav:"hop"`
 }
+
+// run.v1's bounds on errors: items, and bytes an item keeps (maxLength
+// counts characters; a byte is never more).
+const (
+	maxRunErrors = 50
+	maxRunError  = 1024
+)
 
 // newRunRecord is a run's status from its state and report at now.
 func newRunRecord(st State, rep Report, now time.Time) RunRecord {
 	r := RunRecord{Schema: string(contracts.RunV1), RunID: st.RunID, State: StateRunning, MaxPages: st.MaxPages,
 		Pages: rep.PagesFetched, Unchanged: rep.PagesUnchanged, Published: rep.RecordsPublished, Rejected: rep.RecordsRejected,
 		Parked: rep.RecordsRejected + rep.PublishFailures, StartedAt: st.Started.UTC(), UpdatedAt: now.UTC(),
-		TraceID: rep.TraceID, Errors: append([]string{}, rep.Errors[:min(len(rep.Errors), 50)]...)}
+		TraceID: rep.TraceID, Errors: make([]string, 0, min(len(rep.Errors), maxRunErrors)), Hop: st.Hop}
+	for _, e := range rep.Errors[:min(len(rep.Errors), maxRunErrors)] {
+		r.Errors = append(r.Errors, contracts.Clip(e, maxRunError))
+	}
 	switch rep.Status {
 	case RunContinuing:
 		r.State = StateContinued

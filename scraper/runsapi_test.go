@@ -67,12 +67,9 @@ func TestRunStatusFollowsTheRun(t *testing.T) {
 // A run that continues asynchronously reads "continued" until its last
 // invocation ends it.
 func TestRunStatusOverInvocations(t *testing.T) {
-	h, inv, _ := newHandler(t, 6)
-	clock := time.Date(2026, 11, 26, 9, 0, 0, 0, time.UTC)
-	h.Now = func() time.Time { return clock }
-	h.Scraper.Now = func() time.Time { clock = clock.Add(time.Second); return clock }
-	h.Lease = &memlease.Lease{Now: func() time.Time { return clock }}
-	h.SyncBudget = 3 * time.Second
+	h, inv, _, _ := clockedHandler(t)
+	var metrics []scraper.Report
+	h.Metrics = func(r scraper.Report) { metrics = append(metrics, r) }
 	resp := h.API(t.Context(), post("", nil))
 	runID := runIDOf(t, resp)
 	if r := status(t, h, runID); resp.StatusCode != http.StatusAccepted || r.State != scraper.StateContinued || r.Pages == 0 || r.FinishedAt != nil {
@@ -85,19 +82,42 @@ func TestRunStatusOverInvocations(t *testing.T) {
 	if r := status(t, h, runID); r.State != scraper.StateSucceeded || r.Pages != 6 || r.Published != 12 || r.Parked != 6 {
 		t.Fatalf("after the continuation: %+v", r)
 	}
+	// The metrics of the run's invocations add up to the run.
+	if pages, published := sum(metrics, func(r scraper.Report) int { return r.PagesFetched }), sum(metrics, func(r scraper.Report) int { return r.RecordsPublished }); pages != 6 || published != 12 {
+		t.Fatalf("metrics over the invocations: %d pages, %d published; want 6 and 12", pages, published)
+	}
+}
+
+// Lambda may deliver an asynchronous event twice: the second copy of a
+// continuation is dropped before it renews the lease or fetches a page.
+func TestDuplicateContinuationIsDropped(t *testing.T) {
+	h, inv, pub, _ := clockedHandler(t)
+	runID := runIDOf(t, h.API(t.Context(), post("", nil)))
+	h.AsyncMargin, h.Scraper.Now = 0, time.Now
+	ctx, cancel := context.WithTimeout(t.Context(), time.Hour)
+	defer cancel()
+	h.Continue(ctx, inv.got[0].Continuation)
+	published := len(pub.entries)
+	h.Continue(ctx, inv.got[0].Continuation) // the same event again
+	if r := status(t, h, runID); len(pub.entries) != published || r.State != scraper.StateSucceeded || r.Published != 12 {
+		t.Fatalf("the copy published %d more records; status %+v", len(pub.entries)-published, r)
+	}
+}
+
+func sum(rs []scraper.Report, f func(scraper.Report) int) int {
+	n := 0
+	for _, r := range rs {
+		n += f(r)
+	}
+	return n
 }
 
 // A run no invocation wrote for longer than a lease (its function timed out
 // or crashed) reads failed, abandoned.
 func TestRunStatusAbandoned(t *testing.T) {
-	h, _, _ := newHandler(t, 6)
-	clock := time.Date(2026, 11, 26, 9, 0, 0, 0, time.UTC)
-	h.Now = func() time.Time { return clock }
-	h.Scraper.Now = func() time.Time { clock = clock.Add(time.Second); return clock }
-	h.Lease = &memlease.Lease{Now: func() time.Time { return clock }}
-	h.SyncBudget = 3 * time.Second
+	h, _, _, clock := clockedHandler(t)
 	runID := runIDOf(t, h.API(t.Context(), post("", nil)))
-	clock = clock.Add(21 * time.Minute)
+	*clock = clock.Add(21 * time.Minute)
 	if r := status(t, h, runID); r.State != scraper.StateFailed || r.ErrorCode != scraper.ErrorAbandoned || r.FinishedAt == nil {
 		t.Fatalf("a silent run: %+v", r)
 	}
@@ -186,18 +206,13 @@ func TestRunStatusProblems(t *testing.T) {
 // A run whose continuation cannot start, and a run whose lease is lost,
 // read failed with their codes.
 func TestRunStatusFailures(t *testing.T) {
-	h, _, _ := newHandler(t, 6)
-	clock := time.Date(2026, 11, 26, 9, 0, 0, 0, time.UTC)
-	h.Now = func() time.Time { return clock }
-	h.Scraper.Now = func() time.Time { clock = clock.Add(time.Second); return clock }
-	h.Lease = &memlease.Lease{Now: func() time.Time { return clock }}
-	h.SyncBudget = 3 * time.Second
+	h, _, _, clock := clockedHandler(t)
 	h.Invoker = failingInvoker{}
 	resp := h.API(t.Context(), post("", nil))
 	if r := status(t, h, runIDOf(t, resp)); resp.StatusCode != http.StatusBadGateway || r.State != scraper.StateFailed || r.ErrorCode != scraper.ErrorContinuationFailed {
 		t.Fatalf("%d %+v", resp.StatusCode, r)
 	}
-	st := scraper.State{RunID: "run-20261126T090000Z-0a0a0a0a", Next: h.URL, MaxPages: 5, Started: clock}
+	st := scraper.State{RunID: "run-20261126T090000Z-0a0a0a0a", Next: h.URL, MaxPages: 5, Started: *clock}
 	h.Continue(t.Context(), st) // nobody holds its lease: lost
 	if r := status(t, h, st.RunID); r.State != scraper.StateFailed || r.ErrorCode != scraper.ErrorLeaseLost {
 		t.Fatalf("lost lease: %+v", r)
@@ -212,7 +227,8 @@ func (failingInvoker) Continue(context.Context, scraper.Continuation) error {
 
 type failingRuns struct{}
 
-func (failingRuns) Save(context.Context, scraper.RunRecord) error { return errors.New("throttled") }
+func (failingRuns) Save(context.Context, scraper.RunRecord) error  { return errors.New("throttled") }
+func (failingRuns) Begin(context.Context, scraper.RunRecord) error { return errors.New("throttled") }
 func (failingRuns) Load(context.Context, string) (scraper.RunRecord, error) {
 	return scraper.RunRecord{}, errors.New("throttled")
 }
@@ -220,3 +236,17 @@ func (failingRuns) Claim(context.Context, scraper.KeyClaim, time.Time) error {
 	return errors.New("throttled")
 }
 func (failingRuns) Unclaim(context.Context, string, string) error { return nil }
+
+// clockedHandler is a handler over six pages whose clock moves a second a
+// page, with a 3 s budget: its runs continue asynchronously. clock is the
+// handler's time, to move.
+func clockedHandler(t *testing.T) (*scraper.Handler, *fakeInvoker, *fakePublisher, *time.Time) {
+	h, inv, pub := newHandler(t, 6)
+	clock := new(time.Time)
+	*clock = time.Date(2026, 11, 26, 9, 0, 0, 0, time.UTC)
+	h.Now = func() time.Time { return *clock }
+	h.Scraper.Now = func() time.Time { *clock = clock.Add(time.Second); return *clock }
+	h.Lease = &memlease.Lease{Now: func() time.Time { return *clock }}
+	h.SyncBudget = 3 * time.Second
+	return h, inv, pub, clock
+}

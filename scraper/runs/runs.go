@@ -56,21 +56,40 @@ type keyItem struct {
 }
 
 // Save implements scraper.Runs: the write is conditional on the saved
-// status not having ended.
+// status not having ended, nor been written by a later hop.
 func (t *Table) Save(ctx context.Context, r scraper.RunRecord) error {
-	it, err := attributevalue.MarshalMap(runItem{ID: "run#" + r.RunID, RunRecord: r, ExpiresAt: r.UpdatedAt.Add(KeepFor).Unix()})
-	if err != nil {
-		return err
-	}
-	values, _ := attributevalue.MarshalMap(map[string]string{":succeeded": string(scraper.StateSucceeded), ":failed": string(scraper.StateFailed)})
-	_, err = t.API.PutItem(ctx, &dynamodb.PutItemInput{TableName: &t.Name, Item: it,
-		ConditionExpression:       aws.String("attribute_not_exists(id) OR NOT (#state IN (:succeeded, :failed))"),
-		ExpressionAttributeNames:  map[string]string{"#state": "state"},
-		ExpressionAttributeValues: values})
+	err := t.put(ctx, r, "attribute_not_exists(id) OR (NOT (#state IN (:succeeded, :failed)) AND (attribute_not_exists(hop) OR hop <= :hop))")
 	if err != nil && !conditionFailed(err) {
 		return fmt.Errorf("save the status of %s: %w", r.RunID, err)
 	}
 	return nil
+}
+
+// Begin implements scraper.Runs: the write is conditional on the saved
+// status being of an earlier hop, and not ended.
+func (t *Table) Begin(ctx context.Context, r scraper.RunRecord) error {
+	err := t.put(ctx, r, "attribute_not_exists(id) OR (NOT (#state IN (:succeeded, :failed)) AND (attribute_not_exists(hop) OR hop < :hop))")
+	if conditionFailed(err) {
+		return scraper.ErrHopBegun
+	}
+	if err != nil {
+		return fmt.Errorf("begin hop %d of %s: %w", r.Hop, r.RunID, err)
+	}
+	return nil
+}
+
+func (t *Table) put(ctx context.Context, r scraper.RunRecord, cond string) error {
+	it, err := attributevalue.MarshalMap(runItem{ID: "run#" + r.RunID, RunRecord: r, ExpiresAt: r.UpdatedAt.Add(KeepFor).Unix()})
+	if err != nil {
+		return err
+	}
+	values, err := attributevalue.MarshalMap(map[string]any{":succeeded": string(scraper.StateSucceeded), ":failed": string(scraper.StateFailed), ":hop": r.Hop})
+	if err != nil {
+		return err
+	}
+	_, err = t.API.PutItem(ctx, &dynamodb.PutItemInput{TableName: &t.Name, Item: it, ConditionExpression: &cond,
+		ExpressionAttributeNames: map[string]string{"#state": "state"}, ExpressionAttributeValues: values})
+	return err
 }
 
 // Load implements scraper.Runs. An item past its expiry, which DynamoDB's

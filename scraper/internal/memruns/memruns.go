@@ -30,10 +30,25 @@ func (r *Runs) Save(_ context.Context, rec scraper.RunRecord) error {
 	if r.runs == nil {
 		r.runs = map[string]scraper.RunRecord{}
 	}
-	if old, ok := r.runs[rec.RunID]; !ok || !old.State.Ended() {
+	if old, ok := r.runs[rec.RunID]; !ok || (!old.State.Ended() && old.Hop <= rec.Hop) {
 		rec.Errors = append([]string{}, rec.Errors...)
 		r.runs[rec.RunID] = rec
 	}
+	return nil
+}
+
+// Begin implements scraper.Runs.
+func (r *Runs) Begin(_ context.Context, rec scraper.RunRecord) error {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if r.runs == nil {
+		r.runs = map[string]scraper.RunRecord{}
+	}
+	if old, ok := r.runs[rec.RunID]; ok && (old.State.Ended() || old.Hop >= rec.Hop) {
+		return scraper.ErrHopBegun
+	}
+	rec.Errors = append([]string{}, rec.Errors...)
+	r.runs[rec.RunID] = rec
 	return nil
 }
 

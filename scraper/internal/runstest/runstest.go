@@ -19,6 +19,7 @@ func Run(t *testing.T, newRuns func(t *testing.T) scraper.Runs) {
 	t.Run("a saved status is loaded as saved", func(t *testing.T) { roundTrip(t, newRuns(t)) })
 	t.Run("an unknown run", func(t *testing.T) { unknown(t, newRuns(t)) })
 	t.Run("an ended run's status is final", func(t *testing.T) { final(t, newRuns(t)) })
+	t.Run("each hop begins once, and an earlier hop writes nothing over a later one", func(t *testing.T) { hops(t, newRuns(t)) })
 	t.Run("a key names the first run that claimed it", func(t *testing.T) { claimOnce(t, newRuns(t)) })
 	t.Run("an expired claim is taken", func(t *testing.T) { expiredClaim(t, newRuns(t)) })
 	t.Run("unclaim frees only its own run's claim", func(t *testing.T) { unclaim(t, newRuns(t)) })
@@ -88,6 +89,36 @@ func final(t *testing.T, r scraper.Runs) {
 		t.Fatal(err)
 	}
 	same(t, got, done)
+}
+
+func hops(t *testing.T, r scraper.Runs) {
+	const run = "run-20261203T053000Z-0b0b0b0b"
+	at := func(hop int, state scraper.RunState) scraper.RunRecord {
+		rec := status(run, state)
+		rec.Hop, rec.Pages = hop, 10*hop
+		return rec
+	}
+	if err := r.Save(t.Context(), at(0, scraper.StateContinued)); err != nil {
+		t.Fatal(err)
+	}
+	if err := r.Begin(t.Context(), at(1, scraper.StateContinued)); err != nil {
+		t.Fatalf("hop 1 begins: %v", err)
+	}
+	if err := r.Begin(t.Context(), at(1, scraper.StateContinued)); !errors.Is(err, scraper.ErrHopBegun) {
+		t.Fatalf("hop 1 again: want ErrHopBegun, got %v", err)
+	}
+	if err := r.Save(t.Context(), at(0, scraper.StateFailed)); err != nil {
+		t.Fatalf("a late write is not an error: %v", err)
+	}
+	if got, _ := r.Load(t.Context(), run); got.Pages != 10 || got.State != scraper.StateContinued {
+		t.Fatalf("hop 0 wrote over hop 1: %+v", got)
+	}
+	if err := r.Save(t.Context(), at(1, scraper.StateSucceeded)); err != nil {
+		t.Fatal(err)
+	}
+	if err := r.Begin(t.Context(), at(2, scraper.StateContinued)); !errors.Is(err, scraper.ErrHopBegun) {
+		t.Fatalf("a hop of an ended run: want ErrHopBegun, got %v", err)
+	}
 }
 
 func claimOnce(t *testing.T, r scraper.Runs) {
