@@ -59,6 +59,12 @@ func (s span) place(seq string) int {
 	return max(n.Cmp(s.end), 0)
 }
 
+// after says whether seq comes after the range's first sequence number.
+func (s span) after(seq string) bool {
+	n, ok := new(big.Int).SetString(seq, 10)
+	return ok && n.Cmp(s.start) > 0
+}
+
 // maxEmptyReads bounds the empty GetRecords pages read while the shard is
 // still behind its tip; Kinesis may answer a few while it skips a gap.
 const maxEmptyReads = 50
@@ -73,20 +79,24 @@ const emptyReadPause = 200 * time.Millisecond
 // fewer records than the batch held means the others left the stream. A
 // shard the stream no longer has holds none of them.
 func (t *Table) batchRecords(ctx context.Context, b BatchInfo, s span) ([]ktypes.Record, error) {
-	it, err := t.Kinesis.GetShardIterator(ctx, &kinesis.GetShardIteratorInput{StreamName: &t.Stream, ShardId: &b.ShardID,
-		ShardIteratorType: ktypes.ShardIteratorTypeAtSequenceNumber, StartingSequenceNumber: &b.StartSequenceNumber})
-	if _, gone := errors.AsType[*ktypes.ResourceNotFoundException](err); gone {
-		return nil, nil
-	}
-	if err != nil {
-		return nil, fmt.Errorf("shard iterator of %s at %s: %w", b.ShardID, b.StartSequenceNumber, err)
+	iter, horizonErr, err := t.startIterator(ctx, b)
+	if iter == nil || err != nil {
+		return nil, err
 	}
 	var recs []ktypes.Record
-	iter, empty := it.ShardIterator, 0
+	empty := 0
 	for iter != nil {
 		page, err := t.Kinesis.GetRecords(ctx, &kinesis.GetRecordsInput{ShardIterator: iter, Limit: aws.Int32(int32(min(b.BatchSize+1, 10000)))})
 		if err != nil {
 			return nil, fmt.Errorf("read %s: %w", b.ShardID, err)
+		}
+		if len(page.Records) > 0 && horizonErr != nil {
+			// Read from the trim horizon: the first sequence number was
+			// trimmed only if the oldest record left comes after it.
+			if !s.after(aws.ToString(page.Records[0].SequenceNumber)) {
+				return nil, horizonErr
+			}
+			horizonErr = nil
 		}
 		for _, r := range page.Records {
 			switch s.place(aws.ToString(r.SequenceNumber)) {
@@ -111,6 +121,29 @@ func (t *Table) batchRecords(ctx context.Context, b BatchInfo, s span) ([]ktypes
 		iter = page.NextShardIterator
 	}
 	return recs, nil
+}
+
+// startIterator is a shard iterator at the batch's first sequence number,
+// nil if the shard is gone. Should Kinesis refuse that sequence number as
+// an invalid argument (as it may answer one past the stream's retention),
+// it is an iterator at the trim horizon, and horizonErr is the refusal:
+// batchRecords returns it unless the oldest record left comes after the
+// batch's first, that is unless the refusal was for something else.
+func (t *Table) startIterator(ctx context.Context, b BatchInfo) (iter *string, horizonErr, err error) {
+	it, err := t.Kinesis.GetShardIterator(ctx, &kinesis.GetShardIteratorInput{StreamName: &t.Stream, ShardId: &b.ShardID,
+		ShardIteratorType: ktypes.ShardIteratorTypeAtSequenceNumber, StartingSequenceNumber: &b.StartSequenceNumber})
+	if _, invalid := errors.AsType[*ktypes.InvalidArgumentException](err); invalid {
+		horizonErr = fmt.Errorf("shard iterator of %s at %s: %w", b.ShardID, b.StartSequenceNumber, err)
+		it, err = t.Kinesis.GetShardIterator(ctx, &kinesis.GetShardIteratorInput{StreamName: &t.Stream, ShardId: &b.ShardID,
+			ShardIteratorType: ktypes.ShardIteratorTypeTrimHorizon})
+	}
+	if _, gone := errors.AsType[*ktypes.ResourceNotFoundException](err); gone {
+		return nil, nil, nil
+	}
+	if err != nil {
+		return nil, nil, errors.Join(horizonErr, fmt.Errorf("shard iterator of %s: %w", b.ShardID, err))
+	}
+	return it.ShardIterator, horizonErr, nil
 }
 
 func pause(ctx context.Context, d time.Duration) error {

@@ -33,8 +33,8 @@ const (
 type BatchOutcome struct {
 	MessageID string
 	Batch     *BatchInfo // nil when the message names no Kinesis batch
-	Parked    int        // records parked (on a dry run: found)
-	Lost      int        // records of the batch the stream no longer has
+	Parked    int        // records parked (on a dry run: found); 0 if a write failed
+	Lost      int        // records neither read back nor parked before: lost; 0 if a write failed
 	Deleted   bool       // the message is off the queue
 	Ready     bool       // on a dry run: it would be worked off
 	Why       string     // why it stays, or what was done
@@ -61,8 +61,9 @@ const (
 // reads the batch's records back from the stream, parks each in the error
 // table with reason exhausted_retries and the batch info, and deletes the
 // message only once every record is parked. Records the stream no longer
-// has are parked as one records_expired entry, and the message is deleted
-// then too (Lost says how many). A message it cannot work off stays, made
+// has and the table does not hold already are parked as one
+// records_expired entry, and the message is deleted then too (Lost says
+// how many). A message it cannot work off stays, made
 // visible again at once, with the reason in its outcome. Entries are keyed
 // as the processor keys them (process#<shard id>#<sequence number>) and
 // written only where no entry is, so a rerun after a crash parks nothing
@@ -74,7 +75,10 @@ func (t *Table) DrainFailedBatches(ctx context.Context, dryRun bool) ([]BatchOut
 		return nil, fmt.Errorf("queue %s: %w", t.Queue, err)
 	}
 	var out []BatchOutcome
-	var keep []*string // receipt handles of the messages that stay
+	// keep is the latest receipt handle of each message that stays: one
+	// back in the queue after its visibility timeout, during a long run, is
+	// received again with a new handle, and only that one is current.
+	keep := map[string]*string{}
 	seen := map[string]bool{}
 	for {
 		got, err := t.SQS.ReceiveMessage(ctx, &sqs.ReceiveMessageInput{QueueUrl: q.QueueUrl, MaxNumberOfMessages: 10,
@@ -84,14 +88,15 @@ func (t *Table) DrainFailedBatches(ctx context.Context, dryRun bool) ([]BatchOut
 		}
 		fresh := false
 		for _, m := range got.Messages {
-			if seen[aws.ToString(m.MessageId)] {
-				keep = append(keep, m.ReceiptHandle)
+			id := aws.ToString(m.MessageId)
+			if seen[id] {
+				keep[id] = m.ReceiptHandle
 				continue
 			}
-			seen[aws.ToString(m.MessageId)], fresh = true, true
+			seen[id], fresh = true, true
 			o := t.drainOne(ctx, q.QueueUrl, m, dryRun)
 			if !o.Deleted {
-				keep = append(keep, m.ReceiptHandle)
+				keep[id] = m.ReceiptHandle
 			}
 			out = append(out, o)
 		}
@@ -102,12 +107,15 @@ func (t *Table) DrainFailedBatches(ctx context.Context, dryRun bool) ([]BatchOut
 }
 
 // release makes the messages that stay visible again at once, for the
-// next run.
-func (t *Table) release(ctx context.Context, queue *string, receipts []*string) error {
+// next run. A message no longer in flight (its visibility timeout ran out:
+// SQS answers MessageNotInflight for an expired handle too) is visible
+// already.
+func (t *Table) release(ctx context.Context, queue *string, receipts map[string]*string) error {
 	var errs []error
-	for _, r := range receipts {
-		if _, err := t.SQS.ChangeMessageVisibility(ctx, &sqs.ChangeMessageVisibilityInput{QueueUrl: queue, ReceiptHandle: r}); err != nil {
-			errs = append(errs, fmt.Errorf("release a message: %w", err))
+	for id, r := range receipts {
+		_, err := t.SQS.ChangeMessageVisibility(ctx, &sqs.ChangeMessageVisibilityInput{QueueUrl: queue, ReceiptHandle: r})
+		if _, visible := errors.AsType[*sqstypes.MessageNotInflight](err); err != nil && !visible {
+			errs = append(errs, fmt.Errorf("release message %s: %w", id, err))
 		}
 	}
 	return errors.Join(errs...)
@@ -133,16 +141,20 @@ func (t *Table) drainOne(ctx context.Context, queue *string, m sqstypes.Message,
 		o.Why = err.Error() + ": left in the queue"
 		return o
 	}
+	lost, err := t.lostRecords(ctx, b, s, recs)
+	if err != nil {
+		o.Why = err.Error() + ": left in the queue"
+		return o
+	}
 	entries := make([]Entry, 0, len(recs)+1)
 	for _, r := range recs {
 		entries = append(entries, t.recordEntry(r, b, msg.RequestContext.Condition))
 	}
-	o.Parked, o.Lost = len(recs), max(b.BatchSize-len(recs), 0)
-	if o.Lost > 0 {
-		entries = append(entries, t.expiredEntry(b, o.Lost, msg.RequestContext.Condition))
+	if lost > 0 {
+		entries = append(entries, t.expiredEntry(b, lost, msg.RequestContext.Condition))
 	}
 	if dryRun {
-		o.Ready = true
+		o.Parked, o.Lost, o.Ready = len(recs), lost, true
 		o.Why = fmt.Sprintf("would park %d of %d records (%d lost) and delete the message", o.Parked, b.BatchSize, o.Lost)
 		return o
 	}
@@ -152,6 +164,7 @@ func (t *Table) drainOne(ctx context.Context, queue *string, m sqstypes.Message,
 			return o
 		}
 	}
+	o.Parked, o.Lost = len(recs), lost
 	if _, err := t.SQS.DeleteMessage(ctx, &sqs.DeleteMessageInput{QueueUrl: queue, ReceiptHandle: m.ReceiptHandle}); err != nil {
 		o.Why = fmt.Sprintf("every record is parked but the message stays (a rerun parks nothing twice): %v", err)
 		return o
@@ -161,6 +174,39 @@ func (t *Table) drainOne(ctx context.Context, queue *string, m sqstypes.Message,
 		o.Why += fmt.Sprintf("; %d had left the stream: LOST, parked as one %s entry", o.Lost, ReasonRecordsExpired)
 	}
 	return o
+}
+
+// lostRecords counts the records of b that are lost: neither among recs,
+// read back, nor parked already, by the processor or by an earlier run
+// that stopped before it deleted the message (their entries are keyed
+// process#<shard id>#<sequence number>, in b's range). A batch is every
+// record of its shard from its first sequence number through its last.
+func (t *Table) lostRecords(ctx context.Context, b BatchInfo, s span, recs []ktypes.Record) (int, error) {
+	missing := b.BatchSize - len(recs)
+	if missing <= 0 {
+		return 0, nil
+	}
+	read := make(map[string]bool, len(recs))
+	for _, r := range recs {
+		read[aws.ToString(r.SequenceNumber)] = true
+	}
+	prefix := "process#" + b.ShardID + "#"
+	p := dynamodb.NewScanPaginator(t.DynamoDB, &dynamodb.ScanInput{TableName: &t.Errors, ConsistentRead: aws.Bool(true),
+		ProjectionExpression: aws.String("errorId"), FilterExpression: aws.String("begins_with(errorId, :p)"),
+		ExpressionAttributeValues: map[string]types.AttributeValue{":p": &types.AttributeValueMemberS{Value: prefix}}})
+	for p.HasMorePages() {
+		page, err := p.NextPage(ctx)
+		if err != nil {
+			return 0, fmt.Errorf("look for records parked before in %s: %w", t.Errors, err)
+		}
+		for _, item := range page.Items {
+			id, isStr := item["errorId"].(*types.AttributeValueMemberS)
+			if seq := strings.TrimPrefix(id.Value, prefix); isStr && !read[seq] && s.place(seq) == 0 {
+				missing--
+			}
+		}
+	}
+	return max(missing, 0), nil
 }
 
 // park writes e unless an entry of that id is there: the processor's own
@@ -210,7 +256,7 @@ func (t *Table) expiredEntry(b BatchInfo, lost int, condition string) Entry {
 	e := Entry{Schema: string(contracts.ErrorRecordV1), ErrorID: "process#" + b.ShardID + "#expired#" + b.StartSequenceNumber,
 		Stage: "process", Reason: ReasonRecordsExpired, PayloadEncoding: "utf8", ShardID: b.ShardID,
 		SequenceNumber: b.StartSequenceNumber, KinesisBatchInfo: &b,
-		Message: fmt.Sprintf("%d of the %d records of a batch the processor gave up on (%s) had left the stream (past its retention) before they were read back: they are lost; the batch info names them",
+		Message: fmt.Sprintf("%d of the %d records of a batch the processor gave up on (%s) had left the stream (past its retention) before they were read back, and none of them was parked: they are lost; the batch info names their range",
 			lost, b.BatchSize, condition)}
 	arrived, _ := time.Parse(time.RFC3339Nano, b.ApproximateArrivalOfFirstRecord)
 	t.date(&e, arrived)

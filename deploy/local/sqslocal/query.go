@@ -46,7 +46,7 @@ func (s *Server) serveQuery(w http.ResponseWriter, r *http.Request) {
 	action := form.Get("Action")
 	res, e := s.do(action, queryInput(form, r.URL.Path))
 	if e != nil {
-		queryFail(w, http.StatusBadRequest, e.code, e.msg)
+		queryFail(w, e.status(), e.code, e.msg)
 		return
 	}
 	// The answer as the JSON protocol writes it, read back as plain

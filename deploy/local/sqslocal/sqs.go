@@ -13,6 +13,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"maps"
+	"math"
 	"net/http"
 	"sort"
 	"strconv"
@@ -29,6 +30,7 @@ type Server struct {
 
 	mu     sync.Mutex
 	queues map[string]*queue
+	now    func() time.Time // the clock; time.Now but in tests
 }
 
 type queue struct {
@@ -36,18 +38,20 @@ type queue struct {
 	attributes map[string]string
 	messages   []*message
 	visibility time.Duration
+	issued     map[string]bool // every receipt handle the queue has handed out
 }
 
 type message struct {
 	id, body, md5, receipt string
 	sent                   time.Time
+	received               time.Time // its latest receive
 	invisibleUntil         time.Time
 	receives               int
 }
 
 // New returns an empty server.
 func New(region, account string) *Server {
-	return &Server{Region: region, AccountID: account, queues: map[string]*queue{}}
+	return &Server{Region: region, AccountID: account, queues: map[string]*queue{}, now: time.Now}
 }
 
 // CreateQueue makes a queue (idempotent) and returns its URL and ARN.
@@ -56,7 +60,7 @@ func (s *Server) CreateQueue(name string, attrs map[string]string) (url, arn str
 	defer s.mu.Unlock()
 	q, ok := s.queues[name]
 	if !ok {
-		q = &queue{name: name, attributes: map[string]string{}, visibility: 30 * time.Second}
+		q = &queue{name: name, attributes: map[string]string{}, visibility: 30 * time.Second, issued: map[string]bool{}}
 		s.queues[name] = q
 	}
 	for k, v := range attrs {
@@ -92,7 +96,7 @@ func (s *Server) Send(queueARN, body string) error {
 	if !ok {
 		return fmt.Errorf("no queue %s", name)
 	}
-	q.messages = append(q.messages, newMessage(body))
+	q.messages = append(q.messages, newMessage(body, s.now()))
 	return nil
 }
 
@@ -106,9 +110,9 @@ func (s *Server) Depth(name string) int {
 	return 0
 }
 
-func newMessage(body string) *message {
+func newMessage(body string, sent time.Time) *message {
 	sum := md5.Sum([]byte(body))
-	return &message{id: newID(), body: body, md5: hex.EncodeToString(sum[:]), sent: time.Now()}
+	return &message{id: newID(), body: body, md5: hex.EncodeToString(sum[:]), sent: sent}
 }
 
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
@@ -145,6 +149,15 @@ func (in request) num(k string) (float64, bool) { v, ok := in[k].(float64); retu
 // sqsError is an operation's failure: SQS's error code and message.
 type sqsError struct{ code, msg string }
 
+// status is the HTTP status SQS answers the error with: 404 for an
+// invalid receipt handle, 400 for the others served here.
+func (e *sqsError) status() int {
+	if e.code == errBadReceipt.code {
+		return http.StatusNotFound
+	}
+	return http.StatusBadRequest
+}
+
 var (
 	errNoQueue   = &sqsError{"AWS.SimpleQueueService.NonExistentQueue", "The specified queue does not exist."}
 	errNoName    = &sqsError{"InvalidParameterValue", "QueueName is required"}
@@ -155,8 +168,13 @@ var (
 		"DeleteMessage":      (*Server).deleteMessage,
 		"PurgeQueue":         (*Server).purgeQueue,
 	}
-	// ChangeMessageVisibility's errors: a receipt handle that names no
-	// message in flight, a timeout outside 0 s to 12 h.
+	// ChangeMessageVisibility's errors, as the SQS API reference names them
+	// and SQS words them: a handle the queue never issued; a handle of a
+	// message not in flight (deleted, visible again, or received again
+	// since: only its latest handle counts); a timeout not a whole number
+	// of seconds from 0 to 12 h; one that would keep the message in flight
+	// past 12 h from its receive.
+	errBadReceipt  = &sqsError{"ReceiptHandleIsInvalid", "The specified receipt handle isn't valid."}
 	errNotInflight = &sqsError{"AWS.SimpleQueueService.MessageNotInflight", "The message referred to isn't in flight."}
 	errVisibility  = &sqsError{"InvalidParameterValue", "Value for parameter VisibilityTimeout is invalid. Reason: Must be between 0 and 43200."}
 )
@@ -197,24 +215,36 @@ func (s *Server) do(op string, in request) (map[string]any, *sqsError) {
 		return nil, errNoQueue
 	}
 	if op == "ChangeMessageVisibility" {
-		return changeVisibility(q, in)
+		return changeVisibility(q, in, s.now())
 	}
 	return action(s, q, in), nil
 }
 
+// maxInFlight is how long after its receive a message may stay in
+// flight, however often its visibility timeout is changed.
+const maxInFlight = 12 * time.Hour
+
 // changeVisibility makes a message in flight visible again after
 // VisibilityTimeout seconds from now (0: at once), as SQS does.
-func changeVisibility(q *queue, in request) (map[string]any, *sqsError) {
+func changeVisibility(q *queue, in request, now time.Time) (map[string]any, *sqsError) {
 	n, isNum := in.num("VisibilityTimeout")
-	if !isNum || n < 0 || n > 43200 {
+	if !isNum || n < 0 || n > maxInFlight.Seconds() || n != math.Trunc(n) {
 		return nil, errVisibility
 	}
-	now := time.Now()
+	receipt := in.str("ReceiptHandle")
+	if !q.issued[receipt] {
+		return nil, errBadReceipt
+	}
 	for _, m := range q.messages {
-		if m.receipt != "" && m.receipt == in.str("ReceiptHandle") && m.invisibleUntil.After(now) {
-			m.invisibleUntil = now.Add(time.Duration(n) * time.Second)
-			return map[string]any{}, nil
+		if m.receipt != receipt || !m.invisibleUntil.After(now) {
+			continue
 		}
+		until := now.Add(time.Duration(n) * time.Second)
+		if until.After(m.received.Add(maxInFlight)) {
+			return nil, &sqsError{"InvalidParameterValue", fmt.Sprintf("Value %d for parameter VisibilityTimeout is invalid. Reason: Total VisibilityTimeout for the message is beyond the limit [43200 seconds]", int(n))}
+		}
+		m.invisibleUntil = until
+		return map[string]any{}, nil
 	}
 	return nil, errNotInflight
 }
@@ -242,7 +272,7 @@ func (s *Server) getQueueAttributes(q *queue, _ request) map[string]any {
 }
 
 func (s *Server) sendMessage(q *queue, in request) map[string]any {
-	m := newMessage(in.str("MessageBody"))
+	m := newMessage(in.str("MessageBody"), s.now())
 	q.messages = append(q.messages, m)
 	return map[string]any{"MessageId": m.id, "MD5OfMessageBody": m.md5}
 }
@@ -258,7 +288,7 @@ func (s *Server) receiveMessage(q *queue, in request) map[string]any {
 	if n, isNum := in.num("VisibilityTimeout"); isNum {
 		vis = time.Duration(n) * time.Second
 	}
-	now := time.Now()
+	now := s.now()
 	var out []map[string]any
 	for _, m := range q.messages {
 		if len(out) == most {
@@ -269,7 +299,8 @@ func (s *Server) receiveMessage(q *queue, in request) map[string]any {
 		}
 		m.receives++
 		m.receipt = newID() + newID()
-		m.invisibleUntil = now.Add(vis)
+		q.issued[m.receipt] = true
+		m.received, m.invisibleUntil = now, now.Add(vis)
 		out = append(out, map[string]any{"MessageId": m.id, "ReceiptHandle": m.receipt, "Body": m.body, "MD5OfBody": m.md5,
 			"Attributes": map[string]string{"ApproximateReceiveCount": strconv.Itoa(m.receives), "SentTimestamp": strconv.FormatInt(m.sent.UnixMilli(), 10)}})
 	}
@@ -299,7 +330,7 @@ func ok(w http.ResponseWriter, v any) {
 func fail(w http.ResponseWriter, e *sqsError) {
 	w.Header().Set("Content-Type", "application/x-amz-json-1.0")
 	w.Header().Set("x-amzn-query-error", e.code+";Sender")
-	w.WriteHeader(http.StatusBadRequest)
+	w.WriteHeader(e.status())
 	_ = json.NewEncoder(w).Encode(map[string]string{"__type": "com.amazonaws.sqs#" + strings.TrimPrefix(e.code, "AWS.SimpleQueueService."), "message": e.msg})
 }
 

@@ -2,14 +2,17 @@ package sqslocal_test
 
 import (
 	"context"
+	"errors"
 	"net/http/httptest"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/aws/aws-sdk-go-v2/service/sqs"
 	sqstypes "github.com/aws/aws-sdk-go-v2/service/sqs/types"
+	"github.com/aws/smithy-go"
 
 	"github.com/moviepipe/moviepipe/deploy/local/sqslocal"
 )
@@ -59,35 +62,76 @@ func TestSDKClient(t *testing.T) {
 }
 
 // A message in flight is made visible again at once with
-// ChangeMessageVisibility 0; a receipt handle of no message in flight and a
-// timeout beyond 12 hours are refused.
+// ChangeMessageVisibility 0. Refused, with the errors SQS answers: a
+// timeout that is not a whole number of seconds from 0 to 43200, one that
+// would keep the message in flight past 12 hours from its receive
+// (InvalidParameterValue), a handle the queue never issued
+// (ReceiptHandleIsInvalid), and a handle of a message not in flight or
+// received again since (MessageNotInflight).
 func TestChangeMessageVisibility(t *testing.T) {
 	srv := sqslocal.New("us-east-1", "000000000000")
 	hs := httptest.NewServer(srv)
 	defer hs.Close()
 	srv.BaseURL = hs.URL
+	now := time.Date(2026, 11, 26, 9, 30, 0, 0, time.UTC)
+	srv.SetClock(func() time.Time { return now })
 	c := sqs.NewFromConfig(aws.Config{Region: "us-east-1", Credentials: credentials.NewStaticCredentialsProvider("a", "b", "")},
 		func(o *sqs.Options) { o.BaseEndpoint = aws.String(hs.URL) })
 	ctx := context.Background()
 	q, _ := c.CreateQueue(ctx, &sqs.CreateQueueInput{QueueName: aws.String("failures")})
 	_, _ = c.SendMessage(ctx, &sqs.SendMessageInput{QueueUrl: q.QueueUrl, MessageBody: aws.String("m")})
-	got, err := c.ReceiveMessage(ctx, &sqs.ReceiveMessageInput{QueueUrl: q.QueueUrl})
-	if err != nil || len(got.Messages) != 1 {
-		t.Fatal(got, err)
+	receive := func() *string {
+		t.Helper()
+		got, err := c.ReceiveMessage(ctx, &sqs.ReceiveMessageInput{QueueUrl: q.QueueUrl, VisibilityTimeout: 7200})
+		if err != nil || len(got.Messages) != 1 {
+			t.Fatalf("receive: %+v %v", got, err)
+		}
+		return got.Messages[0].ReceiptHandle
 	}
-	receipt := got.Messages[0].ReceiptHandle
-	if _, err := c.ChangeMessageVisibility(ctx, &sqs.ChangeMessageVisibilityInput{QueueUrl: q.QueueUrl, ReceiptHandle: receipt, VisibilityTimeout: 43201}); err == nil {
-		t.Fatal("a visibility timeout beyond 12 hours was accepted")
+	change := func(receipt *string, seconds int32) error {
+		_, err := c.ChangeMessageVisibility(ctx, &sqs.ChangeMessageVisibilityInput{QueueUrl: q.QueueUrl, ReceiptHandle: receipt, VisibilityTimeout: seconds})
+		return err
 	}
-	if _, err := c.ChangeMessageVisibility(ctx, &sqs.ChangeMessageVisibilityInput{QueueUrl: q.QueueUrl, ReceiptHandle: receipt, VisibilityTimeout: 0}); err != nil {
+	first := receive()
+	if err := change(first, 43201); !isCode(err, "InvalidParameterValue") {
+		t.Fatalf("a visibility timeout beyond 43200 s: %v", err)
+	}
+	now = now.Add(time.Hour)
+	if err := change(first, 11*3600+1); !isCode(err, "InvalidParameterValue") || !strings.Contains(err.Error(), "beyond the limit [43200 seconds]") {
+		t.Fatalf("12 h and 1 s after the receive: %v", err)
+	}
+	if err := change(first, 11*3600); err != nil {
+		t.Fatalf("exactly 12 h after the receive: %v", err)
+	}
+	if err := change(first, 0); err != nil {
 		t.Fatal(err)
 	}
-	again, err := c.ReceiveMessage(ctx, &sqs.ReceiveMessageInput{QueueUrl: q.QueueUrl})
-	if err != nil || len(again.Messages) != 1 {
-		t.Fatalf("the message is not visible again: %+v %v", again, err)
+	if err := change(first, 0); !isCode(err, "MessageNotInflight") {
+		t.Fatalf("a message visible again: %v", err)
 	}
-	_, err = c.ChangeMessageVisibility(ctx, &sqs.ChangeMessageVisibilityInput{QueueUrl: q.QueueUrl, ReceiptHandle: aws.String("nope"), VisibilityTimeout: 0})
-	if err == nil || !strings.Contains(err.Error(), "MessageNotInflight") {
-		t.Fatalf("an unknown receipt handle: %v", err)
+	second := receive()
+	if err := change(first, 0); !isCode(err, "MessageNotInflight") {
+		t.Fatalf("the handle of an earlier receive: %v", err)
 	}
+	if err := change(aws.String("nope"), 0); !isCode(err, "ReceiptHandleIsInvalid") {
+		t.Fatalf("a handle the queue never issued: %v", err)
+	}
+	if err := change(second, 0); err != nil {
+		t.Fatalf("the latest handle: %v", err)
+	}
+}
+
+// isCode says whether err is the SQS error of that code, typed as the
+// SDK types it where it does.
+func isCode(err error, code string) bool {
+	switch code {
+	case "MessageNotInflight":
+		_, ok := errors.AsType[*sqstypes.MessageNotInflight](err)
+		return ok
+	case "ReceiptHandleIsInvalid":
+		_, ok := errors.AsType[*sqstypes.ReceiptHandleIsInvalid](err)
+		return ok
+	}
+	api, ok := errors.AsType[smithy.APIError](err)
+	return ok && api.ErrorCode() == code
 }

@@ -151,6 +151,17 @@ var (
 // failedBatches works off the on-failure queue into the error table.
 func failedBatches(ctx context.Context, t *ops.Table, _ ops.Filter, dry bool, stdout io.Writer) error {
 	outcomes, err := t.DrainFailedBatches(ctx, dry)
+	if verdict := report(outcomes, dry, stdout); err == nil {
+		err = verdict
+	}
+	return err
+}
+
+// report prints a line per message and the totals, and says whether to
+// exit 1: errLost when records are lost, that is when a message with lost
+// records was deleted (on a dry run: would be); errKept when messages stay.
+// A message that stays loses nothing yet: a rerun reads its batch again.
+func report(outcomes []ops.BatchOutcome, dry bool, stdout io.Writer) error {
 	var drained, parked, lost, kept int
 	for _, o := range outcomes {
 		mark, batch := "kept", o.MessageID
@@ -165,10 +176,10 @@ func failedBatches(ctx context.Context, t *ops.Table, _ ops.Filter, dry bool, st
 		default:
 			kept++
 		}
-		if o.Lost > 0 {
-			mark = "LOST"
+		if o.Lost > 0 && (o.Deleted || o.Ready) {
+			mark, lost = "LOST", lost+o.Lost
 		}
-		parked, lost = parked+o.Parked, lost+o.Lost
+		parked += o.Parked
 		fmt.Fprintf(stdout, "%-8s %s: %s\n", mark, batch, o.Why)
 	}
 	if dry {
@@ -177,8 +188,6 @@ func failedBatches(ctx context.Context, t *ops.Table, _ ops.Filter, dry bool, st
 		fmt.Fprintf(stdout, "%d batches: %d drained, %d kept; %d records parked, %d lost\n", len(outcomes), drained, kept, parked, lost)
 	}
 	switch {
-	case err != nil:
-		return err
 	case lost > 0:
 		return errLost
 	case kept > 0:
