@@ -25,6 +25,7 @@ type synthRun struct {
 	pages, perPage int
 	t0, fn         float64
 	failed         string // the movie whose processor segment fails
+	cut            int    // a page whose first GET the deadline cut short, asked again
 }
 
 func (r synthRun) segments() []xraylocal.Segment {
@@ -46,6 +47,11 @@ func (r synthRun) segments() []xraylocal.Segment {
 		get := seg(id("get%d", p), fn.ID, fmt.Sprintf("GET page %d", p), start, start+0.1)
 		put := seg(id("put%d", p), fn.ID, fmt.Sprintf("PutRecords page %d", p), start+0.1, start+0.3)
 		get.Type, put.Type = "subsegment", "subsegment"
+		if p == r.cut {
+			first := seg(id("cut%d", p), fn.ID, get.Name, start-0.5, start-0.1)
+			first.Type, first.Fault = "subsegment", true
+			out = append(out, first)
+		}
 		kinesis := seg(id("kin%d", p), fn.ID, "Kinesis", start+0.15, start+0.3) // the SDK's parent_id: the function's
 		kinesis.Namespace = "aws"
 		put.Subsegments = []xraylocal.Segment{kinesis}
@@ -65,7 +71,7 @@ func (r synthRun) segments() []xraylocal.Segment {
 }
 
 var (
-	runA = synthRun{trace: "1-aaaa", pages: 2, perPage: 100, t0: 1000, fn: 9.9, failed: "mv-2-3"}
+	runA = synthRun{trace: "1-aaaa", pages: 2, perPage: 100, t0: 1000, fn: 9.9, failed: "mv-2-3", cut: 1}
 	runB = synthRun{trace: "1-bbbb", run: "run-b", pages: 1, perPage: 100, t0: 2000, fn: 4.9}
 )
 

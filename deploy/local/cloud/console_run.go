@@ -43,11 +43,15 @@ func buildRun(traceID, runID string, segs []xraylocal.Segment, parked []errorRow
 	v := runView{TraceID: traceID, RunID: runID, Started: time.Unix(int64(tl.t0), 0).UTC().Format("2006-01-02 15:04:05 UTC")}
 	var pages, published, stored, parkedAt []float64
 	var films []flatSeg
+	fetched := map[int]bool{} // a page cut short by a deadline is fetched again, by the next invocation
 	for _, s := range all {
-		verb, _, ok := pageStep(s)
+		verb, n, ok := pageStep(s)
 		switch {
 		case ok && verb == "GET":
-			pages = append(pages, s.EndTime-tl.t0)
+			if !s.failed() && !fetched[n] {
+				fetched[n] = true
+				pages = append(pages, s.EndTime-tl.t0)
+			}
 		case ok && verb == "PutRecords":
 			for _, c := range t.children[s.ID] {
 				if c.isSegment() {
@@ -79,7 +83,7 @@ func buildRun(traceID, runID string, segs []xraylocal.Segment, parked []errorRow
 	}
 	v.Span = fmtMs(span * 1000)
 	v.Series = []series{
-		cumulative("pages fetched", "GET page subsegments", pages, span),
+		cumulative("pages fetched", "GET page subsegments that fetched their page", pages, span),
 		cumulative("records published", "traced records, at their PutRecords", published, span),
 		cumulative("records stored", "traced records, at their processor segment's end", stored, span),
 		cumulative("records parked", "the error table, every record of the run", parkedAt, span),
