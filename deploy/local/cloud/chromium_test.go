@@ -123,7 +123,7 @@ func checkConsolePages(t *testing.T, root, console, traceID, runID string, store
 		// invocation, under the same name.
 		if strings.HasPrefix(s.Name, "GET page ") {
 			pages[s.Name] = true
-			fetched[s.Name] = fetched[s.Name] || !(s.Error || s.Fault || s.Throttle)
+			fetched[s.Name] = fetched[s.Name] || (!s.Error && !s.Fault && !s.Throttle)
 		}
 		if s.Name == "processor" {
 			r.records++
