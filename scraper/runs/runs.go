@@ -1,8 +1,9 @@
-// Package runs keeps the scraper's run statuses and idempotency keys in the
-// runs table, beside the lease (scraper/lease): one item per run, written
-// by each invocation of the run until it ends, and one per Idempotency-Key,
-// taken with a conditional write so that two requests with the same key
-// cannot both start a run.
+// Package runs keeps what the scraper needs across its invocations in the
+// runs table: the one-run-at-a-time lease (Lease), one status item per run,
+// written by each invocation of the run until it ends, and one per
+// Idempotency-Key, taken with a conditional write so that two requests with
+// the same key cannot both start a run (Table), and what each page held
+// when last published (Pages).
 package runs
 
 import (
@@ -21,7 +22,7 @@ import (
 	"github.com/moviepipe/moviepipe/scraper"
 )
 
-// API is the part of the DynamoDB client the table uses.
+// API is the part of the DynamoDB client the runs table's users need.
 type API interface {
 	PutItem(context.Context, *dynamodb.PutItemInput, ...func(*dynamodb.Options)) (*dynamodb.PutItemOutput, error)
 	GetItem(context.Context, *dynamodb.GetItemInput, ...func(*dynamodb.Options)) (*dynamodb.GetItemOutput, error)

@@ -21,7 +21,6 @@ import (
 	"github.com/moviepipe/moviepipe/scraper/errortable"
 	"github.com/moviepipe/moviepipe/scraper/fetch"
 	"github.com/moviepipe/moviepipe/scraper/invoke"
-	"github.com/moviepipe/moviepipe/scraper/lease"
 	"github.com/moviepipe/moviepipe/scraper/publish"
 	"github.com/moviepipe/moviepipe/scraper/runs"
 	"github.com/moviepipe/moviepipe/scraper/tracing"
@@ -67,7 +66,7 @@ func build(ctx context.Context, getenv func(string) string) (*scraper.Handler, e
 			Log:          log,
 		},
 		Invoker:     invoke.Self{API: awslambda.NewFromConfig(awsCfg)},
-		Lease:       &lease.Table{API: db, Name: cfg.RunsTable},
+		Lease:       &runs.Lease{API: db, Name: cfg.RunsTable},
 		Runs:        &runs.Table{API: db, Name: cfg.RunsTable},
 		URL:         cfg.URL,
 		MaxPages:    cfg.MaxPages,

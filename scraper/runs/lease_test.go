@@ -1,4 +1,4 @@
-package lease_test
+package runs_test
 
 import (
 	"testing"
@@ -6,12 +6,12 @@ import (
 	"github.com/moviepipe/moviepipe/scraper"
 	"github.com/moviepipe/moviepipe/scraper/internal/leasetest"
 	"github.com/moviepipe/moviepipe/scraper/internal/runstest"
-	"github.com/moviepipe/moviepipe/scraper/lease"
+	"github.com/moviepipe/moviepipe/scraper/runs"
 )
 
-func TestConformance(t *testing.T) {
+func TestLeaseConformance(t *testing.T) {
 	leasetest.Run(t, func(t *testing.T) scraper.Lease {
 		c, name := runstest.Table(t)
-		return &lease.Table{API: c, Name: name}
+		return &runs.Lease{API: c, Name: name}
 	})
 }

@@ -1,11 +1,7 @@
-// Package lease keeps the scraper's one-run-at-a-time lease in DynamoDB: one
-// item, taken and renewed with conditional writes, so that concurrent
-// requests cannot both take it.
-package lease
+package runs
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"time"
 
@@ -17,16 +13,9 @@ import (
 	"github.com/moviepipe/moviepipe/scraper"
 )
 
-// API is the part of the DynamoDB client the lease uses.
-type API interface {
-	PutItem(context.Context, *dynamodb.PutItemInput, ...func(*dynamodb.Options)) (*dynamodb.PutItemOutput, error)
-	GetItem(context.Context, *dynamodb.GetItemInput, ...func(*dynamodb.Options)) (*dynamodb.GetItemOutput, error)
-	DeleteItem(context.Context, *dynamodb.DeleteItemInput, ...func(*dynamodb.Options)) (*dynamodb.DeleteItemOutput, error)
-}
-
-// Table implements scraper.Lease on the runs table: the item
+// Lease implements scraper.Lease on the runs table: the item
 // {id: "lease#scrape", runId, expiresAt} (epoch seconds, the table's TTL).
-type Table struct {
+type Lease struct {
 	API  API
 	Name string
 	// Now is the clock [time.Now].
@@ -35,7 +24,7 @@ type Table struct {
 
 const leaseID = "lease#scrape"
 
-type item struct {
+type leaseItem struct {
 	ID        string `dynamodbav:"id"`
 	RunID     string `dynamodbav:"runId"`
 	ExpiresAt int64  `dynamodbav:"expiresAt"`
@@ -43,7 +32,7 @@ type item struct {
 
 // Acquire implements scraper.Lease: the write succeeds when no run holds
 // the lease, its holder's lease has expired, or run already holds it.
-func (t *Table) Acquire(ctx context.Context, run string, until time.Time) error {
+func (t *Lease) Acquire(ctx context.Context, run string, until time.Time) error {
 	err := t.put(ctx, run, until, "attribute_not_exists(id) OR expiresAt < :now OR runId = :run")
 	if !conditionFailed(err) {
 		return err
@@ -63,7 +52,7 @@ func (t *Table) Acquire(ctx context.Context, run string, until time.Time) error 
 }
 
 // Renew implements scraper.Lease.
-func (t *Table) Renew(ctx context.Context, run string, until time.Time) error {
+func (t *Lease) Renew(ctx context.Context, run string, until time.Time) error {
 	err := t.put(ctx, run, until, "runId = :run AND expiresAt >= :now")
 	if conditionFailed(err) {
 		return scraper.ErrLeaseLost
@@ -72,9 +61,9 @@ func (t *Table) Renew(ctx context.Context, run string, until time.Time) error {
 }
 
 // Release implements scraper.Lease.
-func (t *Table) Release(ctx context.Context, run string) error {
+func (t *Lease) Release(ctx context.Context, run string) error {
 	v, _ := attributevalue.MarshalMap(map[string]string{":run": run})
-	_, err := t.API.DeleteItem(ctx, &dynamodb.DeleteItemInput{TableName: &t.Name, Key: key(),
+	_, err := t.API.DeleteItem(ctx, &dynamodb.DeleteItemInput{TableName: &t.Name, Key: leaseKey(),
 		ConditionExpression: aws.String("runId = :run"), ExpressionAttributeValues: v})
 	if err != nil && !conditionFailed(err) {
 		return fmt.Errorf("release the lease of %s: %w", run, err)
@@ -82,8 +71,8 @@ func (t *Table) Release(ctx context.Context, run string) error {
 	return nil
 }
 
-func (t *Table) put(ctx context.Context, run string, until time.Time, cond string) error {
-	it, err := attributevalue.MarshalMap(item{ID: leaseID, RunID: run, ExpiresAt: until.Unix()})
+func (t *Lease) put(ctx context.Context, run string, until time.Time, cond string) error {
+	it, err := attributevalue.MarshalMap(leaseItem{ID: leaseID, RunID: run, ExpiresAt: until.Unix()})
 	if err != nil {
 		return err
 	}
@@ -98,31 +87,20 @@ func (t *Table) put(ctx context.Context, run string, until time.Time, cond strin
 	return err
 }
 
-func (t *Table) holder(ctx context.Context) (item, error) {
-	out, err := t.API.GetItem(ctx, &dynamodb.GetItemInput{TableName: &t.Name, Key: key(), ConsistentRead: aws.Bool(true)})
-	if err != nil {
-		return item{}, fmt.Errorf("read the lease: %w", err)
-	}
-	var it item
-	if out.Item != nil {
-		if err := attributevalue.UnmarshalMap(out.Item, &it); err != nil {
-			return item{}, err
-		}
+func (t *Lease) holder(ctx context.Context) (leaseItem, error) {
+	var it leaseItem
+	if _, err := (&Table{API: t.API, Name: t.Name}).get(ctx, leaseID, &it); err != nil {
+		return leaseItem{}, fmt.Errorf("read the lease: %w", err)
 	}
 	return it, nil
 }
 
-func key() map[string]types.AttributeValue {
+func leaseKey() map[string]types.AttributeValue {
 	k, _ := attributevalue.MarshalMap(map[string]string{"id": leaseID})
 	return k
 }
 
-func conditionFailed(err error) bool {
-	var cf *types.ConditionalCheckFailedException
-	return errors.As(err, &cf)
-}
-
-func (t *Table) now() time.Time {
+func (t *Lease) now() time.Time {
 	if t.Now != nil {
 		return t.Now()
 	}
