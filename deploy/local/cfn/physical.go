@@ -18,16 +18,35 @@ import (
 // start; a secret's ARN alone has a random part, as on AWS. A type not
 // listed gets a generated Ref and no attributes.
 func physical(res *Resource, env Env) error {
-	p, arn := res.Properties, func(service, rest string) string {
-		return "arn:aws:" + service + ":" + env.Region + ":" + env.Account + ":" + rest
+	n := namer{res: res, env: env}
+	if n.store() {
+		return nil
 	}
-	name := func(prop string, max int) string {
-		if v, ok := p[prop].(string); ok && v != "" {
-			return v
-		}
-		return generatedName(env.StackName, res.ID, max)
+	return n.compute()
+}
+
+// namer gives one resource its physical names.
+type namer struct {
+	res *Resource
+	env Env
+}
+
+func (n namer) arn(service, rest string) string {
+	return "arn:aws:" + service + ":" + n.env.Region + ":" + n.env.Account + ":" + rest
+}
+
+// name is the resource's prop, or a name generated as CloudFormation does.
+func (n namer) name(prop string, max int) string {
+	if v, ok := n.res.Properties[prop].(string); ok && v != "" {
+		return v
 	}
-	a := res.Attrs
+	return generatedName(n.env.StackName, n.res.ID, max)
+}
+
+// store names the resources that keep or carry data, and reports whether
+// the type is one of them.
+func (n namer) store() bool {
+	res, a, arn, name, env := n.res, n.res.Attrs, n.arn, n.name, n.env
 	switch res.Type {
 	case "AWS::Kinesis::Stream":
 		n := name("Name", 128)
@@ -37,7 +56,7 @@ func physical(res *Resource, env Env) error {
 		res.Ref, a["Arn"] = n, arn("dynamodb", "table/"+n)
 	case "AWS::SQS::Queue":
 		n := name("QueueName", 80)
-		if fifo, _ := p["FifoQueue"].(bool); fifo && !strings.HasSuffix(n, ".fifo") {
+		if fifo, _ := res.Properties["FifoQueue"].(bool); fifo && !strings.HasSuffix(n, ".fifo") {
 			n += ".fifo"
 		}
 		res.Ref = "https://sqs." + env.Region + ".amazonaws.com/" + env.Account + "/" + n
@@ -73,13 +92,23 @@ func physical(res *Resource, env Env) error {
 	case "AWS::Logs::LogGroup":
 		n := name("LogGroupName", 512)
 		res.Ref, a["Arn"] = n, arn("logs", "log-group:"+n+":*")
+	default:
+		return false
+	}
+	return true
+}
+
+// compute names the roles, functions and APIs, and any other type.
+func (n namer) compute() error {
+	res, a, arn, name, env := n.res, n.res.Attrs, n.arn, n.name, n.env
+	switch res.Type {
 	case "AWS::IAM::Role":
 		return role(res, env, name("RoleName", 64))
 	case "AWS::Lambda::Function":
 		n := name("FunctionName", 64)
 		res.Ref, a["Arn"] = n, arn("lambda", "function:"+n)
 	case "AWS::Lambda::Version":
-		fn, _ := p["FunctionName"].(string)
+		fn, _ := res.Properties["FunctionName"].(string)
 		if !strings.HasPrefix(fn, "arn:") {
 			fn = arn("lambda", "function:"+fn)
 		}

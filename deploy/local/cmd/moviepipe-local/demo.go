@@ -49,111 +49,15 @@ func demo(ctx context.Context, root string, getenv func(string) string, stdout, 
 
 	// Trigger the scrape as a user would.
 	say("\nPOST %s/scrapes  (signed with SigV4)", c.State.API)
-	type answer struct {
-		status int
-		report struct {
-			RunID, TraceID, Status string
-			PagesFetched           int
-			RecordsPublished       int
-			RecordsRejected        int
-			Errors                 []string
-		}
-		err error
-	}
-	answers := make(chan answer, 1)
 	trigger := time.Now()
-	go func() {
-		var a answer
-		var body []byte
-		a.status, body, a.err = post(ctx, c, c.State.API+"/scrapes", []byte(`{}`))
-		if a.err == nil {
-			a.err = json.Unmarshal(body, &a.report)
-		}
-		answers <- a
-	}()
-
-	db := c.DynamoDB()
-	movies, errs := c.State.Exports["moviepipe-local-MoviesTableName"], c.State.Exports["moviepipe-local-ErrorsTableName"]
-	bar := newProgress(stdout)
-	var got *answer
-	var stored, parked, lastStored int
-	lastWrite, stable := trigger, time.Time{}
-	for {
-		select {
-		case <-ctx.Done():
-			fmt.Fprintln(stderr, "\nmoviepipe-local: interrupted")
-			return 1
-		case a := <-answers:
-			got = &a
-			if a.err != nil || (a.status != http.StatusOK && a.status != http.StatusAccepted) {
-				bar.done()
-				fmt.Fprintf(stderr, "moviepipe-local: the scrape failed: %d %v %+v\n", a.status, a.err, a.report)
-				return 1
-			}
-		case <-time.After(400 * time.Millisecond):
-		}
-		read, caughtUp := 0, true
-		for _, m := range c.Mappings() {
-			for _, s := range m {
-				read += s.Read
-				caughtUp = caughtUp && s.Behind == 0
-			}
-		}
-		stored, parked = count(ctx, db, movies), count(ctx, db, errs)
-		if stored != lastStored {
-			lastStored, lastWrite = stored, time.Now()
-		}
-		bar.show(c.SitePages(), read, stored, parked)
-		busy := 0
-		for _, h := range c.Hosts() {
-			busy += h.Busy()
-		}
-		if got != nil && busy == 0 && caughtUp && read > 0 && stored+parked >= got.report.RecordsPublished+got.report.RecordsRejected {
-			if stable.IsZero() {
-				stable = time.Now()
-			} else if time.Since(stable) > time.Second {
-				break
-			}
-		} else {
-			stable = time.Time{}
-		}
-		if time.Since(trigger) > 5*time.Minute {
-			bar.done()
-			fmt.Fprintln(stderr, "moviepipe-local: the pipeline did not finish within 5 minutes; see", logPath)
-			return 1
-		}
-	}
-	bar.done()
-
-	// Summary.
-	elapsed := lastWrite.Sub(trigger)
-	segs := c.XRay().Trace(got.report.TraceID)
-	fresh, _ := storeTimes(segs)
-	p50, p99 := quantile(fresh, 0.50).Round(time.Millisecond), quantile(fresh, 0.99).Round(time.Millisecond)
-	say("\nsummary of run %s", got.report.RunID)
-	say("  films stored        %d", stored)
-	say("  records parked      %d%s", parked, reasons(ctx, db, errs))
-	say("  pages fetched       %d", got.report.PagesFetched)
-	say("  trigger→last write  %.1fs", elapsed.Seconds())
-	say("  throughput          %.0f films/s", float64(stored)/elapsed.Seconds())
-	say("  freshness           scrape→stored p50 %s, p99 %s (%d processor segments in the trace: the sampled records, each delivery)", p50, p99, len(fresh))
-
-	// One film, through the API.
-	id := pickFilm(ctx, c.State.API, xraylocal.Films(segs))
-	say("\nGET %s/movies/%s", c.State.API, id)
-	code, body, err := get(ctx, c.State.API+"/movies/"+id)
-	if err != nil || code != http.StatusOK {
-		fmt.Fprintf(stderr, "moviepipe-local: GET the film: %d %v %s\n", code, err, body)
+	run, err := watch(ctx, c, scrape(ctx, c), trigger, stdout)
+	if err != nil {
+		fmt.Fprintf(stderr, "\nmoviepipe-local: %v (the functions' logs: %s)\n", err, logPath)
 		return 1
 	}
-	var pretty bytes.Buffer
-	_ = json.Indent(&pretty, body, "  ", "  ")
-	say("  %d OK\n  %s", code, pretty.String())
-
-	// The film's trace.
-	say("\nthe trace of %s, from the HTTP trigger through Kinesis into DynamoDB:", id)
-	xraylocal.Print(stdout, got.report.TraceID, xraylocal.Waterfall(xraylocal.Film(segs, id)), 40)
-	say("  (all of it, by page: %s/traces/%s; the run's progress: %s/runs/%s)", c.State.Console, got.report.TraceID, c.State.Console, got.report.TraceID)
+	if !summarize(ctx, c, run, trigger, say, stdout, stderr) {
+		return 1
+	}
 	perms := c.Permissions()
 	printPermissions(stdout, perms)
 	stopping := time.Now()
@@ -164,6 +68,41 @@ func demo(ctx context.Context, root string, getenv func(string) string, stdout, 
 		return 1
 	}
 	return 0
+}
+
+// summarize prints the run's figures, one film through the API and that
+// film's trace; false when the film cannot be read.
+func summarize(ctx context.Context, c *cloud.Cloud, run demoRun, trigger time.Time, say func(string, ...any), stdout, stderr io.Writer) bool {
+	db := c.DynamoDB()
+	elapsed := run.lastWrite.Sub(trigger)
+	segs := c.XRay().Trace(run.report.TraceID)
+	fresh, _ := storeTimes(segs)
+	p50, p99 := quantile(fresh, 0.50).Round(time.Millisecond), quantile(fresh, 0.99).Round(time.Millisecond)
+	say("\nsummary of run %s", run.report.RunID)
+	say("  films stored        %d", run.stored)
+	say("  records parked      %d%s", run.parked, reasons(ctx, db, c.State.Exports["moviepipe-local-ErrorsTableName"]))
+	say("  pages fetched       %d", run.report.PagesFetched)
+	say("  trigger→last write  %.1fs", elapsed.Seconds())
+	say("  throughput          %.0f films/s", float64(run.stored)/elapsed.Seconds())
+	say("  freshness           scrape→stored p50 %s, p99 %s (%d processor segments in the trace: the sampled records, each delivery)", p50, p99, len(fresh))
+
+	// One film, through the API.
+	id := pickFilm(ctx, c.State.API, xraylocal.Films(segs))
+	say("\nGET %s/movies/%s", c.State.API, id)
+	code, body, err := get(ctx, c.State.API+"/movies/"+id)
+	if err != nil || code != http.StatusOK {
+		fmt.Fprintf(stderr, "moviepipe-local: GET the film: %d %v %s\n", code, err, body)
+		return false
+	}
+	var pretty bytes.Buffer
+	_ = json.Indent(&pretty, body, "  ", "  ")
+	say("  %d OK\n  %s", code, pretty.String())
+
+	// The film's trace.
+	say("\nthe trace of %s, from the HTTP trigger through Kinesis into DynamoDB:", id)
+	xraylocal.Print(stdout, run.report.TraceID, xraylocal.Waterfall(xraylocal.Film(segs, id)), 40)
+	say("  (all of it, by page: %s/traces/%s; the run's progress: %s/runs/%s)", c.State.Console, run.report.TraceID, c.State.Console, run.report.TraceID)
+	return true
 }
 
 // post sends a POST signed with the local cloud's operator credentials, as

@@ -49,20 +49,12 @@ func run(args []string, stderr io.Writer) int {
 	signal.Notify(sigs, syscall.SIGINT, syscall.SIGTERM)
 	defer signal.Stop(sigs)
 
-	log := io.Discard
-	if *logPath != "" {
-		if err := os.MkdirAll(filepath.Dir(*logPath), 0o755); err != nil {
-			fmt.Fprintln(stderr, "with-emulators:", err)
-			return 1
-		}
-		f, err := os.Create(*logPath)
-		if err != nil {
-			fmt.Fprintln(stderr, "with-emulators:", err)
-			return 1
-		}
-		defer f.Close()
-		log = f
+	log, err := openLog(*logPath)
+	if err != nil {
+		fmt.Fprintln(stderr, "with-emulators:", err)
+		return 1
 	}
+	defer log.Close()
 	// Until the command runs, a signal cancels the start; then it is forwarded.
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
@@ -97,6 +89,12 @@ func run(args []string, stderr io.Writer) int {
 	cmd.Env = append(os.Environ(), emu.Env()...)
 	cmd.Env = append(cmd.Env, "AWS_ENDPOINT_URL_SQS="+queues)
 	cmd.Stdin, cmd.Stdout, cmd.Stderr = os.Stdin, os.Stdout, stderr
+	return command(ctx, cmd, &started, stderr)
+}
+
+// command runs cmd, publishing its process to started for the signal
+// forwarder, and returns its exit code (1 when a signal ended it).
+func command(ctx context.Context, cmd *exec.Cmd, started *atomic.Pointer[os.Process], stderr io.Writer) int {
 	if err := cmd.Start(); err != nil {
 		fmt.Fprintln(stderr, "with-emulators:", err)
 		return 1
@@ -105,7 +103,7 @@ func run(args []string, stderr io.Writer) int {
 	if ctx.Err() != nil { // a signal came while the command was starting
 		_ = cmd.Process.Signal(syscall.SIGTERM)
 	}
-	err = cmd.Wait()
+	err := cmd.Wait()
 	if exit, ok := errors.AsType[*exec.ExitError](err); ok {
 		if code := exit.ExitCode(); code >= 0 {
 			return code
@@ -118,6 +116,21 @@ func run(args []string, stderr io.Writer) int {
 	}
 	return 0
 }
+
+// openLog is the file the emulators write to, or a sink when path is "".
+func openLog(path string) (io.WriteCloser, error) {
+	if path == "" {
+		return nopCloser{io.Discard}, nil
+	}
+	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+		return nil, err
+	}
+	return os.Create(path)
+}
+
+type nopCloser struct{ io.Writer }
+
+func (nopCloser) Close() error { return nil }
 
 // serveSQS serves the local cloud's SQS on a free loopback port for as long
 // as this program runs, and returns its URL.
