@@ -84,6 +84,13 @@ type ValidationError struct {
 	Violations []Violation
 }
 
+// Member is the document's top-level member a violation is in ("" for the
+// document itself): what a producer drops or fixes.
+func (v Violation) Member() string {
+	m, _, _ := strings.Cut(strings.TrimPrefix(v.InstancePath, "/"), "/")
+	return m
+}
+
 func (e *ValidationError) Error() string {
 	var b strings.Builder
 	fmt.Fprintf(&b, "invalid %s", e.Contract)

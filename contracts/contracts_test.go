@@ -278,3 +278,11 @@ func checkEdits(t *testing.T, n contracts.Name, valid string, tests map[string]e
 		})
 	}
 }
+
+func TestViolationMember(t *testing.T) {
+	for path, want := range map[string]string{"": "", "/traceHeader": "traceHeader", "/validationErrors/3/message": "validationErrors"} {
+		if got := (contracts.Violation{InstancePath: path}).Member(); got != want {
+			t.Errorf("Member of %q = %q, want %q", path, got, want)
+		}
+	}
+}

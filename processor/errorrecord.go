@@ -3,7 +3,6 @@ package processor
 import (
 	"encoding/json"
 	"errors"
-	"strings"
 	"time"
 
 	"github.com/moviepipe/moviepipe/contracts"
@@ -84,7 +83,7 @@ func (e *ErrorRecord) dropInvalidProvenance() {
 		return
 	}
 	for _, v := range ve.Violations {
-		switch strings.SplitN(strings.TrimPrefix(v.InstancePath, "/"), "/", 2)[0] {
+		switch v.Member() {
 		case "movieId":
 			e.MovieID = ""
 		case "sourceUrl":

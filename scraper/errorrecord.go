@@ -4,7 +4,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"strings"
 	"time"
 
 	"github.com/moviepipe/moviepipe/contracts"
@@ -61,7 +60,7 @@ func (e *ErrorRecord) dropInvalidProvenance() {
 		return
 	}
 	for _, v := range ve.Violations {
-		switch strings.TrimPrefix(v.InstancePath, "/") {
+		switch v.Member() {
 		case "movieId":
 			e.MovieID = ""
 		case "sourceUrl":

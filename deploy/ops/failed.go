@@ -291,7 +291,7 @@ func validEntry(e *Entry) error {
 			return nil
 		}
 		for _, v := range ve.Violations {
-			switch strings.SplitN(strings.TrimPrefix(v.InstancePath, "/"), "/", 2)[0] {
+			switch v.Member() {
 			case "movieId":
 				e.MovieID = ""
 			case "runId":
