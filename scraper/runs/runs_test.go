@@ -4,6 +4,7 @@ import (
 	"testing"
 
 	"github.com/moviepipe/moviepipe/scraper"
+	"github.com/moviepipe/moviepipe/scraper/internal/leasetest"
 	"github.com/moviepipe/moviepipe/scraper/internal/runstest"
 	"github.com/moviepipe/moviepipe/scraper/runs"
 )
@@ -19,5 +20,12 @@ func TestPagesConformance(t *testing.T) {
 	runstest.RunPages(t, func(t *testing.T) scraper.Pages {
 		c, name := runstest.Table(t)
 		return &runs.Pages{API: c, Name: name}
+	})
+}
+
+func TestLeaseConformance(t *testing.T) {
+	leasetest.Run(t, func(t *testing.T) scraper.Lease {
+		c, name := runstest.Table(t)
+		return &runs.Lease{API: c, Name: name}
 	})
 }
